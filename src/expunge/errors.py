@@ -1,0 +1,21 @@
+"""Errors the library raises. Each message says what is wrong and what to do about it."""
+
+
+class ExpungeError(Exception):
+    """Base class: a problem the user can fix (bad file, bad option), never a bug."""
+
+
+class InputFileError(ExpungeError):
+    """An input export cannot be read at all (missing, empty, no recognisable columns)."""
+
+
+class ProfileError(ExpungeError):
+    """A profile (column mapping) is malformed or names unknown fields."""
+
+
+class RuleFileError(ExpungeError):
+    """A rule file is malformed; the message lists every problem found."""
+
+
+class OutputExistsError(ExpungeError):
+    """The run folder exists already and overwriting was not asked for."""

@@ -1,0 +1,452 @@
+"""Ingest: read exports in bounded blocks, map columns, type values, quarantine bad rows.
+
+Stage: ingest. Input: CSV or gzipped CSV files (any number), a profile. Output: staging
+Parquet parts with the canonical fields plus ``source_file`` and ``source_line``, and
+quarantine rows (``source_file``, ``source_line``, ``field``, ``reason``, ``raw_record``).
+
+Nothing is lost and nothing is silent: every data record of every file ends up either in
+a staging part or in quarantine, and the counts are reported per file. A row is
+quarantined when it has the wrong number of fields, bytes that are not valid in the
+file's encoding, NUL bytes, no case number, a date that is not a real date, or a count
+number that is not a whole number. A file that cannot be read at all (missing, empty, no
+recognisable columns, truncated gzip) stops the run with a message saying what to do.
+
+Memory is bounded by the block size: a block is scanned (``csvscan``), its good records
+parsed by pyarrow, typed and written out before the next block is read.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from expunge.csvscan import scan
+from expunge.errors import InputFileError
+from expunge.profile import ColumnMap, Profile, input_schema, map_columns
+
+DEFAULT_BLOCK_BYTES = 16 << 20
+MAX_RECORD_BYTES = 1 << 20  # a record longer than this is quarantined, not parsed
+RAW_KEEP = 2000  # characters of a quarantined record kept for the operator
+MIN_YEAR, MAX_YEAR = 1850, 2100
+
+QUARANTINE_SCHEMA = pa.schema([
+    ("source_file", pa.string()), ("source_line", pa.int64()), ("field", pa.string()),
+    ("reason", pa.string()), ("raw_record", pa.string()),
+])
+
+
+@dataclass
+class FileReport:
+    path: str
+    label: str
+    sha256: str
+    bytes: int
+    compressed: bool
+    rows_read: int = 0
+    rows_ok: int = 0
+    rows_quarantined: int = 0
+    blank_lines: int = 0
+    columns: dict[str, str] = field(default_factory=dict)
+    unmapped_columns: list[str] = field(default_factory=list)
+    missing_fields: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IngestResult:
+    files: list[FileReport]
+    parts: list[str]
+    quarantine_path: str
+    warnings: list[str]
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows_read for f in self.files)
+
+    @property
+    def rows_ok(self) -> int:
+        return sum(f.rows_ok for f in self.files)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(f.rows_quarantined for f in self.files)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def staging_schema() -> pa.Schema:
+    """Arrow schema of the staging parts: canonical fields + source columns."""
+    types = {"string": pa.string(), "date": pa.date32(), "integer": pa.int32()}
+    fields = [pa.field(n, types[s.type]) for n, s in input_schema().fields.items()]
+    return pa.schema([pa.field("source_file", pa.string()), pa.field("source_line", pa.int64()), *fields])
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise InputFileError(
+            f"Input file {path} does not exist. Check the path, and that the export finished copying."
+        )
+    if path.is_dir():
+        raise InputFileError(
+            f"{path} is a folder, not an export file. Pass the CSV files inside it (for example {path}/*.csv)."
+        )
+    if path.stat().st_size == 0:
+        raise InputFileError(
+            f"Input file {path} is empty (0 bytes). Re-export it, or leave it out of this run."
+        )
+
+
+def _open(path: Path) -> tuple[BinaryIO, bool]:
+    with path.open("rb") as fh:
+        magic = fh.read(2)
+    if magic == b"\x1f\x8b":
+        return gzip.open(path, "rb"), True  # type: ignore[return-value]
+    return path.open("rb"), False
+
+
+def _blocks(fh: BinaryIO, size: int, label: str) -> Iterator[bytes]:
+    while True:
+        try:
+            data = fh.read(size)
+        except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
+            raise InputFileError(
+                f"{label} is a damaged or truncated gzip file ({exc}). Copy or export it again; "
+                "nothing from this run was published."
+            ) from exc
+        if not data:
+            return
+        yield data
+
+
+def _decode_header(raw: bytes, profile: Profile, label: str) -> list[str]:
+    try:
+        text = raw.decode(profile.encoding)
+    except UnicodeDecodeError as exc:
+        raise InputFileError(
+            f"The header line of {label} is not valid {profile.encoding}. Set the file's encoding "
+            "in a profile (encoding: latin-1 or cp1252) and pass it with --profile."
+        ) from exc
+    header = next(csv.reader([text], delimiter=profile.delimiter))
+    header = [h.strip().lstrip("\ufeff") for h in header]
+    if len(header) == 1:
+        for sep, name in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
+            if sep in header[0]:
+                raise InputFileError(
+                    f"{label} looks {name}-separated, not separated by {profile.delimiter!r}. "
+                    f"Set delimiter: {'tab' if sep == chr(9) else sep!r} in a profile and pass it with --profile."
+                )
+    return header
+
+
+class _Quarantine:
+    """Collects quarantine rows (few) and writes them at the end."""
+
+    def __init__(self) -> None:
+        self.rows: list[pa.Table] = []
+
+    def add(self, label: str, lines: Sequence[int] | np.ndarray, fields: Sequence[str] | np.ndarray,
+            reasons: Sequence[str] | np.ndarray, raws: Sequence[str] | np.ndarray) -> None:
+        if len(lines) == 0:
+            return
+        self.rows.append(pa.table({
+            "source_file": pa.array([label] * len(lines), pa.string()),
+            "source_line": pa.array(np.asarray(lines, dtype=np.int64)),
+            "field": pa.array(list(fields), pa.string()),
+            "reason": pa.array(list(reasons), pa.string()),
+            "raw_record": pa.array([str(r)[:RAW_KEEP] for r in raws], pa.string()),
+        }, schema=QUARANTINE_SCHEMA))
+
+    def write(self, path: Path) -> int:
+        table = pa.concat_tables(self.rows) if self.rows else QUARANTINE_SCHEMA.empty_table()
+        table = table.sort_by([("source_file", "ascending"), ("source_line", "ascending")])
+        pq.write_table(table, path, compression="zstd")
+        return table.num_rows
+
+
+def _record_text(block: bytes, start: int, end: int, encoding: str) -> str:
+    return block[start:end].decode(encoding, errors="replace")
+
+
+def _decode_payload(payload: bytes, offsets: np.ndarray, encoding: str) -> tuple[bytes, np.ndarray]:
+    """UTF-8 bytes of ``payload`` and a mask of records that could not be decoded.
+
+    ``offsets`` are record start positions in ``payload`` (plus its length at the end).
+    """
+    bad = np.zeros(len(offsets) - 1, dtype=bool)
+    utf8 = encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig")
+    pos = 0
+    while True:
+        try:
+            text = payload[pos:].decode(encoding)
+            break
+        except UnicodeDecodeError as exc:
+            k = int(np.searchsorted(offsets, pos + exc.start, side="right") - 1)
+            bad[k] = True
+            pos = int(offsets[k + 1])
+    if not bad.any():
+        return (payload if utf8 else text.encode("utf-8")), bad
+    keep = np.repeat(~bad, np.diff(offsets))
+    clean = np.frombuffer(payload, dtype=np.uint8)[keep].tobytes()
+    return (clean if utf8 else clean.decode(encoding).encode("utf-8")), bad
+
+
+def _parse_records(payload: bytes, ncols: int, delimiter: str, expected: int) -> pa.Table:
+    names = [f"c{i}" for i in range(ncols)]
+    if expected == 0:
+        return pa.table({n: pa.array([], pa.string()) for n in names})
+    table = pacsv.read_csv(
+        pa.py_buffer(payload),
+        read_options=pacsv.ReadOptions(column_names=names, use_threads=True, block_size=1 << 26),
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
+                                         ignore_empty_lines=True),
+        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                             strings_can_be_null=False,
+                                             quoted_strings_can_be_null=False),
+    )
+    if table.num_rows != expected:
+        # The scanner and pyarrow disagree on record boundaries (unusual quoting); fall back
+        # to Python's csv for this block so every record keeps its line number.
+        rows = list(csv.reader(io.StringIO(payload.decode("utf-8"), newline=""), delimiter=delimiter))
+        rows = [r for r in rows if r]
+        cols = list(zip(*rows, strict=True)) if rows else [()] * ncols
+        table = pa.table({n: pa.array(list(c), pa.string()) for n, c in zip(names, cols, strict=True)})
+    return table
+
+
+def _parse_dates(values: pa.ChunkedArray | pa.Array, formats: Sequence[str]) -> tuple[pa.Array, np.ndarray]:
+    """Dates parsed once per distinct string. Returns (date32 array, invalid mask)."""
+    arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    enc = pc.dictionary_encode(arr)
+    uniques = pd.Series(enc.dictionary.to_pylist(), dtype="str")
+    parsed = pd.Series(pd.NaT, index=uniques.index, dtype="datetime64[s]")
+    for fmt in formats:
+        todo = parsed.isna() & uniques.notna()
+        if not todo.any():
+            break
+        parsed[todo] = pd.to_datetime(uniques[todo], format=fmt, errors="coerce")
+    year = parsed.dt.year
+    parsed = parsed.where((year >= MIN_YEAR) & (year <= MAX_YEAR))
+    dict_dates = pa.array(parsed.dt.date, type=pa.date32())
+    idx = enc.indices
+    out = pc.take(dict_dates, idx)
+    invalid = (pc.is_valid(arr).to_numpy(zero_copy_only=False)
+               & pc.is_null(out).to_numpy(zero_copy_only=False))
+    return out, invalid
+
+
+def _type_block(raw: pa.Table, cmap: ColumnMap, profile: Profile, label: str,
+                lines: np.ndarray) -> tuple[pa.Table, np.ndarray, list[str], list[str]]:
+    """Canonical, typed columns for one block. Returns (table, bad mask, field, reason)."""
+    schema = input_schema()
+    n = raw.num_rows
+    columns: dict[str, pa.Array] = {}
+    for name, spec in schema.fields.items():
+        if name in cmap.fields:
+            col = pc.utf8_trim_whitespace(raw.column(cmap.fields[name]))
+            col = pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
+        elif name in profile.defaults:
+            col = pa.array([profile.defaults[name]] * n, pa.string())
+        else:
+            col = pa.nulls(n, pa.string())
+        columns[name] = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    problems: list[tuple[str, np.ndarray, np.ndarray]] = []  # (field, mask, values)
+    case = columns["case_number"]
+    problems.append(("case_number", pc.is_null(case).to_numpy(zero_copy_only=False), None))  # type: ignore[arg-type]
+    for name in schema.of_type("date"):
+        if name in cmap.fields:
+            parsed, invalid = _parse_dates(columns[name], profile.date_formats)
+            problems.append((name, invalid, columns[name]))
+            columns[name] = parsed
+        else:
+            columns[name] = pa.nulls(n, pa.date32())
+    for name in schema.of_type("integer"):
+        text = columns[name]
+        ok = pc.match_substring_regex(text, r"^[0-9]{1,9}$")
+        invalid = (pc.is_valid(text).to_numpy(zero_copy_only=False)
+                   & ~pc.fill_null(ok, False).to_numpy(zero_copy_only=False))
+        problems.append((name, invalid, text))
+        columns[name] = pc.cast(pc.if_else(ok, text, pa.scalar(None, pa.string())), pa.int32())
+    bad = np.zeros(n, dtype=bool)
+    fields = np.full(n, "", dtype=object)
+    reasons = np.full(n, "", dtype=object)
+    for name, mask, values in problems:
+        if not mask.any():
+            continue
+        rows = np.flatnonzero(mask)
+        if name == "case_number":
+            msg = np.full(rows.size, "case_number is empty: the row cannot be tied to a case", dtype=object)
+        elif schema.fields[name].type == "date":
+            shown = values.take(pa.array(rows)).to_pylist()
+            msg = np.array([f"{name} {v!r} is not a real date (formats tried: {', '.join(profile.date_formats)})"
+                            for v in shown], dtype=object)
+        else:
+            shown = values.take(pa.array(rows)).to_pylist()
+            msg = np.array([f"{name} {v!r} is not a whole number" for v in shown], dtype=object)
+        first = rows[~bad[rows]]
+        fields[first] = name
+        reasons[rows] = np.where(reasons[rows] == "", msg, reasons[rows] + "; " + msg)
+        bad[rows] = True
+    keep = pa.array(~bad)
+    out = {"source_file": pa.array([label] * n, pa.string()), "source_line": pa.array(lines, pa.int64())}
+    out.update(columns)
+    table = pa.table(out, schema=staging_schema()).filter(keep)
+    return table, bad, list(fields[bad]), list(reasons[bad])
+
+
+def ingest_file(path: Path, label: str, profile: Profile, staging_dir: Path, quarantine: _Quarantine,
+                part_prefix: str, block_bytes: int = DEFAULT_BLOCK_BYTES) -> tuple[FileReport, list[str]]:
+    """Ingest one export file into staging parts; see the module docstring."""
+    _check_file(path)
+    report = FileReport(path=str(path), label=label, sha256=sha256_file(path),
+                        bytes=path.stat().st_size, compressed=False)
+    fh, report.compressed = _open(path)
+    parts: list[str] = []
+    carry = b""
+    line_base = 0  # line feeds before the start of ``carry``
+    header: list[str] | None = None
+    cmap: ColumnMap | None = None
+    part_no = 0
+    delim = profile.delimiter
+    with fh:
+        blocks = _blocks(fh, block_bytes, label)
+        exhausted = False
+        while not exhausted:
+            data = next(blocks, None)
+            exhausted = data is None
+            block = carry + (data or b"")
+            if header is None and block[:3] == b"\xef\xbb\xbf":
+                block = block[3:]
+            if not block:
+                break
+            rec = scan(block, delim, final=exhausted)
+            if rec.starts.size == 0:
+                if len(block) > MAX_RECORD_BYTES * 64:
+                    raise InputFileError(f"{label}: a single record is longer than {len(block)} bytes; "
+                                         "the file is probably not a CSV export (or its quoting is broken).")
+                carry = block
+                continue
+            first = 0
+            if header is None:
+                header = _decode_header(block[rec.starts[0]:rec.ends[0]], profile, label)
+                if report.compressed is False and len(header) < 2 and not profile.columns:
+                    pass
+                cmap = map_columns(header, profile, label)
+                report.columns = {k: header[i] for k, i in cmap.fields.items()}
+                report.unmapped_columns = list(cmap.unmapped)
+                report.missing_fields = list(cmap.missing)
+                first = 1
+            assert cmap is not None and header is not None
+            starts, ends = rec.starts[first:], rec.ends[first:]
+            nexts = rec.next_starts[first:]
+            lines = line_base + rec.newlines_before[first:] + 1
+            blank = ends == starts
+            report.blank_lines += int(blank.sum())
+            data_rec = ~blank
+            report.rows_read += int(data_rec.sum())
+            expected = len(header)
+            wrong = data_rec & (rec.fields[first:] != expected)
+            too_long = data_rec & ((ends - starts) > MAX_RECORD_BYTES)
+            buf = np.frombuffer(block, dtype=np.uint8)
+            zero_pos = np.flatnonzero(buf == 0)
+            has_nul = np.zeros(starts.size, dtype=bool)
+            if zero_pos.size:
+                k = np.searchsorted(starts, zero_pos, side="right") - 1
+                has_nul[k[k >= 0]] = True
+                has_nul &= data_rec
+            rejects = [
+                (wrong, "(row)", lambda i: f"expected {expected} fields, found {int(rec.fields[first + i])}"),
+                (too_long & ~wrong, "(row)", lambda i: f"record longer than {MAX_RECORD_BYTES} bytes"),
+                (has_nul & ~wrong & ~too_long, "(row)", lambda i: "contains NUL bytes (binary data)"),
+            ]
+            bad = np.zeros(starts.size, dtype=bool)
+            for mask, fname, why in rejects:
+                rows = np.flatnonzero(mask)
+                quarantine.add(label, lines[rows], [fname] * rows.size, [why(i) for i in rows],
+                               [_record_text(block, int(starts[i]), int(ends[i]), profile.encoding) for i in rows])
+                bad |= mask
+            good = data_rec & ~bad
+            idx = np.flatnonzero(good)
+            if idx.size:
+                seg_start, seg_end = int(starts[0]), int(nexts[-1])
+                lengths = nexts - starts
+                keep = np.repeat(good, lengths)
+                payload = buf[seg_start:seg_end][keep].tobytes()
+                offsets = np.concatenate(([0], np.cumsum(lengths[good])))
+                if payload and payload[-1:] != b"\n":
+                    payload += b"\n"
+                payload, undecodable = _decode_payload(payload, offsets, profile.encoding)
+                if undecodable.any():
+                    rows = idx[undecodable]
+                    quarantine.add(label, lines[rows], ["(row)"] * rows.size,
+                                   [f"bytes that are not valid {profile.encoding}; set the right "
+                                    "encoding in the profile (latin-1 or cp1252)"] * rows.size,
+                                   [_record_text(block, int(starts[i]), int(ends[i]), "latin-1") for i in rows])
+                    idx = idx[~undecodable]
+                raw = _parse_records(payload, expected, delim, idx.size)
+                table, row_bad, bfields, breasons = _type_block(raw, cmap, profile, label, lines[idx])
+                if row_bad.any():
+                    rows = idx[row_bad]
+                    quarantine.add(label, lines[rows], bfields, breasons,
+                                   [_record_text(block, int(starts[i]), int(ends[i]), profile.encoding) for i in rows])
+                report.rows_quarantined += int(bad.sum()) + int(undecodable.sum()) + int(row_bad.sum())
+                report.rows_ok += table.num_rows
+                if table.num_rows:
+                    part = staging_dir / f"{part_prefix}-{part_no:05d}.parquet"
+                    pq.write_table(table, part, compression="zstd")
+                    parts.append(str(part))
+                    part_no += 1
+            else:
+                report.rows_quarantined += int(bad.sum())
+            line_base += rec.newlines_consumed
+            carry = block[rec.consumed:]
+    if header is None:
+        raise InputFileError(f"{label} has no header line. Re-export it with column names in the first line.")
+    return report, parts
+
+
+def ingest(inputs: Sequence[str | Path], profile: Profile, staging_dir: Path, quarantine_path: Path,
+           block_bytes: int = DEFAULT_BLOCK_BYTES) -> IngestResult:
+    """Ingest every input file; see the module docstring.
+
+    Raises:
+        InputFileError: a file cannot be read at all; the message says what to do.
+    """
+    staging_dir.mkdir(parents=True, exist_ok=True)
+    quarantine = _Quarantine()
+    reports: list[FileReport] = []
+    parts: list[str] = []
+    warnings: list[str] = []
+    labels: set[str] = set()
+    for i, item in enumerate(inputs):
+        path = Path(item)
+        label = path.name if path.name not in labels else str(path)
+        labels.add(label)
+        report, file_parts = ingest_file(path, label, profile, staging_dir, quarantine,
+                                         part_prefix=f"part-{i:03d}", block_bytes=block_bytes)
+        if report.rows_read == 0:
+            warnings.append(f"{label} has a header but no data rows.")
+        if report.unmapped_columns:
+            warnings.append(f"{label}: columns not used: {', '.join(report.unmapped_columns)}.")
+        reports.append(report)
+        parts.extend(file_parts)
+    quarantine.write(quarantine_path)
+    return IngestResult(files=reports, parts=parts, quarantine_path=str(quarantine_path), warnings=warnings)
