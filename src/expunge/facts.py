@@ -191,6 +191,11 @@ def derive_facts(
     scope = offenses["substance_scope"].fillna("")
     dsub = offenses["desc_substance"].fillna("")
     scope_sub = scope.map({"MJ": "MARIJUANA", "SYN": "SYNTHETIC_CANNABINOID", "OTHER": "OTHER_DRUG"})
+    # Guard: on an EXCEPT-35 code with no modifier, statutory "controlled substance ...
+    # marijuana" wording is the trap phrase (perhaps mistyped), not evidence of marijuana.
+    statutory = offenses["desc_canonical"].fillna("").str.contains("CONTROLLED SUBSTANCE", regex=False)
+    trap = (scope == "EXCEPT35") & mod.isna() & dsub.isin(["MARIJUANA", "CONFLATED"]) & statutory
+    dsub = dsub.mask(trap, "EXCEPT35")
     desc_named = dsub.isin(["MARIJUANA", "THC", "SYNTHETIC_CANNABINOID", "OTHER_DRUG"])
     except35 = (scope == "EXCEPT35") | (dsub == "EXCEPT35")
     conflated = (scope == "MJ_SYN") | (dsub == "CONFLATED")

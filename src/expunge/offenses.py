@@ -260,9 +260,11 @@ _OTHER_DRUGS = (
     r"ALPRAZOLAM|KLONOPIN|EPHEDRINE|GHB|FLUNITRAZEPAM|KETAMINE|PRECURSOR|IMITATION|"
     r"SCHEDULE (?:I{2,3}|IV|V|2|3|4|5)\b|PRESCRIPTION)\b"
 )
+# An amount in grams is a drug signal too: truncation often cuts the drug word off
+# ("MANUFACTURE OF 35 GRAMS OR LES") but keeps the amount.
 _DRUG_CONTEXT = (
     _MJ + "|" + _SYN + r"|\bTHC\b|CONTROLLED SUBSTANCE|\bDRUG\b|\bNARCOTIC\b|\bPARAPHERNALIA\b|"
-    + _OTHER_DRUGS
+    + r"\d GRAMS\b|" + _OTHER_DRUGS
 )
 # "EXCEPT 35 GRAMS OR LESS OF MARIJUANA[/SYNTHETIC CANNABINOID]": names marijuana, means
 # other drugs (or more than 35 g). Also "OTHER THAN / NON / NOT MARIJUANA".

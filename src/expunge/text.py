@@ -21,6 +21,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 #: Canonical words that decide an offense (drugs, conduct, exclusions). Only these lower a
 #: description's token confidence when they were recognised by fuzzy matching.
@@ -38,6 +39,10 @@ PREFIX_MIN_LEN = 5  # a truncated word must keep at least this many letters ...
 PREFIX_MIN_SHARE = 0.5  # ... and at least this share of the full word
 FUZZY_MIN_LEN = 5  # shorter tokens are matched exactly or not at all
 FUZZY_ACCEPT = 85.0  # token typo threshold (rapidfuzz ratio); see docs/normalization.md
+#: Words where a miss is dangerous get a looser, transposition-aware match: reading
+#: "XECEPT 35 GRAMS OR LESS OF MARIJUANA" as marijuana would expunge another drug's felony,
+#: while a false "EXCEPT" only sends a charge to review.
+SAFETY_WORDS = {"EXCEPT": 0.6}
 
 _LEVEL_SUFFIX = (
     r"\(\s*(?P<lvl>M[A-E]|F[A-E]|F[1-4S]|M|F|I|INF|MISD|FEL|L|ORD)\s*\)\s*$"
@@ -176,9 +181,44 @@ def canonical_tokens(vocab: list[str]) -> tuple[dict[str, str], dict[str, float]
         targets = {lex.exact[words[k]] for k in np.flatnonzero(row == top)}
         if len(tok) >= FUZZY_MIN_LEN and top >= FUZZY_ACCEPT and len(targets) == 1:
             mapping[tok], score[tok] = targets.pop(), round(top, 1)
+            continue
+        for word, floor in SAFETY_WORDS.items():
+            sim = OSA.normalized_similarity(tok, word)
+            if sim >= floor:
+                mapping[tok], score[tok] = word, round(100 * sim, 1)
+                break
         else:
             mapping[tok], score[tok] = tok, 100.0
     return mapping, score
+
+
+def _resegment(tokens: list[str], mapping: dict[str, str]) -> list[str]:
+    """Repair a space typed in the wrong place ("POSSM ETH", "THCC ARTRIDGE"): when two
+    neighbouring tokens are not both known words, try every other split of their letters
+    and keep one that gives two known words."""
+    lex = lexicon().exact
+    known = lambda t: t in lex or (mapping.get(t, t) != t)  # noqa: E731
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        a = tokens[i]
+        if i + 1 < len(tokens):
+            b = tokens[i + 1]
+            if a.isalpha() and b.isalpha() and not (known(a) and known(b)):
+                joined = a + b
+                for cut in range(2, len(joined) - 1):
+                    left, right = joined[:cut], joined[cut:]
+                    if cut != len(a) and left in lex and right in lex:
+                        out.extend([left, right])
+                        i += 2
+                        break
+                else:
+                    out.append(a)
+                    i += 1
+                continue
+        out.append(a)
+        i += 1
+    return out
 
 
 def canonicalize(raw: pd.Series) -> pd.DataFrame:
@@ -192,6 +232,12 @@ def canonicalize(raw: pd.Series) -> pd.DataFrame:
     tokens = pre["text"].str.split(" ")
     vocab = sorted({t for toks in tokens for t in toks if t})
     mapping, score = canonical_tokens(vocab)
+    tokens = tokens.map(lambda toks: _resegment([t for t in toks if t], mapping))
+    extra = sorted({t for toks in tokens for t in toks} - set(mapping))
+    if extra:
+        more_map, more_score = canonical_tokens(extra)
+        mapping.update(more_map)
+        score.update(more_score)
     texts, scores = [], []
     for toks in tokens:
         words = [mapping[t] for t in toks if t]

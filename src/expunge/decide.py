@@ -1,0 +1,140 @@
+"""Decide: normalize every charge and apply the rule set.
+
+Stage: decide. Input: ingested charges (canonical fields + ``source_file``/``source_line``).
+Output: one row per charge with the contract columns of ``charges/`` (DATA_CONTRACT.md)
+plus the personal fields the petition lists need (dropped before ``charges/`` is written).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from expunge.engine import evaluate
+from expunge.facts import derive_facts
+from expunge.offenses import Reference, load_reference, normalize_offenses
+from expunge.profile import input_schema
+from expunge.rules import RuleSet
+
+#: Columns of ``charges/`` in order (``schemas/charges.v1.yaml`` documents each one).
+CHARGE_COLUMNS = (
+    "run_id", "source_file", "source_line", "case_number", "charge_seq", "county", "court",
+    "circuit", "case_kind", "person_key", "charge_code_raw", "ncic_modifier_raw",
+    "statute_raw", "description_raw", "disposition_raw", "charge_code_normalized",
+    "ncic_modifier_normalized", "statute_normalized", "reference_code", "offense_family",
+    "substance", "level", "class", "amount_g", "disposition_class", "disposition_status",
+    "serving", "offense_date", "filing_date", "disposition_date", "offense_year",
+    "offense_after_effective", "match_method", "match_score", "determination", "reason_code",
+    "rule_id", "citation", "explanation", "missing_fact", "caveats", "deadline", "overdue",
+    "already_expunged", "arresting_agency",
+)
+
+
+def county_name(county: pd.Series) -> pd.Series:
+    """Upper case, single spaces, "SAINT"/"ST" spelled "ST."; missing -> "UNKNOWN"."""
+    c = county.fillna("").astype("str").str.upper().str.replace(r"\s+", " ", regex=True).str.strip()
+    c = c.str.replace(r"\bCOUNTY$", "", regex=True).str.strip()
+    c = c.str.replace(r"^(?:SAINT|ST\.?)\s+", "ST. ", regex=True)
+    c = c.str.replace(r"^STE\.?\s+", "STE. ", regex=True)
+    return c.where(c != "", "UNKNOWN")
+
+
+def circuit(court: pd.Series) -> pd.Series:
+    """Judicial circuit number read from the court name ("22ND JUDICIAL CIRCUIT" -> "22")."""
+    n = court.fillna("").astype("str").str.upper().str.extract(
+        r"(\d{1,2})\s*(?:ST|ND|RD|TH)?\s+(?:JUDICIAL\s+)?CIRCUIT", expand=False)
+    return n.str.lstrip("0").where(n.notna(), "UNKNOWN")
+
+
+def person_key(charges: pd.DataFrame) -> pd.Series:
+    """A stable key for the person: the export's person id, else name + date of birth.
+
+    The key is a hash, so it can be shared with clerks and analysts without the name; it is
+    null when the record has neither an id nor a name.
+    """
+    def text(name: str) -> pd.Series:
+        if name not in charges:
+            return pd.Series("", index=charges.index, dtype="str")
+        return charges[name].fillna("").astype("str").str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
+
+    ident = text("defendant_id")
+    dob = charges["dob"].astype("str").fillna("") if "dob" in charges else pd.Series("", index=charges.index)
+    by_name = "N|" + text("last_name") + "|" + text("first_name") + "|" + dob.replace({"NaT": "", "None": ""})
+    raw = ("I|" + ident).where(ident != "", by_name)
+    has = (ident != "") | (text("last_name") != "")
+    codes, uniq = pd.factorize(raw)
+    hashed = np.array([hashlib.sha256(u.encode()).hexdigest()[:16] for u in uniq], dtype=object)
+    return pd.Series(hashed[codes], index=charges.index).where(has)
+
+
+def decide_charges(
+    charges: pd.DataFrame,
+    ruleset: RuleSet,
+    policies: Mapping[str, str],
+    as_of: date,
+    run_id: str = "",
+    ref: Reference | None = None,
+) -> pd.DataFrame:
+    """Normalize and decide every charge.
+
+    Args:
+        charges: ingested charges (canonical field names).
+        ruleset: the loaded rule set; ``policies`` its resolved policies.
+        as_of: the run's as-of date (for ``overdue``).
+        run_id: recorded in every row.
+
+    Returns:
+        The ``CHARGE_COLUMNS`` plus the personal fields and ``caveat_bits``.
+    """
+    ref = ref or load_reference()
+    charges = charges.reset_index(drop=True)
+    for name in input_schema().fields:
+        if name not in charges:
+            charges[name] = None
+    offenses = normalize_offenses(charges, ref)
+    facts = derive_facts(charges, offenses, policies, ruleset.effective_date)
+    facts["case_number"] = charges["case_number"]
+    decisions = evaluate(facts, ruleset, policies, as_of)
+
+    out = pd.DataFrame(index=charges.index)
+    out["run_id"] = run_id
+    out["source_file"] = charges["source_file"] if "source_file" in charges else ""
+    out["source_line"] = charges["source_line"] if "source_line" in charges else np.arange(len(charges)) + 2
+    out["case_number"] = charges["case_number"]
+    seq = pd.to_numeric(charges["charge_seq"], errors="coerce")
+    fallback = charges.groupby("case_number", sort=False).cumcount() + 1
+    out["charge_seq"] = seq.fillna(fallback).astype("int32")
+    out["county"] = county_name(charges["county"])
+    out["court"] = charges["court"]
+    out["circuit"] = circuit(charges["court"])
+    out["case_kind"] = facts["case_kind"]
+    out["person_key"] = person_key(charges)
+    out["charge_code_raw"] = charges["charge_code"]
+    out["ncic_modifier_raw"] = charges["ncic_modifier"]
+    out["statute_raw"] = charges["statute"]
+    out["description_raw"] = charges["charge_description"]
+    out["disposition_raw"] = charges["disposition"]
+    for c in ("charge_code_normalized", "ncic_modifier_normalized", "statute_normalized", "reference_code"):
+        out[c] = offenses[c]
+    for c in ("offense_family", "substance", "level", "class", "amount_g", "disposition_class",
+              "disposition_status", "serving", "offense_after_effective", "already_expunged"):
+        out[c] = facts[c]
+    for c in ("offense_date", "filing_date", "disposition_date"):
+        out[c] = pd.to_datetime(charges[c]).astype("datetime64[s]")
+    out["offense_year"] = out["offense_date"].dt.year.fillna(out["filing_date"].dt.year).astype("Int16")
+    out["match_method"] = offenses["match_method"]
+    out["match_score"] = offenses["match_score"].astype("float64").round(1)
+    for c in ("determination", "reason_code", "rule_id", "citation", "explanation", "missing_fact",
+              "deadline", "overdue"):
+        out[c] = decisions[c]
+    out["caveat_bits"] = facts["caveat_bits"]
+    out["caveats"] = None  # filled from caveat_bits when written
+    out["question"] = decisions["question"]
+    for c in input_schema().personal:
+        out[f"personal_{c}"] = charges[c]
+    out["arresting_agency"] = charges["arresting_agency"]
+    return out

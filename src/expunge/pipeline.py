@@ -1,0 +1,256 @@
+"""The nightly pipeline as plain functions: plan -> ingest -> decide -> publish.
+
+Each stage takes and returns small values (paths, counts), so an orchestrator (the Prefect
+flow in ``flows/nightly.py``) can run them as tasks, and ``run_pipeline`` can run them
+without one. Work happens in ``OUT/.work-<run_id>/``; the finished run folder is moved
+into place with one atomic rename, so a run that fails never leaves a half-written
+``OUT/<run_id>/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow.dataset as ds
+
+from expunge import __version__
+from expunge.decide import decide_charges
+from expunge.errors import InputFileError, OutputExistsError
+from expunge.ingest import IngestResult, ingest, sha256_file, staging_schema
+from expunge.offenses import REFERENCE_ACCEPT, load_reference
+from expunge.profile import load_profile
+from expunge.rollup import DEFAULT_SUPPRESS_BELOW
+from expunge.rules import load_rules
+from expunge.text import FUZZY_ACCEPT
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """Everything a run needs, fixed before any row is read."""
+
+    inputs: tuple[str, ...]
+    input_sha256: tuple[str, ...]
+    out_dir: str
+    run_id: str
+    as_of: str
+    rules_path: str
+    rules_sha256: str
+    profile_path: str | None
+    policies: dict[str, str]
+    suppress_below: int
+    overwrite: bool
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.out_dir) / self.run_id
+
+    @property
+    def work_dir(self) -> Path:
+        return Path(self.out_dir) / f".work-{self.run_id}"
+
+
+@dataclass
+class StageTimes:
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def plan_run(
+    inputs: Sequence[str | Path],
+    out_dir: str | Path,
+    as_of: date,
+    run_id: str | None = None,
+    rules: str | Path | None = None,
+    profile: str | Path | None = None,
+    policies: dict[str, str] | None = None,
+    suppress_below: int = DEFAULT_SUPPRESS_BELOW,
+    overwrite: bool = False,
+) -> RunPlan:
+    """Validate the run's inputs and settings and fix its id.
+
+    The default run id is the as-of date plus a hash of the inputs, rule file, profile and
+    policies: the same inputs give the same id (and the same outputs).
+
+    Raises:
+        InputFileError, ProfileError, RuleFileError: a setting or file is unusable.
+        OutputExistsError: the run folder exists and ``overwrite`` is False.
+    """
+    if not inputs:
+        raise InputFileError("No input files were given. Name one or more export files (CSV or .csv.gz).")
+    ruleset = load_rules(rules)
+    chosen = ruleset.resolve_policies(policies)
+    prof = load_profile(profile)
+    shas = []
+    for item in inputs:
+        p = Path(item)
+        if not p.exists():
+            raise InputFileError(f"Input file {p} does not exist. Check the path, and that the export finished copying.")
+        if p.is_dir():
+            raise InputFileError(f"{p} is a folder, not an export file. Pass the CSV files inside it (for example {p}/*.csv).")
+        shas.append(sha256_file(p))
+    if run_id is None:
+        h = hashlib.sha256()
+        for part in (*shas, ruleset.sha256, repr(prof), json.dumps(chosen, sort_keys=True),
+                     load_reference().version, __version__, str(suppress_below)):
+            h.update(part.encode())
+        run_id = f"{as_of.isoformat()}-{h.hexdigest()[:10]}"
+    if not run_id or "/" in run_id or run_id.startswith("."):
+        raise InputFileError(f"Run id {run_id!r} cannot name a folder; use letters, digits and dashes.")
+    plan = RunPlan(
+        inputs=tuple(str(Path(p)) for p in inputs), input_sha256=tuple(shas), out_dir=str(out_dir),
+        run_id=run_id, as_of=as_of.isoformat(), rules_path=ruleset.path, rules_sha256=ruleset.sha256,
+        profile_path=str(profile) if profile else None, policies=chosen,
+        suppress_below=suppress_below, overwrite=overwrite,
+    )
+    if plan.run_dir.exists() and not overwrite:
+        raise OutputExistsError(
+            f"The run folder {plan.run_dir} exists already (same inputs, rules and as-of date). "
+            "Its outputs are still valid; pass --overwrite to write it again, or --run-id to write a new one."
+        )
+    return plan
+
+
+def stage_ingest(plan: RunPlan) -> IngestResult:
+    """Read the exports into staging Parquet under the work folder (quarantining bad rows)."""
+    work = plan.work_dir
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    return ingest(plan.inputs, load_profile(plan.profile_path), work / "staging", work / "quarantine.parquet")
+
+
+def stage_decide(plan: RunPlan, ingested: IngestResult) -> str:
+    """Normalize and decide every staged charge; returns the path of the decided frame."""
+    ruleset = load_rules(plan.rules_path)
+    if ingested.parts:
+        charges = ds.dataset(ingested.parts, format="parquet").to_table().to_pandas()
+    else:
+        charges = staging_schema().empty_table().to_pandas()
+    decided = decide_charges(charges, ruleset, plan.policies, date.fromisoformat(plan.as_of), plan.run_id)
+    path = plan.work_dir / "decided.pkl"
+    decided.to_pickle(path)
+    return str(path)
+
+
+def stage_publish(plan: RunPlan, ingested: IngestResult, decided_path: str,
+                  times: dict[str, float] | None = None) -> str:
+    """Write all outputs and the manifest, then move the run folder into place atomically."""
+    from expunge.publish import write_outputs
+
+    t0 = time.perf_counter()
+    decided: pd.DataFrame = pd.read_pickle(decided_path)
+    build = plan.work_dir / plan.run_id
+    counts = write_outputs(decided, build, plan.suppress_below)
+    shutil.copyfile(ingested.quarantine_path, build / "quarantine.parquet")
+    accounted = ingested.rows_ok + ingested.rows_quarantined
+    if accounted != ingested.rows_read or counts["charges"] != ingested.rows_ok:
+        raise RuntimeError(
+            f"Row accounting failed: read {ingested.rows_read}, charges {counts['charges']}, "
+            f"quarantined {ingested.rows_quarantined}. Nothing was published."
+        )
+    stage_times = dict(times or {})
+    stage_times["publish"] = round(time.perf_counter() - t0, 3)
+    manifest = build_manifest(plan, ingested, counts, stage_times)
+    (build / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
+    _restrict_personal(build)
+    final = plan.run_dir
+    if final.exists():
+        if not plan.overwrite:
+            raise OutputExistsError(f"The run folder {final} appeared while this run was working; nothing was replaced.")
+        trash = plan.work_dir / "previous"
+        os.replace(final, trash)
+    os.replace(build, final)
+    shutil.rmtree(plan.work_dir, ignore_errors=True)
+    return str(final)
+
+
+def _restrict_personal(run_dir: Path) -> None:
+    """Files holding personal data are readable by their owner only."""
+    for path in [run_dir / "quarantine.parquet", *(run_dir / "petitions").rglob("*.csv")]:
+        if path.exists():
+            path.chmod(0o600)
+
+
+def build_manifest(plan: RunPlan, ingested: IngestResult, counts: dict[str, Any],
+                   times: dict[str, float]) -> dict[str, Any]:
+    ruleset = load_rules(plan.rules_path)
+    profile = load_profile(plan.profile_path)
+    return {
+        "run_id": plan.run_id,
+        "as_of": plan.as_of,
+        "created_at": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
+        "code_version": __version__,
+        "inputs": [
+            {"path": f.path, "file": f.label, "sha256": f.sha256, "bytes": f.bytes,
+             "compressed": f.compressed, "rows_read": f.rows_read, "rows_ok": f.rows_ok,
+             "rows_quarantined": f.rows_quarantined, "blank_lines": f.blank_lines,
+             "columns": f.columns, "unmapped_columns": f.unmapped_columns,
+             "missing_fields": f.missing_fields}
+            for f in ingested.files
+        ],
+        "rows": {
+            "read": ingested.rows_read, "charges": counts["charges"],
+            "quarantined": ingested.rows_quarantined,
+            "accounting_holds": ingested.rows_read == counts["charges"] + ingested.rows_quarantined,
+        },
+        "ruleset": {"name": ruleset.name, "version": ruleset.version, "sha256": ruleset.sha256,
+                    "path": ruleset.path},
+        "policies": plan.policies,
+        "profile": {"name": profile.name, "source": profile.source, "encoding": profile.encoding,
+                    "delimiter": profile.delimiter, "date_formats": list(profile.date_formats)},
+        "reference": {"version": load_reference().version},
+        "thresholds": {"token_fuzzy_accept": FUZZY_ACCEPT, "reference_description_accept": REFERENCE_ACCEPT,
+                       "small_cell_suppression_below": plan.suppress_below},
+        "determinations": counts["by_determination"],
+        "outputs": {"charges": "charges/", "cases": "cases.parquet", "review_queue": "review_queue.csv",
+                    "review_queue_rows": counts["review_queue"], "petitions": counts["petition_files"],
+                    "quarantine": "quarantine.parquet", "summary": "summary/"},
+        "warnings": ingested.warnings,
+        "timings_seconds": times,
+        "machine": {"python": platform.python_version(), "platform": platform.platform()},
+    }
+
+
+def run_pipeline(
+    inputs: Sequence[str | Path],
+    out_dir: str | Path,
+    as_of: date,
+    run_id: str | None = None,
+    rules: str | Path | None = None,
+    profile: str | Path | None = None,
+    policies: dict[str, str] | None = None,
+    suppress_below: int = DEFAULT_SUPPRESS_BELOW,
+    overwrite: bool = False,
+) -> Path:
+    """Run the whole pipeline without an orchestrator and return the run folder.
+
+    Example:
+        >>> run_pipeline(["sample_data/mo_charges_sample.csv"], "out", date(2026, 11, 27))  # doctest: +SKIP
+    """
+    times: dict[str, float] = {}
+    t = time.perf_counter()
+    plan = plan_run(inputs, out_dir, as_of, run_id, rules, profile, policies, suppress_below, overwrite)
+    try:
+        ingested = stage_ingest(plan)
+        times["ingest"] = round(time.perf_counter() - t, 3)
+        t = time.perf_counter()
+        decided = stage_decide(plan, ingested)
+        times["decide"] = round(time.perf_counter() - t, 3)
+        return Path(stage_publish(plan, ingested, decided, times))
+    except BaseException:
+        shutil.rmtree(plan.work_dir, ignore_errors=True)
+        raise
+
+
+def plan_as_dict(plan: RunPlan) -> dict[str, Any]:
+    return asdict(plan)

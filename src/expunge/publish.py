@@ -1,0 +1,179 @@
+"""Publish: write what each user needs into the run folder.
+
+Stage: publish. Input: decided charges (with personal fields), the ingest report.
+Output, in ``OUT/<run_id>/`` (DATA_CONTRACT.md): ``charges/`` (hive-partitioned Parquet,
+no personal fields), ``cases.parquet``, ``review_queue.csv``,
+``petitions/<circuit>/<county>.csv``, ``quarantine.parquet``, ``summary/`` and
+``manifest.json``.
+
+Data files are written in a fixed row order with no timestamps inside, so the same inputs
+give the same bytes; the manifest alone carries times.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import yaml
+
+from expunge.decide import CHARGE_COLUMNS
+from expunge.facts import caveat_lists, caveat_text
+from expunge.rollup import cases, headline, summaries
+from expunge.rules import ELIGIBLE
+
+_ARROW_TYPES = {
+    "string": pa.string(), "int64": pa.int64(), "int32": pa.int32(), "int16": pa.int16(),
+    "float64": pa.float64(), "bool": pa.bool_(), "date32": pa.date32(),
+    "list<string>": pa.list_(pa.string()),
+}
+
+REVIEW_ANSWER_COLUMNS = (
+    "answer_substance", "answer_amount_g", "answer_offense_family", "answer_level",
+    "answer_class", "answer_disposition", "answer_decision", "answer_note",
+)
+MSHP_CJIS = "Missouri State Highway Patrol, Criminal Justice Information Services"
+
+
+@lru_cache(maxsize=1)
+def charges_schema() -> pa.Schema:
+    """Arrow schema of ``charges/`` from ``schemas/charges.v1.yaml``."""
+    doc = yaml.safe_load((resources.files("expunge.schemas") / "charges.v1.yaml").read_text("utf-8"))
+    return pa.schema([pa.field(n, _ARROW_TYPES[spec["type"]]) for n, spec in doc["columns"].items()])
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values(["county", "case_number", "charge_seq", "source_file", "source_line"],
+                             kind="stable").reset_index(drop=True)
+
+
+def charges_table(decided: pd.DataFrame) -> pa.Table:
+    """The ``charges/`` rows as an Arrow table with the schema's exact types."""
+    schema = charges_schema()
+    frame = decided[list(CHARGE_COLUMNS)].drop(columns=["caveats"])
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    arrays = []
+    for f in schema:
+        if f.name == "caveats":
+            arrays.append(caveat_lists(decided["caveat_bits"].to_numpy()))
+        else:
+            arrays.append(table.column(f.name).cast(f.type))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def write_charges(decided: pd.DataFrame, run_dir: Path) -> Path:
+    out = run_dir / "charges"
+    table = charges_table(decided)
+    ds.write_dataset(
+        table, out, format="parquet",
+        partitioning=ds.partitioning(pa.schema([("county", pa.string())]), flavor="hive"),
+        basename_template="part-{i}.parquet",
+        file_options=ds.ParquetFileFormat().make_write_options(compression="zstd"),
+        existing_data_behavior="error", max_rows_per_file=5_000_000, max_rows_per_group=500_000,
+        preserve_order=True,
+    )
+    return out
+
+
+def _safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "UNKNOWN"
+
+
+def review_queue(decided: pd.DataFrame) -> pd.DataFrame:
+    """NEEDS_REVIEW charges with the missing fact, what the pipeline saw and blank answer
+    columns. No names: the case number is what a clerk pulls the file by."""
+    r = decided[decided["determination"] == "NEEDS_REVIEW"]
+    out = pd.DataFrame({
+        "county": r["county"], "court": r["court"], "case_number": r["case_number"],
+        "charge_seq": r["charge_seq"], "source_file": r["source_file"], "source_line": r["source_line"],
+        "reason_code": r["reason_code"], "missing_fact": r["missing_fact"], "question": r["question"],
+        "rule_id": r["rule_id"], "explanation": r["explanation"],
+        "charge_code_raw": r["charge_code_raw"], "ncic_modifier_raw": r["ncic_modifier_raw"],
+        "statute_raw": r["statute_raw"], "description_raw": r["description_raw"],
+        "disposition_raw": r["disposition_raw"], "offense_date": r["offense_date"].dt.date,
+        "offense_family": r["offense_family"], "substance": r["substance"], "level": r["level"],
+        "class": r["class"], "amount_g": r["amount_g"], "match_method": r["match_method"],
+        "match_score": r["match_score"], "caveats": caveat_text(r["caveat_bits"]),
+    })
+    for c in REVIEW_ANSWER_COLUMNS:
+        out[c] = ""
+    return out
+
+
+def petition_rows(decided: pd.DataFrame) -> pd.DataFrame:
+    """Eligible charges with the CR375 / § 610.140 fields, grouped by person."""
+    e = decided[decided["determination"].isin(ELIGIBLE)]
+    dob = pd.to_datetime(e["personal_dob"])
+    county = e["county"].str.title()
+    city = e["county"] == "ST. LOUIS CITY"
+    court = e["court"].fillna(
+        ("Circuit Court of " + county + " County").where(~city, "Circuit Court of the City of St. Louis"))
+    # St. Louis City has a Circuit Attorney; every county has a Prosecuting Attorney.
+    prosecutor = ("Prosecuting Attorney of " + county + " County").where(
+        ~city, "Circuit Attorney of the City of St. Louis")
+    agency = e["arresting_agency"].fillna("")
+    agencies = court + "; " + MSHP_CJIS + "; " + prosecutor + ("; " + agency).where(agency != "", "")
+    out = pd.DataFrame({
+        "circuit": e["circuit"], "county": e["county"], "person_key": e["person_key"],
+        "last_name": e["personal_last_name"], "first_name": e["personal_first_name"],
+        "middle_name": e["personal_middle_name"], "date_of_birth": dob.dt.date,
+        "year_of_birth": dob.dt.year.astype("Int16"), "sex": e["personal_sex"],
+        "race": e["personal_race"], "address": e["personal_address"],
+        "case_number": e["case_number"], "court": e["court"], "charge_seq": e["charge_seq"],
+        "approx_charge_date": e["offense_date"].fillna(e["filing_date"]).dt.date,
+        "charge_code": e["charge_code_raw"].fillna(e["charge_code_normalized"]),
+        "statute": e["statute_normalized"], "description": e["description_raw"],
+        "disposition": e["disposition_raw"], "determination": e["determination"],
+        "reason_code": e["reason_code"], "rule_id": e["rule_id"], "citation": e["citation"],
+        "deadline": e["deadline"].dt.date, "overdue": e["overdue"], "agencies_to_name": agencies,
+    })
+    return out.sort_values(["circuit", "county", "last_name", "first_name", "person_key",
+                            "case_number", "charge_seq"], kind="stable", na_position="last")
+
+
+def write_petitions(decided: pd.DataFrame, run_dir: Path) -> list[str]:
+    rows = petition_rows(decided)
+    written: list[str] = []
+    for (circ, county), part in rows.groupby(["circuit", "county"], sort=True):
+        folder = run_dir / "petitions" / _safe_name(f"circuit-{circ}")
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{_safe_name(str(county))}.csv"
+        part.to_csv(path, index=False, lineterminator="\n")
+        written.append(str(path.relative_to(run_dir)))
+    return written
+
+
+def write_outputs(decided: pd.DataFrame, run_dir: Path, suppress_below: int) -> dict[str, Any]:
+    """Write every data output of a run into ``run_dir``; returns counts for the manifest."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    decided = _sorted(decided)
+    write_charges(decided, run_dir)
+    case_table = cases(decided)
+    pq.write_table(pa.Table.from_pandas(case_table, preserve_index=False), run_dir / "cases.parquet",
+                   compression="zstd")
+    queue = review_queue(decided)
+    queue.to_csv(run_dir / "review_queue.csv", index=False, lineterminator="\n")
+    petitions = write_petitions(decided, run_dir)
+    summary_dir = run_dir / "summary"
+    summary_dir.mkdir(exist_ok=True)
+    for name, table in summaries(decided, below=suppress_below).items():
+        table.to_csv(summary_dir / f"{name}.csv", index=False, lineterminator="\n")
+    head = headline(decided)
+    head["small_cell_threshold"] = suppress_below
+    (summary_dir / "headline.json").write_text(json.dumps(head, indent=2, sort_keys=True) + "\n")
+    return {
+        "charges": int(len(decided)),
+        "cases": int(len(case_table)),
+        "review_queue": int(len(queue)),
+        "petition_files": petitions,
+        "by_determination": head["charges"]["by_determination"],  # type: ignore[index]
+        "headline": head,
+    }
