@@ -216,9 +216,23 @@ ANNOTATIONS: dict[tuple[str, str], tuple[str, str, str, str]] = {
 }
 
 COLUMNS = [
-    "code", "section", "seq", "fingerprint", "version_year", "ncic_category", "legacy_code",
-    "effective_date", "inactive_date", "level", "class", "offense_family", "substance_scope",
-    "statute", "amount_max_g", "short_description", "long_description",
+    "code",
+    "section",
+    "seq",
+    "fingerprint",
+    "version_year",
+    "ncic_category",
+    "legacy_code",
+    "effective_date",
+    "inactive_date",
+    "level",
+    "class",
+    "offense_family",
+    "substance_scope",
+    "statute",
+    "amount_max_g",
+    "short_description",
+    "long_description",
 ]
 
 
@@ -237,16 +251,27 @@ def build(mshp_csv: Path, out_csv: Path) -> int:
             if note is None:
                 continue
             family, scope, statute, amount = note
-            rows.append({
-                "code": f"{section}-{seq}", "section": section, "seq": seq,
-                "fingerprint": fingerprint, "version_year": year, "ncic_category": ncic,
-                "legacy_code": r["legacy_charge_code"].strip(),
-                "effective_date": r["effective_date"], "inactive_date": r["inactive_date"],
-                "level": r["charge_type"].strip(), "class": r["classification"].strip(),
-                "offense_family": family, "substance_scope": scope, "statute": statute,
-                "amount_max_g": amount, "short_description": r["short_description"].strip(),
-                "long_description": r["long_description"].strip(),
-            })
+            rows.append(
+                {
+                    "code": f"{section}-{seq}",
+                    "section": section,
+                    "seq": seq,
+                    "fingerprint": fingerprint,
+                    "version_year": year,
+                    "ncic_category": ncic,
+                    "legacy_code": r["legacy_charge_code"].strip(),
+                    "effective_date": r["effective_date"],
+                    "inactive_date": r["inactive_date"],
+                    "level": r["charge_type"].strip(),
+                    "class": r["classification"].strip(),
+                    "offense_family": family,
+                    "substance_scope": scope,
+                    "statute": statute,
+                    "amount_max_g": amount,
+                    "short_description": r["short_description"].strip(),
+                    "long_description": r["long_description"].strip(),
+                }
+            )
     rows.sort(key=lambda x: (x["section"], x["seq"], x["effective_date"]))
     with out_csv.open("w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")

@@ -85,7 +85,15 @@ def scan(block: bytes | memoryview, delimiter: str = ",", final: bool = False) -
     buf = np.frombuffer(block, dtype=np.uint8)
     delim = ord(delimiter)
     run_end, state = _quote_state(buf, delim)
-    nl = np.flatnonzero(buf == NL)
+    # Line breaks: LF, or a CR not followed by LF (old Mac exports; pyarrow and Python's csv
+    # both end a record there). A CR closing a non-final block may be half of CRLF: wait.
+    is_cr = buf == CR
+    next_is_lf = np.zeros(buf.size, dtype=bool)
+    next_is_lf[:-1] = buf[1:] == NL
+    bare_cr = is_cr & ~next_is_lf
+    if not final and buf.size and is_cr[-1]:
+        bare_cr[-1] = False
+    nl = np.flatnonzero((buf == NL) | bare_cr)
     ends_at = nl[_outside(nl, run_end, state)]
     if final and buf.size and (ends_at.size == 0 or ends_at[-1] != buf.size - 1):
         ends_at = np.concatenate((ends_at, [buf.size]))

@@ -102,7 +102,7 @@ def decide_charges(
 
     out = pd.DataFrame(index=charges.index)
     out["run_id"] = run_id
-    out["source_file"] = charges["source_file"] if "source_file" in charges else ""
+    out["source_file"] = charges.get("source_file", "")
     out["source_line"] = charges["source_line"] if "source_line" in charges else np.arange(len(charges)) + 2
     out["case_number"] = charges["case_number"]
     seq = pd.to_numeric(charges["charge_seq"], errors="coerce")

@@ -157,6 +157,27 @@ def _decode_header(raw: bytes, profile: Profile, label: str) -> list[str]:
     return header
 
 
+def preflight(path: Path, profile: Profile, label: str | None = None) -> ColumnMap:
+    """Check that a file can be read and its columns recognised, before any work starts.
+
+    Raises:
+        InputFileError: with what is wrong and what to do.
+    """
+    label = label or path.name
+    _check_file(path)
+    fh, _ = _open(path)
+    with fh:
+        head = next(_blocks(fh, 1 << 20, label), b"")
+    if head[:3] == b"\xef\xbb\xbf":
+        head = head[3:]
+    rec = scan(head, profile.delimiter, final=len(head) < (1 << 20))
+    if rec.starts.size == 0:
+        raise InputFileError(
+            f"{label} has no complete header line in its first megabyte; it is probably not a CSV export.")
+    header = _decode_header(head[rec.starts[0]:rec.ends[0]], profile, label)
+    return map_columns(header, profile, label)
+
+
 class _Quarantine:
     """Collects quarantine rows (few) and writes them at the end."""
 
@@ -209,10 +230,13 @@ def _decode_payload(payload: bytes, offsets: np.ndarray, encoding: str) -> tuple
     return (clean if utf8 else clean.decode(encoding).encode("utf-8")), bad
 
 
-def _parse_records(payload: bytes, ncols: int, delimiter: str, expected: int) -> pa.Table:
+def _parse_records(payload: bytes, expected: int, ncols: int, delimiter: str) -> tuple[pa.Table, np.ndarray]:
+    """Parse well-formed records with pyarrow. Returns the table and a mask of records that
+    could not be parsed on their own (only possible when pyarrow and the scanner disagree)."""
     names = [f"c{i}" for i in range(ncols)]
+    failed = np.zeros(expected, dtype=bool)
     if expected == 0:
-        return pa.table({n: pa.array([], pa.string()) for n in names})
+        return pa.table({n: pa.array([], pa.string()) for n in names}), failed
     table = pacsv.read_csv(
         pa.py_buffer(payload),
         read_options=pacsv.ReadOptions(column_names=names, use_threads=True, block_size=1 << 26),
@@ -222,14 +246,23 @@ def _parse_records(payload: bytes, ncols: int, delimiter: str, expected: int) ->
                                              strings_can_be_null=False,
                                              quoted_strings_can_be_null=False),
     )
-    if table.num_rows != expected:
-        # The scanner and pyarrow disagree on record boundaries (unusual quoting); fall back
-        # to Python's csv for this block so every record keeps its line number.
-        rows = list(csv.reader(io.StringIO(payload.decode("utf-8"), newline=""), delimiter=delimiter))
-        rows = [r for r in rows if r]
-        cols = list(zip(*rows, strict=True)) if rows else [()] * ncols
-        table = pa.table({n: pa.array(list(c), pa.string()) for n, c in zip(names, cols, strict=True)})
-    return table
+    if table.num_rows == expected:
+        return table, failed
+    # Rare: unusual quoting made the parsers disagree on boundaries. Parse each record on
+    # its own with Python's csv so every record keeps its line number, and quarantine any
+    # record that does not come out as exactly one row of the right width.
+    rec = scan(payload, delimiter, final=True)
+    offsets = np.concatenate((rec.starts, [len(payload)]))
+    rows: list[list[str]] = []
+    for k in range(expected):
+        text = payload[offsets[k]:offsets[k + 1]].decode("utf-8")
+        parsed = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if r]
+        if len(parsed) == 1 and len(parsed[0]) == ncols:
+            rows.append(parsed[0])
+        else:
+            failed[k] = True
+    cols = list(zip(*rows, strict=True)) if rows else [()] * ncols
+    return pa.table({n: pa.array(list(c), pa.string()) for n, c in zip(names, cols, strict=True)}), failed
 
 
 def _parse_dates(values: pa.ChunkedArray | pa.Array, formats: Sequence[str]) -> tuple[pa.Array, np.ndarray]:
@@ -259,7 +292,7 @@ def _type_block(raw: pa.Table, cmap: ColumnMap, profile: Profile, label: str,
     schema = input_schema()
     n = raw.num_rows
     columns: dict[str, pa.Array] = {}
-    for name, spec in schema.fields.items():
+    for name in schema.fields:
         if name in cmap.fields:
             col = pc.utf8_trim_whitespace(raw.column(cmap.fields[name]))
             col = pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
@@ -372,17 +405,16 @@ def ingest_file(path: Path, label: str, profile: Profile, staging_dir: Path, qua
                 k = np.searchsorted(starts, zero_pos, side="right") - 1
                 has_nul[k[k >= 0]] = True
                 has_nul &= data_rec
-            rejects = [
-                (wrong, "(row)", lambda i: f"expected {expected} fields, found {int(rec.fields[first + i])}"),
-                (too_long & ~wrong, "(row)", lambda i: f"record longer than {MAX_RECORD_BYTES} bytes"),
-                (has_nul & ~wrong & ~too_long, "(row)", lambda i: "contains NUL bytes (binary data)"),
-            ]
-            bad = np.zeros(starts.size, dtype=bool)
-            for mask, fname, why in rejects:
-                rows = np.flatnonzero(mask)
-                quarantine.add(label, lines[rows], [fname] * rows.size, [why(i) for i in rows],
-                               [_record_text(block, int(starts[i]), int(ends[i]), profile.encoding) for i in rows])
-                bad |= mask
+            found = rec.fields[first:]
+            reasons = np.select(
+                [wrong, too_long, has_nul],
+                [np.char.add(f"expected {expected} fields, found ", found.astype(str)),
+                 f"record longer than {MAX_RECORD_BYTES} bytes", "contains NUL bytes (binary data)"],
+                default="")
+            bad = wrong | too_long | has_nul
+            rows = np.flatnonzero(bad)
+            quarantine.add(label, lines[rows], ["(row)"] * rows.size, reasons[rows],
+                           [_record_text(block, int(starts[i]), int(ends[i]), profile.encoding) for i in rows])
             good = data_rec & ~bad
             idx = np.flatnonzero(good)
             if idx.size:
@@ -401,13 +433,20 @@ def ingest_file(path: Path, label: str, profile: Profile, staging_dir: Path, qua
                                     "encoding in the profile (latin-1 or cp1252)"] * rows.size,
                                    [_record_text(block, int(starts[i]), int(ends[i]), "latin-1") for i in rows])
                     idx = idx[~undecodable]
-                raw = _parse_records(payload, expected, delim, idx.size)
+                raw, unparsed = _parse_records(payload, idx.size, expected, delim)
+                if unparsed.any():
+                    rows = idx[unparsed]
+                    quarantine.add(label, lines[rows], ["(row)"] * rows.size,
+                                   ["the record's quoting could not be read (check for stray quote marks)"] * rows.size,
+                                   [_record_text(block, int(starts[i]), int(ends[i]), profile.encoding) for i in rows])
+                    idx = idx[~unparsed]
                 table, row_bad, bfields, breasons = _type_block(raw, cmap, profile, label, lines[idx])
                 if row_bad.any():
                     rows = idx[row_bad]
                     quarantine.add(label, lines[rows], bfields, breasons,
                                    [_record_text(block, int(starts[i]), int(ends[i]), profile.encoding) for i in rows])
-                report.rows_quarantined += int(bad.sum()) + int(undecodable.sum()) + int(row_bad.sum())
+                report.rows_quarantined += (int(bad.sum()) + int(undecodable.sum()) + int(unparsed.sum())
+                                            + int(row_bad.sum()))
                 report.rows_ok += table.num_rows
                 if table.num_rows:
                     part = staging_dir / f"{part_prefix}-{part_no:05d}.parquet"

@@ -30,13 +30,27 @@ from rapidfuzz import fuzz, process
 from expunge.text import canonicalize
 
 FAMILIES = (
-    "MJ_POSSESSION", "PARAPHERNALIA", "MJ_DELIVERY", "MJ_MANUFACTURE", "MJ_TRAFFICKING",
-    "DELIVERY_TO_MINOR", "PROTECTED_LOCATION", "DUI", "WEAPON_WHILE_POSSESSING", "OTHER_DRUG",
-    "DRUG_UNSPECIFIED", "NON_DRUG", "UNKNOWN",
+    "MJ_POSSESSION",
+    "PARAPHERNALIA",
+    "MJ_DELIVERY",
+    "MJ_MANUFACTURE",
+    "MJ_TRAFFICKING",
+    "DELIVERY_TO_MINOR",
+    "PROTECTED_LOCATION",
+    "DUI",
+    "WEAPON_WHILE_POSSESSING",
+    "OTHER_DRUG",
+    "DRUG_UNSPECIFIED",
+    "NON_DRUG",
+    "UNKNOWN",
 )
 #: Drug families whose substance can still be marijuana.
 SUBSTANCE_FAMILIES = (
-    "MJ_POSSESSION", "PARAPHERNALIA", "MJ_DELIVERY", "MJ_MANUFACTURE", "MJ_TRAFFICKING",
+    "MJ_POSSESSION",
+    "PARAPHERNALIA",
+    "MJ_DELIVERY",
+    "MJ_MANUFACTURE",
+    "MJ_TRAFFICKING",
     "DRUG_UNSPECIFIED",
 )
 DRUG_CHAPTERS = ("195", "579")
@@ -44,8 +58,7 @@ DRUG_CHAPTERS = ("195", "579")
 #: Reference-description match needed before a description adopts a code's facts.
 REFERENCE_ACCEPT = 90.0
 
-GRAMS_PER = {"GRAMS": 1.0, "OUNCES": 28.349523125, "POUNDS": 453.59237, "KILOGRAMS": 1000.0,
-             "MG": 0.001}
+GRAMS_PER = {"GRAMS": 1.0, "OUNCES": 28.349523125, "POUNDS": 453.59237, "KILOGRAMS": 1000.0, "MG": 0.001}
 
 
 # --------------------------------------------------------------------------- reference
@@ -78,9 +91,7 @@ def load_reference() -> Reference:
     codes = _read_reference_csv("offense_codes.csv")
     statutes = _read_reference_csv("statutes.csv")
     codes["effective"] = pd.to_datetime(codes["effective_date"], format="%Y%m%d")
-    codes["inactive"] = pd.to_datetime(
-        codes["inactive_date"].str.replace("99991231", "22620101"), format="%Y%m%d"
-    )
+    codes["inactive"] = pd.to_datetime(codes["inactive_date"].str.replace("99991231", "22620101"), format="%Y%m%d")
     digest = hashlib.sha256()
     for name in ("offense_codes.csv", "statutes.csv", "abbreviations.csv"):
         digest.update((resources.files("expunge") / "reference" / name).read_bytes())
@@ -93,10 +104,8 @@ def _reference_descriptions_cached(version: str) -> pd.DataFrame:
     codes = ref.codes
     rows = pd.concat(
         [
-            codes[["code", "version_year", "short_description"]].rename(
-                columns={"short_description": "description"}),
-            codes[["code", "version_year", "long_description"]].rename(
-                columns={"long_description": "description"}),
+            codes[["code", "version_year", "short_description"]].rename(columns={"short_description": "description"}),
+            codes[["code", "version_year", "long_description"]].rename(columns={"long_description": "description"}),
         ],
         ignore_index=True,
     )
@@ -143,7 +152,7 @@ def parse_charge_codes(raw: pd.Series) -> pd.DataFrame:
     out["code_modifier"] = parts["mod"].fillna(legacy["lmod"])
     out["legacy_code"] = legacy["legacy"]
     base = out["section"] + "-" + out["seq"]
-    tail = (parts["fp"].fillna("") + parts["year"].fillna("") + parts["ncic"].fillna(""))
+    tail = parts["fp"].fillna("") + parts["year"].fillna("") + parts["ncic"].fillna("")
     out["charge_code_normalized"] = (base + tail).where(out["section"].notna(), out["legacy_code"])
     return out
 
@@ -161,16 +170,19 @@ def modifier_substance(ncic_modifier: pd.Series, code_ncic: pd.Series) -> pd.Dat
     d = ncic_modifier.fillna("").astype("str").str.replace(r"\D", "", regex=True)
     cat = pd.Series(np.where(d.str.len() == 4, d.str[:2], code_ncic.fillna("")), index=d.index)
     mod = pd.Series(
-        np.select([d.str.len() == 4, d.str.len() == 2, d.str.len() == 3],
-                  [d.str[2:], d, d.str[:2]], default=""),
+        np.select([d.str.len() == 4, d.str.len() == 2, d.str.len() == 3], [d.str[2:], d, d.str[:2]], default=""),
         index=d.index,
     )
     cat = cat.where(cat != "", "35").where(mod != "", "")
     num = pd.to_numeric(mod, errors="coerce")
     is_drug = cat == "35"
     sub = np.select(
-        [is_drug & num.between(60, 64), is_drug & num.isin([42, 43]),
-         is_drug & (num.isin([50, 99]) | num.isna()), is_drug],
+        [
+            is_drug & num.between(60, 64),
+            is_drug & num.isin([42, 43]),
+            is_drug & (num.isin([50, 99]) | num.isna()),
+            is_drug,
+        ],
         ["MARIJUANA", "SYNTHETIC_CANNABINOID", "", "OTHER_DRUG"],
         default="",
     )
@@ -242,8 +254,8 @@ def statute_facts(section: pd.Series, subsection: pd.Series, ref: Reference) -> 
         out["explicit"], pd.Series(default, index=section.index).where(has_section)
     )
     out["substance_scope"] = out["substance_scope"].where(
-        out["explicit"], pd.Series(np.where(chapter.isin(DRUG_CHAPTERS), "ANY", "NONE"),
-                                   index=section.index).where(has_section)
+        out["explicit"],
+        pd.Series(np.where(chapter.isin(DRUG_CHAPTERS), "ANY", "NONE"), index=section.index).where(has_section),
     )
     for c in ("level", "class", "amount_max_g"):
         out[c] = out[c].replace("", None)
@@ -263,8 +275,12 @@ _OTHER_DRUGS = (
 # An amount in grams is a drug signal too: truncation often cuts the drug word off
 # ("MANUFACTURE OF 35 GRAMS OR LES") but keeps the amount.
 _DRUG_CONTEXT = (
-    _MJ + "|" + _SYN + r"|\bTHC\b|CONTROLLED SUBSTANCE|\bDRUG\b|\bNARCOTIC\b|\bPARAPHERNALIA\b|"
-    + r"\d GRAMS\b|" + _OTHER_DRUGS
+    _MJ
+    + "|"
+    + _SYN
+    + r"|\bTHC\b|CONTROLLED SUBSTANCE|\bDRUG\b|\bNARCOTIC\b|\bPARAPHERNALIA\b|"
+    + r"\d GRAMS\b|"
+    + _OTHER_DRUGS
 )
 # "EXCEPT 35 GRAMS OR LESS OF MARIJUANA[/SYNTHETIC CANNABINOID]": names marijuana, means
 # other drugs (or more than 35 g). Also "OTHER THAN / NON / NOT MARIJUANA".
@@ -280,9 +296,7 @@ _DELIVER = (
 )
 _MANUFACTURE = r"\bMANUFACTURE\b|\bCULTIVATION\b|\bPRODUCTION\b|\bCOMPOUND\b|\bPLANTS?\b"
 _TRAFFIC = r"\bTRAFFICKING\b|\bTRAFFIC IN\b"
-_MINOR = (
-    r"\bMINOR\b|\bCHILD\b|\bJUVENILE\b|\b(?:UNDER|LT|LESS THAN)\s+(?:17|18|21)\b|\bYEARS OF AGE\b"
-)
+_MINOR = r"\bMINOR\b|\bCHILD\b|\bJUVENILE\b|\b(?:UNDER|LT|LESS THAN)\s+(?:17|18|21)\b|\bYEARS OF AGE\b"
 _PROTECTED = r"\bSCHOOL\b|\bPARK\b|\bPUBLIC HOUSING\b|\bPROTECTED LOCATION\b|\b[12]000 (?:FT|FEET)\b"
 _WEAPON = r"\bWEAPON\b|\bFIREARM\b|\bARMED\b"
 _DUI = (
@@ -315,12 +329,24 @@ def describe(descriptions: pd.Series) -> pd.DataFrame:
     other = free.str.contains(_OTHER_DRUGS, regex=True) | negated
     substance = np.select(
         [
-            (mj | thc) & other, syn & other,
-            mj & syn, syn, thc & ~mj, mj | thc, other, except_hit,
+            (mj | thc) & other,
+            syn & other,
+            mj & syn,
+            syn,
+            thc & ~mj,
+            mj | thc,
+            other,
+            except_hit,
         ],
         [
-            "", "",
-            "CONFLATED", "SYNTHETIC_CANNABINOID", "THC", "MARIJUANA", "OTHER_DRUG", "EXCEPT35",
+            "",
+            "",
+            "CONFLATED",
+            "SYNTHETIC_CANNABINOID",
+            "THC",
+            "MARIJUANA",
+            "OTHER_DRUG",
+            "EXCEPT35",
         ],
         default="",
     )
@@ -339,14 +365,32 @@ def describe(descriptions: pd.Series) -> pd.DataFrame:
     uninformative = t.str.fullmatch(_UNINFORMATIVE)
     family = np.select(
         [
-            uninformative, weapon_drug, weapon, dui, ~drug,
-            (dist | mfg | traffic) & minor, (dist | mfg | traffic) & protected,
-            para, traffic, mfg, dist, possess,
+            uninformative,
+            weapon_drug,
+            weapon,
+            dui,
+            ~drug,
+            (dist | mfg | traffic) & minor,
+            (dist | mfg | traffic) & protected,
+            para,
+            traffic,
+            mfg,
+            dist,
+            possess,
         ],
         [
-            "UNKNOWN", "WEAPON_WHILE_POSSESSING", "NON_DRUG", "DUI", "NON_DRUG",
-            "DELIVERY_TO_MINOR", "PROTECTED_LOCATION",
-            "PARAPHERNALIA", "MJ_TRAFFICKING", "MJ_MANUFACTURE", "MJ_DELIVERY", "MJ_POSSESSION",
+            "UNKNOWN",
+            "WEAPON_WHILE_POSSESSING",
+            "NON_DRUG",
+            "DUI",
+            "NON_DRUG",
+            "DELIVERY_TO_MINOR",
+            "PROTECTED_LOCATION",
+            "PARAPHERNALIA",
+            "MJ_TRAFFICKING",
+            "MJ_MANUFACTURE",
+            "MJ_DELIVERY",
+            "MJ_POSSESSION",
         ],
         default="DRUG_UNSPECIFIED",
     )
@@ -390,9 +434,9 @@ def amount_g(text: pd.Series) -> pd.Series:
             num = float(m.group("num")) * factor
             if m.group("num2"):
                 uppers.append(float(m.group("num2")) * factor)
-            elif _UPPER.search(pre) and not pre.strip().startswith("NOT MORE THAN OVER"):
-                uppers.append(num)
-            elif post.endswith(("LESS", "UNDER")):
+            elif (_UPPER.search(pre) and not pre.strip().startswith("NOT MORE THAN OVER")) or post.endswith(
+                ("LESS", "UNDER")
+            ):
                 uppers.append(num)
             elif _LOWER.search(pre) or post.endswith(("MORE", "OVER")):
                 continue
@@ -425,29 +469,27 @@ def _code_lookup(parsed: pd.DataFrame, offense_date: pd.Series, ref: Reference) 
     codes = ref.codes
     key = (parsed["section"] + "-" + parsed["seq"]).where(
         parsed["section"].notna(),
-        parsed["legacy_code"].map(codes.drop_duplicates("legacy_code").set_index("legacy_code")["code"]
-                                  if (codes["legacy_code"] != "").any() else {}),
+        parsed["legacy_code"].map(
+            codes.drop_duplicates("legacy_code").set_index("legacy_code")["code"]
+            if (codes["legacy_code"] != "").any()
+            else {}
+        ),
     )
     work = pd.DataFrame({"key": key, "year": parsed["year"], "date": offense_date})
     work["row"] = np.arange(len(work))
-    m = work.dropna(subset=["key"]).merge(
-        codes, left_on="key", right_on="code", how="inner", suffixes=("", "_ref")
-    )
+    m = work.dropna(subset=["key"]).merge(codes, left_on="key", right_on="code", how="inner", suffixes=("", "_ref"))
     year_hit = m["year"].notna() & (m["year"] == m["version_year"])
     in_force = m["date"].notna() & (m["effective"] <= m["date"]) & (m["date"] < m["inactive"])
     m["rank"] = np.select([year_hit, in_force], [0, 1], default=2)
     m = m.sort_values(["row", "rank", "effective"], ascending=[True, True, False])
     m = m.drop_duplicates("row", keep="first").set_index("row")
-    cols = ["code", "offense_family", "substance_scope", "statute", "level", "class",
-            "amount_max_g", "version_year"]
+    cols = ["code", "offense_family", "substance_scope", "statute", "level", "class", "amount_max_g", "version_year"]
     out = m.reindex(np.arange(len(work)))[cols]
     out.index = parsed.index
     return out
 
 
-def normalize_offenses(
-    charges: pd.DataFrame, ref: Reference | None = None
-) -> pd.DataFrame:
+def normalize_offenses(charges: pd.DataFrame, ref: Reference | None = None) -> pd.DataFrame:
     """Identify the offense of every charge (the matching ladder).
 
     Args:
@@ -462,8 +504,11 @@ def normalize_offenses(
     ref = ref or load_reference()
     n = len(charges)
     col = lambda name: charges[name] if name in charges else pd.Series([None] * n, index=charges.index, dtype="str")  # noqa: E731
-    date = charges["offense_date"] if "offense_date" in charges else pd.Series(
-        pd.NaT, index=charges.index, dtype="datetime64[s]")
+    date = (
+        charges["offense_date"]
+        if "offense_date" in charges
+        else pd.Series(pd.NaT, index=charges.index, dtype="datetime64[s]")
+    )
     date = pd.to_datetime(date)
 
     parsed = _by_distinct(col("charge_code"), parse_charge_codes)
@@ -502,25 +547,31 @@ def normalize_offenses(
     out["offense_family"] = family
     out["substance_scope"] = np.select(
         [method == "charge_code", method == "statute"],
-        [by_code["substance_scope"], stf["substance_scope"]], default=None,
+        [by_code["substance_scope"], stf["substance_scope"]],
+        default=None,
     )
-    out["statute_normalized"] = st["statute_normalized"].fillna(
-        by_code["statute"].where(by_code["statute"] != "ORDINANCE")
-    ).fillna(code_section)
+    out["statute_normalized"] = (
+        st["statute_normalized"]
+        .fillna(by_code["statute"].where(by_code["statute"] != "ORDINANCE"))
+        .fillna(code_section)
+    )
     out["charge_code_normalized"] = parsed["charge_code_normalized"]
     out["reference_code"] = by_code["code"]
-    out["ref_level"] = np.select(
-        [method == "charge_code", method == "statute"], [by_code["level"], stf["level"]], None)
-    out["ref_class"] = np.select(
-        [method == "charge_code", method == "statute"], [by_code["class"], stf["class"]], None)
+    out["ref_level"] = np.select([method == "charge_code", method == "statute"], [by_code["level"], stf["level"]], None)
+    out["ref_class"] = np.select([method == "charge_code", method == "statute"], [by_code["class"], stf["class"]], None)
     out["amount_max_g"] = pd.to_numeric(
-        pd.Series(np.select([method == "charge_code", method == "statute"],
-                            [by_code["amount_max_g"], stf["amount_max_g"]], None),
-                  index=charges.index).replace("", None), errors="coerce")
+        pd.Series(
+            np.select(
+                [method == "charge_code", method == "statute"], [by_code["amount_max_g"], stf["amount_max_g"]], None
+            ),
+            index=charges.index,
+        ).replace("", None),
+        errors="coerce",
+    )
     out["match_score"] = np.select(
-        [method == "charge_code", (method == "statute") & statute_explicit,
-         method == "statute", method == "fuzzy"],
-        [100.0, 100.0, 90.0, desc["desc_score"].astype("float64")], default=0.0,
+        [method == "charge_code", (method == "statute") & statute_explicit, method == "statute", method == "fuzzy"],
+        [100.0, 100.0, 90.0, desc["desc_score"].astype("float64")],
+        default=0.0,
     )
     for c in ("modifier_substance", "ncic_modifier_normalized"):
         out[c] = mods[c]
@@ -546,15 +597,22 @@ def _adopt_reference_descriptions(out: pd.DataFrame, ref: Reference) -> None:
     texts = out.loc[rows, "desc_canonical"].fillna("")
     uniq = pd.unique(texts)
     scores = process.cdist(
-        list(uniq), refs["canonical"].tolist(), scorer=fuzz.token_sort_ratio,
-        workers=-1, dtype=np.uint8,
+        list(uniq),
+        refs["canonical"].tolist(),
+        scorer=fuzz.token_sort_ratio,
+        workers=-1,
+        dtype=np.uint8,
     )
     best = scores.argmax(axis=1)
     best_score = scores[np.arange(len(uniq)), best].astype("float64")
     pick = pd.DataFrame(
-        {"best_score": best_score, **{c: refs[c].to_numpy()[best] for c in
-                                      ("code", "offense_family", "substance_scope", "statute",
-                                       "level", "class", "amount_max_g")}},
+        {
+            "best_score": best_score,
+            **{
+                c: refs[c].to_numpy()[best]
+                for c in ("code", "offense_family", "substance_scope", "statute", "level", "class", "amount_max_g")
+            },
+        },
         index=uniq,
     )
     got = pick.reindex(texts.to_numpy())
@@ -568,8 +626,7 @@ def _adopt_reference_descriptions(out: pd.DataFrame, ref: Reference) -> None:
     out.loc[idx, "substance_scope"] = got.loc[idx, "substance_scope"]
     out.loc[idx, "ref_level"] = got.loc[idx, "level"]
     out.loc[idx, "ref_class"] = got.loc[idx, "class"]
-    out.loc[idx, "amount_max_g"] = pd.to_numeric(got.loc[idx, "amount_max_g"].replace("", None),
-                                                 errors="coerce")
+    out.loc[idx, "amount_max_g"] = pd.to_numeric(got.loc[idx, "amount_max_g"].replace("", None), errors="coerce")
     st = got.loc[idx, "statute"].where(got.loc[idx, "statute"] != "ORDINANCE")
     out.loc[idx, "statute_normalized"] = out.loc[idx, "statute_normalized"].fillna(st)
     out.loc[idx, "match_score"] = np.minimum(out.loc[idx, "match_score"], got.loc[idx, "best_score"])

@@ -27,7 +27,7 @@ import pyarrow.dataset as ds
 from expunge import __version__
 from expunge.decide import decide_charges
 from expunge.errors import InputFileError, OutputExistsError
-from expunge.ingest import IngestResult, ingest, sha256_file, staging_schema
+from expunge.ingest import IngestResult, ingest, preflight, sha256_file, staging_schema
 from expunge.offenses import REFERENCE_ACCEPT, load_reference
 from expunge.profile import load_profile
 from expunge.rollup import DEFAULT_SUPPRESS_BELOW
@@ -93,10 +93,7 @@ def plan_run(
     shas = []
     for item in inputs:
         p = Path(item)
-        if not p.exists():
-            raise InputFileError(f"Input file {p} does not exist. Check the path, and that the export finished copying.")
-        if p.is_dir():
-            raise InputFileError(f"{p} is a folder, not an export file. Pass the CSV files inside it (for example {p}/*.csv).")
+        preflight(p, prof)  # missing, folder, empty, unreadable header, unrecognised columns
         shas.append(sha256_file(p))
     if run_id is None:
         h = hashlib.sha256()
@@ -166,7 +163,8 @@ def stage_publish(plan: RunPlan, ingested: IngestResult, decided_path: str,
     final = plan.run_dir
     if final.exists():
         if not plan.overwrite:
-            raise OutputExistsError(f"The run folder {final} appeared while this run was working; nothing was replaced.")
+            raise OutputExistsError(
+                f"The run folder {final} appeared while this run was working; nothing was replaced.")
         trash = plan.work_dir / "previous"
         os.replace(final, trash)
     os.replace(build, final)

@@ -51,12 +51,19 @@ def input_schema() -> InputSchema:
     """The canonical input fields (``schemas/charge_export.v1.yaml``)."""
     doc = yaml.safe_load((resources.files("expunge.schemas") / "charge_export.v1.yaml").read_text("utf-8"))
     fields = {
-        name: FieldSpec(name=name, type=spec.get("type", "string"), personal=bool(spec.get("personal")),
-                        aliases=tuple(spec.get("aliases", [])), description=spec.get("description", ""))
+        name: FieldSpec(
+            name=name,
+            type=spec.get("type", "string"),
+            personal=bool(spec.get("personal")),
+            aliases=tuple(spec.get("aliases", [])),
+            description=spec.get("description", ""),
+        )
         for name, spec in doc["fields"].items()
     }
     return InputSchema(
-        version=int(doc["version"]), fields=fields, required=tuple(doc.get("required", [])),
+        version=int(doc["version"]),
+        fields=fields,
+        required=tuple(doc.get("required", [])),
         required_one_of=tuple(tuple(g) for g in doc.get("required_one_of", [])),
     )
 
@@ -124,11 +131,17 @@ def load_profile(path: str | Path | None = None) -> Profile:
     formats = doc.get("date_format", ["%Y-%m-%d"])
     formats = [formats] if isinstance(formats, str) else list(formats)
     if problems:
-        raise ProfileError(f"Profile {source} has {len(problems)} problem(s):\n" + "\n".join(f"  - {x}" for x in problems))
+        raise ProfileError(
+            f"Profile {source} has {len(problems)} problem(s):\n" + "\n".join(f"  - {x}" for x in problems)
+        )
     return Profile(
-        name=str(doc.get("profile", Path(source).stem)), encoding=encoding, delimiter=delimiter,
-        date_formats=tuple(formats), columns={k: str(v) for k, v in columns.items()},
-        defaults={k: str(v) for k, v in defaults.items()}, source=source,
+        name=str(doc.get("profile", Path(source).stem)),
+        encoding=encoding,
+        delimiter=delimiter,
+        date_formats=tuple(formats),
+        columns={k: str(v) for k, v in columns.items()},
+        defaults={k: str(v) for k, v in defaults.items()},
+        source=source,
     )
 
 
@@ -183,7 +196,7 @@ def map_columns(header: list[str], profile: Profile, file_label: str) -> ColumnM
         raise InputFileError(
             f"Could not read {file_label}: " + "; ".join(problems) + ". No rows were processed. "
             f"The file's columns are: {shown}. Add the file's column names to a profile "
-            "(columns: {field: \"Source Column\"}) and pass it with --profile."
+            '(columns: {field: "Source Column"}) and pass it with --profile.'
         )
     unmapped = tuple(h for i, h in enumerate(header) if i not in taken)
     missing = tuple(f for f in schema.fields if f not in available)

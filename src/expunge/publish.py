@@ -170,9 +170,9 @@ def write_outputs(decided: pd.DataFrame, run_dir: Path, suppress_below: int) -> 
     head["small_cell_threshold"] = suppress_below
     (summary_dir / "headline.json").write_text(json.dumps(head, indent=2, sort_keys=True) + "\n")
     return {
-        "charges": int(len(decided)),
-        "cases": int(len(case_table)),
-        "review_queue": int(len(queue)),
+        "charges": len(decided),
+        "cases": len(case_table),
+        "review_queue": len(queue),
         "petition_files": petitions,
         "by_determination": head["charges"]["by_determination"],  # type: ignore[index]
         "headline": head,

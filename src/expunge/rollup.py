@@ -96,19 +96,19 @@ def headline(charges: pd.DataFrame) -> dict[str, object]:
     pe, pr = people["e"], people["er"]
     return {
         "charges": {
-            "total": int(len(charges)),
+            "total": len(charges),
             "by_determination": {k: int(v) for k, v in d.value_counts().sort_index().items()},
             "eligible_lower": int(eligible.sum()),
             "eligible_upper": int((eligible | review).sum()),
             "overdue": int(charges["overdue"].sum()),
         },
         "cases": {
-            "total": int(len(case_e)),
+            "total": len(case_e),
             "with_eligible_charge_lower": int(case_e.sum()),
             "with_eligible_charge_upper": int((case_e | case_r).sum()),
         },
         "people": {
-            "total": int(len(people)),
+            "total": len(people),
             "affected_lower": int(pe.sum()),
             "affected_upper": int(pr.sum()),
             "charges_without_person_key": int(charges["person_key"].isna().sum()),

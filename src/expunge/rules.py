@@ -26,9 +26,19 @@ ELIGIBLE = ("ELIGIBLE_AUTO", "ELIGIBLE_PETITION")
 FACTS: dict[str, tuple[str, ...] | None] = {
     "case_kind": ("STATE", "MUNICIPAL", "OTHER"),
     "offense_family": (
-        "MJ_POSSESSION", "PARAPHERNALIA", "MJ_DELIVERY", "MJ_MANUFACTURE", "MJ_TRAFFICKING",
-        "DELIVERY_TO_MINOR", "PROTECTED_LOCATION", "DUI", "WEAPON_WHILE_POSSESSING",
-        "OTHER_DRUG", "DRUG_UNSPECIFIED", "NON_DRUG", "UNKNOWN",
+        "MJ_POSSESSION",
+        "PARAPHERNALIA",
+        "MJ_DELIVERY",
+        "MJ_MANUFACTURE",
+        "MJ_TRAFFICKING",
+        "DELIVERY_TO_MINOR",
+        "PROTECTED_LOCATION",
+        "DUI",
+        "WEAPON_WHILE_POSSESSING",
+        "OTHER_DRUG",
+        "DRUG_UNSPECIFIED",
+        "NON_DRUG",
+        "UNKNOWN",
     ),
     "substance": ("MARIJUANA", "THC", "SYNTHETIC_CANNABINOID", "OTHER_DRUG", "UNKNOWN"),
     "marijuana": None,
@@ -42,8 +52,17 @@ FACTS: dict[str, tuple[str, ...] | None] = {
 }
 OPERATORS = ("in", "not_in", "lt", "le", "gt", "ge", "known")
 RULE_KEYS = {
-    "id", "when", "determination", "reason_code", "citation", "explanation", "missing_fact",
-    "question", "deadline", "policy", "policy_outcomes",
+    "id",
+    "when",
+    "determination",
+    "reason_code",
+    "citation",
+    "explanation",
+    "missing_fact",
+    "question",
+    "deadline",
+    "policy",
+    "policy_outcomes",
 }
 DEFAULT_RULESET = "mo-a3.v1.yaml"
 
@@ -146,7 +165,9 @@ def load_rules(path: str | Path | None = None) -> RuleSet:
             problems.append(f"{where}: duplicate id")
         seen.add(rid)
         if r.get("determination") not in DETERMINATIONS:
-            problems.append(f"{where}: determination {r.get('determination')!r} is not one of {', '.join(DETERMINATIONS)}")
+            problems.append(
+                f"{where}: determination {r.get('determination')!r} is not one of {', '.join(DETERMINATIONS)}"
+            )
         _check_condition(r.get("when", {}), where, problems)
         if r.get("deadline") and r["deadline"] not in deadlines:
             problems.append(f"{where}: deadline {r['deadline']!r} is not defined under 'deadlines'")
@@ -165,13 +186,21 @@ def load_rules(path: str | Path | None = None) -> RuleSet:
         if r.get("determination") == "NEEDS_REVIEW" and not r.get("missing_fact"):
             problems.append(f"{where}: a NEEDS_REVIEW rule must name its missing_fact")
         if isinstance(r, dict) and not problems_for(where, problems):
-            rules.append(Rule(
-                id=rid, when=r.get("when") or {}, determination=r["determination"],
-                reason_code=r["reason_code"], citation=r["citation"],
-                explanation=r.get("explanation", ""), missing_fact=r.get("missing_fact"),
-                question=r.get("question"), deadline=r.get("deadline"), policy=r.get("policy"),
-                policy_outcomes=r.get("policy_outcomes") or {},
-            ))
+            rules.append(
+                Rule(
+                    id=rid,
+                    when=r.get("when") or {},
+                    determination=r["determination"],
+                    reason_code=r["reason_code"],
+                    citation=r["citation"],
+                    explanation=r.get("explanation", ""),
+                    missing_fact=r.get("missing_fact"),
+                    question=r.get("question"),
+                    deadline=r.get("deadline"),
+                    policy=r.get("policy"),
+                    policy_outcomes=r.get("policy_outcomes") or {},
+                )
+            )
     if rules and rules[-1].when:
         problems.append("the last rule must be a catch-all (when: {}) so every charge gets a decision")
     if not doc.get("rules"):
@@ -181,9 +210,15 @@ def load_rules(path: str | Path | None = None) -> RuleSet:
         listing = "\n".join(f"  - {x}" for x in problems)
         raise RuleFileError(f"Rule file {p} has {len(problems)} problem(s):\n{listing}")
     return RuleSet(
-        name=str(doc["ruleset"]), version=int(doc["version"]), title=str(doc.get("title", "")),
-        effective_date=eff, policies=policies, deadlines=deadlines, rules=tuple(rules),  # type: ignore[arg-type]
-        sha256=hashlib.sha256(raw_bytes).hexdigest(), path=str(p),
+        name=str(doc["ruleset"]),
+        version=int(doc["version"]),
+        title=str(doc.get("title", "")),
+        effective_date=eff,
+        policies=policies,
+        deadlines=deadlines,
+        rules=tuple(rules),  # type: ignore[arg-type]
+        sha256=hashlib.sha256(raw_bytes).hexdigest(),
+        path=str(p),
     )
 
 

@@ -24,10 +24,31 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 COLUMNS = (
-    "case_number", "court", "county", "case_type", "filing_date", "defendant_id", "last_name",
-    "first_name", "middle_name", "dob", "sex", "race", "address", "charge_seq", "charge_code",
-    "ncic_modifier", "statute", "charge_description", "charge_level", "charge_class",
-    "offense_date", "disposition", "disposition_date", "sentence", "supervision_status",
+    "case_number",
+    "court",
+    "county",
+    "case_type",
+    "filing_date",
+    "defendant_id",
+    "last_name",
+    "first_name",
+    "middle_name",
+    "dob",
+    "sex",
+    "race",
+    "address",
+    "charge_seq",
+    "charge_code",
+    "ncic_modifier",
+    "statute",
+    "charge_description",
+    "charge_level",
+    "charge_class",
+    "offense_date",
+    "disposition",
+    "disposition_date",
+    "sentence",
+    "supervision_status",
     "arresting_agency",
 )
 
@@ -67,134 +88,476 @@ class Template:
 
 
 TEMPLATES: tuple[Template, ...] = (
-    Template(0.10, ("579.015-004Y201735", "579.015-004Y202035", "579.015-004"), ("62", "3562", "62"),
-             ("579.015", "RSMo 579.015.4", "579.015.4"),
-             ("POSSESSION OF MARIJUANA/SYNTHETIC CANNABINOID OF 10 GRAMS OR LESS", "POSS MARIJ <10G",
-              "POSS MJ 10 GRAMS OR LESS", "poss of marihuana under 10 grams", "POSSN MRJ 10G OR LESS (MD)",
-              "POSS MARIJUANA/SYNTH CANNABINOID <=10G"),
-             "M", "D", "MJ_POSSESSION", "MARIJUANA", (2017, 2022)),
-    Template(0.05, ("579.015-002Y201735", "579.015-002Y202035"), ("62", "3562"), ("579.015.3", "579.015"),
-             ("POSSESSION OF MARIJUANA/SYNTHETIC CANNABINOID OF 11-35 GRAMS", "POSS MARIJ 11-35G",
-              "POSS MARIJUANA MORE THAN 10 GRAMS BUT 35 GRAMS OR LESS", "POSS MJ 11 TO 35 GRMS (MA)"),
-             "M", "A", "MJ_POSSESSION", "MARIJUANA", (2017, 2022)),
-    Template(0.09, ("195.202-003Y200935", "32457", "195.202-997Y198935", ""), ("62", "", "", ""),
-             ("195.202", "RSMo 195.202", "", ""),
-             ("MISD-POSS UP TO 35 GRAMS MARIJUANA", "POSS MARIJ <35G", "POSSN MRJ UNDER 35 GRMS",
-              "POSSESSION OF MARIHUANA LESS THAN 35 GRAMS", "CT 1 - POSS OF MARIJUANA UP TO 35 G",
-              "Poss. Marijuana - 35 grams or less", "POSS MARIJUANA"),
-             "M", "A", "MJ_POSSESSION", "MARIJUANA", (1995, 2016)),
+    Template(
+        0.10,
+        ("579.015-004Y201735", "579.015-004Y202035", "579.015-004"),
+        ("62", "3562", "62"),
+        ("579.015", "RSMo 579.015.4", "579.015.4"),
+        (
+            "POSSESSION OF MARIJUANA/SYNTHETIC CANNABINOID OF 10 GRAMS OR LESS",
+            "POSS MARIJ <10G",
+            "POSS MJ 10 GRAMS OR LESS",
+            "poss of marihuana under 10 grams",
+            "POSSN MRJ 10G OR LESS (MD)",
+            "POSS MARIJUANA/SYNTH CANNABINOID <=10G",
+        ),
+        "M",
+        "D",
+        "MJ_POSSESSION",
+        "MARIJUANA",
+        (2017, 2022),
+    ),
+    Template(
+        0.05,
+        ("579.015-002Y201735", "579.015-002Y202035"),
+        ("62", "3562"),
+        ("579.015.3", "579.015"),
+        (
+            "POSSESSION OF MARIJUANA/SYNTHETIC CANNABINOID OF 11-35 GRAMS",
+            "POSS MARIJ 11-35G",
+            "POSS MARIJUANA MORE THAN 10 GRAMS BUT 35 GRAMS OR LESS",
+            "POSS MJ 11 TO 35 GRMS (MA)",
+        ),
+        "M",
+        "A",
+        "MJ_POSSESSION",
+        "MARIJUANA",
+        (2017, 2022),
+    ),
+    Template(
+        0.09,
+        ("195.202-003Y200935", "32457", "195.202-997Y198935", ""),
+        ("62", "", "", ""),
+        ("195.202", "RSMo 195.202", "", ""),
+        (
+            "MISD-POSS UP TO 35 GRAMS MARIJUANA",
+            "POSS MARIJ <35G",
+            "POSSN MRJ UNDER 35 GRMS",
+            "POSSESSION OF MARIHUANA LESS THAN 35 GRAMS",
+            "CT 1 - POSS OF MARIJUANA UP TO 35 G",
+            "Poss. Marijuana - 35 grams or less",
+            "POSS MARIJUANA",
+        ),
+        "M",
+        "A",
+        "MJ_POSSESSION",
+        "MARIJUANA",
+        (1995, 2016),
+    ),
     # Felony possession: EXCEPT wording, marijuana by the modifier, amount stated or not.
-    Template(0.025, ("579.015-001Y201735", "579.015-001Y202035", "195.202-001Y198935"), ("62", "3562", "62"),
-             ("579.015.2", "579.015", "195.202"),
-             ("POSS MARIJUANA MORE THAN 35 GRAMS - 52 GRAMS", "POSS MARIJ 200 GRAMS", "POSS MARIJUANA 2 LBS",
-              "POSSESSION OF MARIJUANA 100G FELONY"),
-             "F", "D", "MJ_POSSESSION", "MARIJUANA"),
-    Template(0.02, ("579.015-001Y201735", "579.015-001Y202035", "195.202-001Y198935"), ("62", "3562", "62"),
-             ("579.015.2", "579.015", "195.202"),
-             ("POSSESSION OF CONTROLLED SUBSTANCE EXCEPT 35 GRAMS OR LESS OF MARIJUANA",
-              "POSS CONTROLLED SUBSTANCE-FELONY", "POSS C/S FELONY", "PCS EXCEPT <35G MARIJ"),
-             "F", "D", "MJ_POSSESSION", "MARIJUANA"),
+    Template(
+        0.025,
+        ("579.015-001Y201735", "579.015-001Y202035", "195.202-001Y198935"),
+        ("62", "3562", "62"),
+        ("579.015.2", "579.015", "195.202"),
+        (
+            "POSS MARIJUANA MORE THAN 35 GRAMS - 52 GRAMS",
+            "POSS MARIJ 200 GRAMS",
+            "POSS MARIJUANA 2 LBS",
+            "POSSESSION OF MARIJUANA 100G FELONY",
+        ),
+        "F",
+        "D",
+        "MJ_POSSESSION",
+        "MARIJUANA",
+    ),
+    Template(
+        0.02,
+        ("579.015-001Y201735", "579.015-001Y202035", "195.202-001Y198935"),
+        ("62", "3562", "62"),
+        ("579.015.2", "579.015", "195.202"),
+        (
+            "POSSESSION OF CONTROLLED SUBSTANCE EXCEPT 35 GRAMS OR LESS OF MARIJUANA",
+            "POSS CONTROLLED SUBSTANCE-FELONY",
+            "POSS C/S FELONY",
+            "PCS EXCEPT <35G MARIJ",
+        ),
+        "F",
+        "D",
+        "MJ_POSSESSION",
+        "MARIJUANA",
+    ),
     # The EXCEPT felony for other drugs: a modifier names the drug, or nothing does.
-    Template(0.06, ("579.015-001Y201735", "579.015-001Y202035", "195.202-001Y198935"), ("32", "3512", "72"),
-             ("579.015.2", "579.015", "195.202"),
-             ("POSSESSION OF CONTROLLED SUBSTANCE EXCEPT 35 GRAMS OR LESS OF MARIJUANA",
-              "POSS CNTRL SUBST EXCEPT 35G MARIJ", "PCS EXCEPT <35G MARIJUANA",
-              "POSS CONTROLLED SUBSTANCE-FELONY"),
-             "F", "D", "OTHER_DRUG", "OTHER_DRUG"),
-    Template(0.03, ("579.015-001Y202035", "195.202-001Y198935", ""), ("", "", ""), ("579.015", "195.202", ""),
-             ("POSSESSION OF CONTROLLED SUBSTANCE EXCEPT 35 GRAMS OR LESS OF MARIJUANA",
-              "POSS CONTROLLED SUBSTANCE-FELONY", "POSS C/S"),
-             "F", "D", "MJ_POSSESSION", "UNKNOWN"),
-    Template(0.02, ("", "", ""), ("", "", ""), ("", "", ""),
-             ("POSSESSION OF COCAINE", "POSS HEROIN", "POSS METH", "POSSESSION OF METHAMPHETAMINE"),
-             "F", "D", "OTHER_DRUG", "OTHER_DRUG"),
+    Template(
+        0.06,
+        ("579.015-001Y201735", "579.015-001Y202035", "195.202-001Y198935"),
+        ("32", "3512", "72"),
+        ("579.015.2", "579.015", "195.202"),
+        (
+            "POSSESSION OF CONTROLLED SUBSTANCE EXCEPT 35 GRAMS OR LESS OF MARIJUANA",
+            "POSS CNTRL SUBST EXCEPT 35G MARIJ",
+            "PCS EXCEPT <35G MARIJUANA",
+            "POSS CONTROLLED SUBSTANCE-FELONY",
+        ),
+        "F",
+        "D",
+        "OTHER_DRUG",
+        "OTHER_DRUG",
+    ),
+    Template(
+        0.03,
+        ("579.015-001Y202035", "195.202-001Y198935", ""),
+        ("", "", ""),
+        ("579.015", "195.202", ""),
+        (
+            "POSSESSION OF CONTROLLED SUBSTANCE EXCEPT 35 GRAMS OR LESS OF MARIJUANA",
+            "POSS CONTROLLED SUBSTANCE-FELONY",
+            "POSS C/S",
+        ),
+        "F",
+        "D",
+        "MJ_POSSESSION",
+        "UNKNOWN",
+    ),
+    Template(
+        0.02,
+        ("", "", ""),
+        ("", "", ""),
+        ("", "", ""),
+        ("POSSESSION OF COCAINE", "POSS HEROIN", "POSS METH", "POSSESSION OF METHAMPHETAMINE"),
+        "F",
+        "D",
+        "OTHER_DRUG",
+        "OTHER_DRUG",
+    ),
     # Synthetic cannabinoid: conflated code with modifier 42, or named outright.
-    Template(0.01, ("579.015-004Y202035", "195.202-004Y201035"), ("42", ""), ("579.015", "195.202"),
-             ("POSSESSION OF MARIJUANA/SYNTHETIC CANNABINOID OF 10 GRAMS OR LESS",
-              "POSS UP TO 35 GRMS SYN CNNBNOID", "POSS SYNTHETIC CANNABINOID K2"),
-             "M", "A", "MJ_POSSESSION", "SYNTHETIC_CANNABINOID", (2010, 2022)),
-    Template(0.01, ("", ""), ("", ""), ("", ""), ("POSS THC CARTRIDGE", "POSSESSION OF THC OIL <35G"),
-             "M", "A", "MJ_POSSESSION", "THC", (2017, 2022)),
+    Template(
+        0.01,
+        ("579.015-004Y202035", "195.202-004Y201035"),
+        ("42", ""),
+        ("579.015", "195.202"),
+        (
+            "POSSESSION OF MARIJUANA/SYNTHETIC CANNABINOID OF 10 GRAMS OR LESS",
+            "POSS UP TO 35 GRMS SYN CNNBNOID",
+            "POSS SYNTHETIC CANNABINOID K2",
+        ),
+        "M",
+        "A",
+        "MJ_POSSESSION",
+        "SYNTHETIC_CANNABINOID",
+        (2010, 2022),
+    ),
+    Template(
+        0.01,
+        ("", ""),
+        ("", ""),
+        ("", ""),
+        ("POSS THC CARTRIDGE", "POSSESSION OF THC OIL <35G"),
+        "M",
+        "A",
+        "MJ_POSSESSION",
+        "THC",
+        (2017, 2022),
+    ),
     # Paraphernalia (alone, or charged next to possession: see the case builder).
-    Template(0.06, ("579.074-003Y201735", "579.074-003Y202035", "195.233-001Y200935", ""), ("", "", "", ""),
-             ("579.074", "579.074", "195.233", ""),
-             ("UNLAWFUL POSSESSION OF DRUG PARAPHERNALIA", "POSS DRUG PARAPH", "UNLAWFUL USE OF DRUG PARAPHERNALIA",
-              "POSS OF DRUG PARAPHERNALIA (MD)", "POSSESSION OF PARAPHANALIA"),
-             "M", "D", "PARAPHERNALIA", "UNKNOWN"),
-    Template(0.01, ("579.074-001Y201735", "195.233-002Y199835"), ("", ""), ("579.074", "195.233"),
-             ("UNLAWFUL POSSESSION OF DRUG PARAPHERNALIA - AMPHETAMINE OR METHAMPHETAMINE",
-              "DRUG PARAPH AMPHET/METH"),
-             "F", "E", "OTHER_DRUG", "OTHER_DRUG"),
+    Template(
+        0.06,
+        ("579.074-003Y201735", "579.074-003Y202035", "195.233-001Y200935", ""),
+        ("", "", "", ""),
+        ("579.074", "579.074", "195.233", ""),
+        (
+            "UNLAWFUL POSSESSION OF DRUG PARAPHERNALIA",
+            "POSS DRUG PARAPH",
+            "UNLAWFUL USE OF DRUG PARAPHERNALIA",
+            "POSS OF DRUG PARAPHERNALIA (MD)",
+            "POSSESSION OF PARAPHANALIA",
+        ),
+        "M",
+        "D",
+        "PARAPHERNALIA",
+        "UNKNOWN",
+    ),
+    Template(
+        0.01,
+        ("579.074-001Y201735", "195.233-002Y199835"),
+        ("", ""),
+        ("579.074", "195.233"),
+        ("UNLAWFUL POSSESSION OF DRUG PARAPHERNALIA - AMPHETAMINE OR METHAMPHETAMINE", "DRUG PARAPH AMPHET/METH"),
+        "F",
+        "E",
+        "OTHER_DRUG",
+        "OTHER_DRUG",
+    ),
     # Delivery and manufacture.
-    Template(0.012, ("579.020-005Y201735", "579.020-005Y202035"), ("60", "3560"), ("579.020.3", "579.020"),
-             ("DELIVERY OF 35 GRAMS OR LESS OF MARIJUANA OR SYNTHETIC CANNABINOID", "DEL MARIJ <35G",
-              "DIST/DEL MARIJUANA 35G OR LESS"),
-             "F", "E", "MJ_DELIVERY", "MARIJUANA", (2017, 2022)),
-    Template(0.008, ("195.211-002Y198935", "579.020-004Y202035"), ("60", "60"), ("195.211", "579.020"),
-             ("DIST DEL MANUF CONTR SUB", "PWID MARIJUANA", "POSS W/INTENT TO DIST MARIJ"),
-             "F", "B", "MJ_DELIVERY", "MARIJUANA"),
-    Template(0.004, ("579.020-003Y201735", "195.212-001Y198935"), ("60", "60"), ("579.020.4", "195.212"),
-             ("DELIVER 35 GRAMS OR LESS MARIJUANA/SYNTHETIC CANNABINOID - PERSON <17/2 YRS YNGR",
-              "DIST CONT SUB TO MINOR"),
-             "F", "C", "DELIVERY_TO_MINOR", "MARIJUANA"),
-    Template(0.004, ("579.068-002Y201735", "195.223-003Y198935"), ("60", "62"), ("579.068", "195.223"),
-             ("TRAFFICKING DRUGS - 2ND DEGREE", "TRAFFIC IN DRUG/ATTEMPT-2ND DEGREE"),
-             "F", "B", "MJ_TRAFFICKING", "MARIJUANA"),
-    Template(0.006, ("579.055-004Y201735", ""), ("63", ""), ("579.055", ""),
-             ("MANUFACTURE OF 35 GRAMS OR LESS MARIJUANA/SYNTHETIC CANNABINOID", "CULTIVATION OF MARIJUANA 5 PLANTS"),
-             "F", "E", "MJ_MANUFACTURE", "MARIJUANA", (2017, 2022)),
+    Template(
+        0.012,
+        ("579.020-005Y201735", "579.020-005Y202035"),
+        ("60", "3560"),
+        ("579.020.3", "579.020"),
+        (
+            "DELIVERY OF 35 GRAMS OR LESS OF MARIJUANA OR SYNTHETIC CANNABINOID",
+            "DEL MARIJ <35G",
+            "DIST/DEL MARIJUANA 35G OR LESS",
+        ),
+        "F",
+        "E",
+        "MJ_DELIVERY",
+        "MARIJUANA",
+        (2017, 2022),
+    ),
+    Template(
+        0.008,
+        ("195.211-002Y198935", "579.020-004Y202035"),
+        ("60", "60"),
+        ("195.211", "579.020"),
+        ("DIST DEL MANUF CONTR SUB", "PWID MARIJUANA", "POSS W/INTENT TO DIST MARIJ"),
+        "F",
+        "B",
+        "MJ_DELIVERY",
+        "MARIJUANA",
+    ),
+    Template(
+        0.004,
+        ("579.020-003Y201735", "195.212-001Y198935"),
+        ("60", "60"),
+        ("579.020.4", "195.212"),
+        ("DELIVER 35 GRAMS OR LESS MARIJUANA/SYNTHETIC CANNABINOID - PERSON <17/2 YRS YNGR", "DIST CONT SUB TO MINOR"),
+        "F",
+        "C",
+        "DELIVERY_TO_MINOR",
+        "MARIJUANA",
+    ),
+    Template(
+        0.004,
+        ("579.068-002Y201735", "195.223-003Y198935"),
+        ("60", "62"),
+        ("579.068", "195.223"),
+        ("TRAFFICKING DRUGS - 2ND DEGREE", "TRAFFIC IN DRUG/ATTEMPT-2ND DEGREE"),
+        "F",
+        "B",
+        "MJ_TRAFFICKING",
+        "MARIJUANA",
+    ),
+    Template(
+        0.006,
+        ("579.055-004Y201735", ""),
+        ("63", ""),
+        ("579.055", ""),
+        ("MANUFACTURE OF 35 GRAMS OR LESS MARIJUANA/SYNTHETIC CANNABINOID", "CULTIVATION OF MARIJUANA 5 PLANTS"),
+        "F",
+        "E",
+        "MJ_MANUFACTURE",
+        "MARIJUANA",
+        (2017, 2022),
+    ),
     # Exclusions and neighbours.
-    Template(0.01, ("571.030-019Y201752", "571.030-019Y201452"), ("", ""), ("571.030.1(11)", "571.030"),
-             ("UNLAWFUL USE OF WEAPON - SUBSECTION 11 - POSSESS WEAPON/FELONY CONTROL SUBSTANCE",
-              "UUW - POSS FIREARM WHILE POSS CONTROLLED SUBSTANCE"),
-             "F", "E", "WEAPON_WHILE_POSSESSING", "", (2015, 2022)),
-    Template(0.01, ("577.010-010Y197954", ""), ("", ""), ("577.010", "577.010"),
-             ("DWI/DRUG INTOX", "DRIVING WHILE INTOXICATED - DRUGS"),
-             "M", "B", "DUI", "", (1995, 2016)),
+    Template(
+        0.01,
+        ("571.030-019Y201752", "571.030-019Y201452"),
+        ("", ""),
+        ("571.030.1(11)", "571.030"),
+        (
+            "UNLAWFUL USE OF WEAPON - SUBSECTION 11 - POSSESS WEAPON/FELONY CONTROL SUBSTANCE",
+            "UUW - POSS FIREARM WHILE POSS CONTROLLED SUBSTANCE",
+        ),
+        "F",
+        "E",
+        "WEAPON_WHILE_POSSESSING",
+        "",
+        (2015, 2022),
+    ),
+    Template(
+        0.01,
+        ("577.010-010Y197954", ""),
+        ("", ""),
+        ("577.010", "577.010"),
+        ("DWI/DRUG INTOX", "DRIVING WHILE INTOXICATED - DRUGS"),
+        "M",
+        "B",
+        "DUI",
+        "",
+        (1995, 2016),
+    ),
     # Municipal ordinance possession (route to § 610.140).
-    Template(0.03, ("ORD579.0-001Y202135", "ORDIN.0-076Y200035", ""), ("", "", ""), ("", "", "17-240"),
-             ("POSSESS MARIJUANA", "POSS MARIJUANA (ORD)", "POSSESSION OF MARIJUANA - CITY ORD"),
-             "L", "", "MJ_POSSESSION", "MARIJUANA", (2000, 2022), case_type="MU"),
+    Template(
+        0.03,
+        ("ORD579.0-001Y202135", "ORDIN.0-076Y200035", ""),
+        ("", "", ""),
+        ("", "", "17-240"),
+        ("POSSESS MARIJUANA", "POSS MARIJUANA (ORD)", "POSSESSION OF MARIJUANA - CITY ORD"),
+        "L",
+        "",
+        "MJ_POSSESSION",
+        "MARIJUANA",
+        (2000, 2022),
+        case_type="MU",
+    ),
     # Non-drug charges.
-    Template(0.11, ("570.030-001Y201770", "570.030-002Y201770", ""), ("", "", ""), ("570.030", "570.030", ""),
-             ("STEALING", "STEALING - $750 OR MORE", "STEALING - PROPERTY VALUED AT LESS THAN $150"),
-             "M", "A", "NON_DRUG", ""),
-    Template(0.07, ("565.056-001Y201713", ""), ("", ""), ("565.056", ""),
-             ("ASSAULT 4TH DEGREE", "ASSAULT - 4TH DEGREE - ATTEMPT TO CAUSE INJURY"),
-             "M", "A", "NON_DRUG", ""),
-    Template(0.06, ("577.010-032Y201754", "577.010-005Y197554"), ("", ""), ("577.010", "577.010"),
-             ("DRIVING WHILE INTOXICATED", "DWI/ALCOHOL"),
-             "M", "B", "DUI", ""),
-    Template(0.06, ("304.010-005Y201754", ""), ("", ""), ("304.010", ""),
-             ("EXCEEDED POSTED SPEED LIMIT (EXCEEDED BY 20-25 MPH)", "SPEEDING"),
-             "I", "", "NON_DRUG", "", case_type="TR"),
-    Template(0.05, ("575.150-001Y201738", ""), ("", ""), ("575.150", ""),
-             ("RESISTING ARREST/DETENTION/STOP", "RESISTING ARREST"),
-             "M", "A", "NON_DRUG", ""),
-    Template(0.05, ("569.140-001Y201756", ""), ("", ""), ("569.140", ""),
-             ("TRESPASS 1ST DEGREE", "TRESPASSING - 1ST DEG"),
-             "M", "B", "NON_DRUG", ""),
-    Template(0.04, ("302.321-001Y201747", ""), ("", ""), ("302.321", ""),
-             ("DRIVING WHILE REVOKED/SUSPENDED", "DWR/DWS"),
-             "M", "D", "NON_DRUG", "", case_type="TR"),
+    Template(
+        0.11,
+        ("570.030-001Y201770", "570.030-002Y201770", ""),
+        ("", "", ""),
+        ("570.030", "570.030", ""),
+        ("STEALING", "STEALING - $750 OR MORE", "STEALING - PROPERTY VALUED AT LESS THAN $150"),
+        "M",
+        "A",
+        "NON_DRUG",
+        "",
+    ),
+    Template(
+        0.07,
+        ("565.056-001Y201713", ""),
+        ("", ""),
+        ("565.056", ""),
+        ("ASSAULT 4TH DEGREE", "ASSAULT - 4TH DEGREE - ATTEMPT TO CAUSE INJURY"),
+        "M",
+        "A",
+        "NON_DRUG",
+        "",
+    ),
+    Template(
+        0.06,
+        ("577.010-032Y201754", "577.010-005Y197554"),
+        ("", ""),
+        ("577.010", "577.010"),
+        ("DRIVING WHILE INTOXICATED", "DWI/ALCOHOL"),
+        "M",
+        "B",
+        "DUI",
+        "",
+    ),
+    Template(
+        0.06,
+        ("304.010-005Y201754", ""),
+        ("", ""),
+        ("304.010", ""),
+        ("EXCEEDED POSTED SPEED LIMIT (EXCEEDED BY 20-25 MPH)", "SPEEDING"),
+        "I",
+        "",
+        "NON_DRUG",
+        "",
+        case_type="TR",
+    ),
+    Template(
+        0.05,
+        ("575.150-001Y201738", ""),
+        ("", ""),
+        ("575.150", ""),
+        ("RESISTING ARREST/DETENTION/STOP", "RESISTING ARREST"),
+        "M",
+        "A",
+        "NON_DRUG",
+        "",
+    ),
+    Template(
+        0.05,
+        ("569.140-001Y201756", ""),
+        ("", ""),
+        ("569.140", ""),
+        ("TRESPASS 1ST DEGREE", "TRESPASSING - 1ST DEG"),
+        "M",
+        "B",
+        "NON_DRUG",
+        "",
+    ),
+    Template(
+        0.04,
+        ("302.321-001Y201747", ""),
+        ("", ""),
+        ("302.321", ""),
+        ("DRIVING WHILE REVOKED/SUSPENDED", "DWR/DWS"),
+        "M",
+        "D",
+        "NON_DRUG",
+        "",
+        case_type="TR",
+    ),
 )
 
 DISPOSITIONS = (
-    ("GUILTY PLEA", 0.24), ("Guilty Plea", 0.05), ("PLEA OF GUILTY", 0.03), ("FOUND GUILTY", 0.05),
-    ("SIS", 0.10), ("Suspended Imposition of Sentence", 0.03), ("SES", 0.04), ("SIS REVOKED", 0.01),
-    ("NOLLE PROSEQUI", 0.10), ("Nolle Pros", 0.02), ("DISMISSED BY PROSECUTOR", 0.09),
-    ("DISMISSED BY COURT", 0.05), ("DISMISSED WITHOUT PREJUDICE", 0.02), ("NOT GUILTY", 0.02),
-    ("ACQUITTED", 0.01), ("PENDING", 0.03), ("DISP-SEE FILE", 0.01), ("", 0.01), ("CONVERTED", 0.01),
+    ("GUILTY PLEA", 0.24),
+    ("Guilty Plea", 0.05),
+    ("PLEA OF GUILTY", 0.03),
+    ("FOUND GUILTY", 0.05),
+    ("SIS", 0.10),
+    ("Suspended Imposition of Sentence", 0.03),
+    ("SES", 0.04),
+    ("SIS REVOKED", 0.01),
+    ("NOLLE PROSEQUI", 0.10),
+    ("Nolle Pros", 0.02),
+    ("DISMISSED BY PROSECUTOR", 0.09),
+    ("DISMISSED BY COURT", 0.05),
+    ("DISMISSED WITHOUT PREJUDICE", 0.02),
+    ("NOT GUILTY", 0.02),
+    ("ACQUITTED", 0.01),
+    ("PENDING", 0.03),
+    ("DISP-SEE FILE", 0.01),
+    ("", 0.01),
+    ("CONVERTED", 0.01),
 )
 
-FIRST = ("JAMES", "MARY", "ROBERT", "PATRICIA", "JOHN", "JENNIFER", "MICHAEL", "LINDA", "DAVID",
-         "ELIZABETH", "WILLIAM", "BARBARA", "RICHARD", "SUSAN", "JOSEPH", "JESSICA", "THOMAS", "SARAH",
-         "CHARLES", "KAREN", "DARNELL", "LATOYA", "JOSE", "MARIA", "TYRONE", "KEISHA", "CODY", "BRITTANY")
-LAST = ("SMITH", "JOHNSON", "WILLIAMS", "BROWN", "JONES", "GARCIA", "MILLER", "DAVIS", "RODRIGUEZ",
-        "WILSON", "MARTINEZ", "ANDERSON", "TAYLOR", "THOMAS", "HERNANDEZ", "MOORE", "MARTIN", "JACKSON",
-        "THOMPSON", "WHITE", "HARRIS", "CLARK", "LEWIS", "ROBINSON", "WALKER", "YOUNG", "ALLEN", "KING")
-STREETS = ("MAIN ST", "OAK AVE", "GRAND BLVD", "PROSPECT AVE", "KINGSHIGHWAY", "TROOST AVE",
-           "GLENSTONE AVE", "BROADWAY", "ELM ST", "WASHINGTON AVE")
+FIRST = (
+    "JAMES",
+    "MARY",
+    "ROBERT",
+    "PATRICIA",
+    "JOHN",
+    "JENNIFER",
+    "MICHAEL",
+    "LINDA",
+    "DAVID",
+    "ELIZABETH",
+    "WILLIAM",
+    "BARBARA",
+    "RICHARD",
+    "SUSAN",
+    "JOSEPH",
+    "JESSICA",
+    "THOMAS",
+    "SARAH",
+    "CHARLES",
+    "KAREN",
+    "DARNELL",
+    "LATOYA",
+    "JOSE",
+    "MARIA",
+    "TYRONE",
+    "KEISHA",
+    "CODY",
+    "BRITTANY",
+)
+LAST = (
+    "SMITH",
+    "JOHNSON",
+    "WILLIAMS",
+    "BROWN",
+    "JONES",
+    "GARCIA",
+    "MILLER",
+    "DAVIS",
+    "RODRIGUEZ",
+    "WILSON",
+    "MARTINEZ",
+    "ANDERSON",
+    "TAYLOR",
+    "THOMAS",
+    "HERNANDEZ",
+    "MOORE",
+    "MARTIN",
+    "JACKSON",
+    "THOMPSON",
+    "WHITE",
+    "HARRIS",
+    "CLARK",
+    "LEWIS",
+    "ROBINSON",
+    "WALKER",
+    "YOUNG",
+    "ALLEN",
+    "KING",
+)
+STREETS = (
+    "MAIN ST",
+    "OAK AVE",
+    "GRAND BLVD",
+    "PROSPECT AVE",
+    "KINGSHIGHWAY",
+    "TROOST AVE",
+    "GLENSTONE AVE",
+    "BROADWAY",
+    "ELM ST",
+    "WASHINGTON AVE",
+)
 
 
 def _typo(s: str, rng: np.random.Generator) -> str:
@@ -203,9 +566,9 @@ def _typo(s: str, rng: np.random.Generator) -> str:
     i = int(rng.integers(1, len(s) - 1))
     op = int(rng.integers(0, 3))
     if op == 0:
-        return s[:i] + s[i + 1:]
+        return s[:i] + s[i + 1 :]
     if op == 1:
-        return s[:i] + s[i + 1] + s[i] + s[i + 2:]
+        return s[:i] + s[i + 1] + s[i] + s[i + 2 :]
     return s[:i] + s[i] + s[i:]
 
 
@@ -229,7 +592,9 @@ def _variants(desc: str, rng: np.random.Generator, messiness: float, k: int = 12
     return out
 
 
-def generate(rows: int, seed: int = 0, messiness: float = 0.3, malformed: int = 0) -> tuple[pa.Table, pa.Table, list[str]]:
+def generate(
+    rows: int, seed: int = 0, messiness: float = 0.3, malformed: int = 0
+) -> tuple[pa.Table, pa.Table, list[str]]:
     """Build a synthetic export.
 
     Args:
@@ -254,8 +619,10 @@ def generate(rows: int, seed: int = 0, messiness: float = 0.3, malformed: int = 
     p_dob = (np.datetime64("1950-01-01") + rng.integers(0, 365 * 55, n_people)).astype("datetime64[D]")
     p_sex = rng.choice(np.array(["M", "F"]), n_people, p=[0.72, 0.28])
     p_race = rng.choice(np.array(["W", "B", "H", "A", "U"]), n_people, p=[0.55, 0.35, 0.06, 0.02, 0.02])
-    p_addr = np.char.add(np.char.add(rng.integers(100, 9999, n_people).astype(str), " "),
-                         np.array(STREETS)[rng.integers(0, len(STREETS), n_people)])
+    p_addr = np.char.add(
+        np.char.add(rng.integers(100, 9999, n_people).astype(str), " "),
+        np.array(STREETS)[rng.integers(0, len(STREETS), n_people)],
+    )
     p_county = rng.choice(len(COUNTIES), n_people, p=np.array(COUNTY_WEIGHTS) / sum(COUNTY_WEIGHTS))
     p_dob_missing = rng.random(n_people) < 0.08
 
@@ -277,7 +644,14 @@ def generate(rows: int, seed: int = 0, messiness: float = 0.3, malformed: int = 
     # A possession charge is often joined by paraphernalia in the same case.
     para_idx = next(i for i, t in enumerate(TEMPLATES) if t.family == "PARAPHERNALIA" and t.substance == "UNKNOWN")
     first_tmpl = tmpl[np.repeat(np.cumsum(case_sizes_a) - case_sizes_a, case_sizes_a)]
-    mj_first = np.isin(first_tmpl, [i for i, t in enumerate(TEMPLATES) if t.family == "MJ_POSSESSION" and t.substance == "MARIJUANA" and t.case_type == "CR"])
+    mj_first = np.isin(
+        first_tmpl,
+        [
+            i
+            for i, t in enumerate(TEMPLATES)
+            if t.family == "MJ_POSSESSION" and t.substance == "MARIJUANA" and t.case_type == "CR"
+        ],
+    )
     tmpl = np.where((seq == 2) & mj_first & (rng.random(rows) < 0.6), para_idx, tmpl)
     # All charges of a case share its type (municipal vs state).
     case_tmpl = tmpl[np.repeat(np.cumsum(case_sizes_a) - case_sizes_a, case_sizes_a)]
@@ -289,7 +663,9 @@ def generate(rows: int, seed: int = 0, messiness: float = 0.3, malformed: int = 
     # Case-level facts.
     y0 = np.array([t.years[0] for t in TEMPLATES])[case_tmpl]
     y1 = np.array([t.years[1] for t in TEMPLATES])[case_tmpl]
-    year = (y0 + (rng.random(rows) * (y1 - y0 + 1)).astype(int))[np.repeat(np.cumsum(case_sizes_a) - case_sizes_a, case_sizes_a)]
+    year = (y0 + (rng.random(rows) * (y1 - y0 + 1)).astype(int))[
+        np.repeat(np.cumsum(case_sizes_a) - case_sizes_a, case_sizes_a)
+    ]
     day = rng.integers(0, 365, n_cases)[case_of_row]
     offense = (year - 1970).astype("datetime64[Y]").astype("datetime64[D]") + day
     post_effective = rng.random(n_cases)[case_of_row] < 0.02
@@ -306,12 +682,30 @@ def generate(rows: int, seed: int = 0, messiness: float = 0.3, malformed: int = 
     other_kind = rng.random(n_cases)[case_of_row] < 0.01
     case_type_arr = np.where(other_kind, "JU", case_type_arr)
     yy = np.char.zfill(((filing.astype("datetime64[Y]").astype(int) + 1970) % 100).astype(str), 2)
-    case_no = np.char.add(np.char.add(np.char.add(yy, loc), "-"),
-                          np.char.add(case_type_arr, np.char.zfill(np.arange(n_cases)[case_of_row].astype(str), 5)))
-    court = np.where(muni_case, np.char.add("MUNICIPAL COURT OF ", np.char.upper(agency)),
-                     np.char.add(np.char.add(circuits.astype(str), np.where(circuits % 10 == 1, "ST", np.where(circuits % 10 == 2, "ND", np.where(circuits % 10 == 3, "RD", "TH")))),
-                                 " JUDICIAL CIRCUIT"))
-    court = np.where((circuits >= 11) & (circuits <= 13), np.char.replace(np.char.replace(np.char.replace(court, "11ST", "11TH"), "12ND", "12TH"), "13RD", "13TH"), court)
+    case_no = np.char.add(
+        np.char.add(np.char.add(yy, loc), "-"),
+        np.char.add(case_type_arr, np.char.zfill(np.arange(n_cases)[case_of_row].astype(str), 5)),
+    )
+    court = np.where(
+        muni_case,
+        np.char.add("MUNICIPAL COURT OF ", np.char.upper(agency)),
+        np.char.add(
+            np.char.add(
+                circuits.astype(str),
+                np.where(
+                    circuits % 10 == 1,
+                    "ST",
+                    np.where(circuits % 10 == 2, "ND", np.where(circuits % 10 == 3, "RD", "TH")),
+                ),
+            ),
+            " JUDICIAL CIRCUIT",
+        ),
+    )
+    court = np.where(
+        (circuits >= 11) & (circuits <= 13),
+        np.char.replace(np.char.replace(np.char.replace(court, "11ST", "11TH"), "12ND", "12TH"), "13RD", "13TH"),
+        court,
+    )
 
     # Offense columns, per template, with a variant drawn from a finite pool.
     code = np.empty(rows, dtype=object)
@@ -351,9 +745,23 @@ def generate(rows: int, seed: int = 0, messiness: float = 0.3, malformed: int = 
     disp_names = np.array([d for d, _ in DISPOSITIONS], dtype=object)
     disp_w = np.array([w for _, w in DISPOSITIONS])
     disposition = disp_names[rng.choice(len(disp_names), rows, p=disp_w / disp_w.sum())]
-    convicted = np.isin(disposition, ["GUILTY PLEA", "Guilty Plea", "PLEA OF GUILTY", "FOUND GUILTY", "SES", "SIS", "Suspended Imposition of Sentence", "SIS REVOKED"])
+    convicted = np.isin(
+        disposition,
+        [
+            "GUILTY PLEA",
+            "Guilty Plea",
+            "PLEA OF GUILTY",
+            "FOUND GUILTY",
+            "SES",
+            "SIS",
+            "Suspended Imposition of Sentence",
+            "SIS REVOKED",
+        ],
+    )
     serving_draw = rng.random(rows)
-    supervision = np.where(convicted, np.where(serving_draw < 0.06, "ACTIVE", np.where(serving_draw < 0.75, "COMPLETED", "")), "")
+    supervision = np.where(
+        convicted, np.where(serving_draw < 0.06, "ACTIVE", np.where(serving_draw < 0.75, "COMPLETED", "")), ""
+    )
     sentence = np.where(convicted, np.where(rng.random(rows) < 0.5, "SES 2 YRS PROB", "FINE $300"), "")
 
     first = np.array(FIRST)[p_first][person]
@@ -365,38 +773,70 @@ def generate(rows: int, seed: int = 0, messiness: float = 0.3, malformed: int = 
 
     fmt = lambda a: np.datetime_as_string(a.astype("datetime64[D]"), unit="D")  # noqa: E731
     cols = {
-        "case_number": case_no, "court": court, "county": counties, "case_type": case_type_arr,
-        "filing_date": fmt(filing), "defendant_id": def_id, "last_name": last, "first_name": first,
-        "middle_name": middle, "dob": dob, "sex": p_sex[person], "race": p_race[person],
-        "address": p_addr[person], "charge_seq": seq.astype(str), "charge_code": code,
-        "ncic_modifier": modifier, "statute": statute, "charge_description": desc,
-        "charge_level": level, "charge_class": klass, "offense_date": fmt(offense),
-        "disposition": disposition, "disposition_date": fmt(disp_date), "sentence": sentence,
-        "supervision_status": supervision, "arresting_agency": agency,
+        "case_number": case_no,
+        "court": court,
+        "county": counties,
+        "case_type": case_type_arr,
+        "filing_date": fmt(filing),
+        "defendant_id": def_id,
+        "last_name": last,
+        "first_name": first,
+        "middle_name": middle,
+        "dob": dob,
+        "sex": p_sex[person],
+        "race": p_race[person],
+        "address": p_addr[person],
+        "charge_seq": seq.astype(str),
+        "charge_code": code,
+        "ncic_modifier": modifier,
+        "statute": statute,
+        "charge_description": desc,
+        "charge_level": level,
+        "charge_class": klass,
+        "offense_date": fmt(offense),
+        "disposition": disposition,
+        "disposition_date": fmt(disp_date),
+        "sentence": sentence,
+        "supervision_status": supervision,
+        "arresting_agency": agency,
     }
     table = pa.table({c: pa.array(np.asarray(cols[c]).astype(str), pa.string()) for c in COLUMNS})
-    truth = pa.table({
-        "case_number": table["case_number"], "charge_seq": table["charge_seq"],
-        "expected_family": pa.array(truth_family.astype(str)),
-        "expected_substance": pa.array(truth_substance.astype(str)),
-    })
+    truth = pa.table(
+        {
+            "case_number": table["case_number"],
+            "charge_seq": table["charge_seq"],
+            "expected_family": pa.array(truth_family.astype(str)),
+            "expected_substance": pa.array(truth_substance.astype(str)),
+        }
+    )
     bad = _malformed_lines(malformed, rng)
     return table, truth, bad
 
 
 def _malformed_lines(n: int, rng: np.random.Generator) -> list[str]:
+    """Lines a county system really produces: too few fields, an impossible date, no case
+    number, a count that is not a number."""
+    person = "P9,DOE,JO,,1980-01-01,M,W,1 MAIN ST"
+    charge = ",,,POSS MARIJ,M,A,2015-01-01,GUILTY PLEA,2015-06-01,,,PD"
+    court = "22ND JUDICIAL CIRCUIT,ST. LOUIS CITY,CR"
     shapes = [
-        "1622-CR99{i:03d},22ND JUDICIAL CIRCUIT,ST. LOUIS CITY,CR,2015-03-02",  # too few fields
-        "1622-CR99{i:03d},22ND JUDICIAL CIRCUIT,ST. LOUIS CITY,CR,2015-02-30,P9,DOE,JO,,1980-01-01,M,W,1 MAIN ST,1,,,,POSS MARIJ,M,A,2015-01-01,GUILTY PLEA,2015-06-01,,,PD",
-        ",22ND JUDICIAL CIRCUIT,ST. LOUIS CITY,CR,2015-03-02,P9,DOE,JO,,1980-01-01,M,W,1 MAIN ST,1,,,,POSS MARIJ,M,A,2015-01-01,GUILTY PLEA,2015-06-01,,,PD",
-        "1622-CR99{i:03d},22ND JUDICIAL CIRCUIT,ST. LOUIS CITY,CR,2015-03-02,P9,DOE,JO,,1980-01-01,M,W,1 MAIN ST,A,,,,POSS MARIJ,M,A,2015-01-01,GUILTY PLEA,2015-06-01,,,PD",
+        f"1622-CR99{{i:03d}},{court},2015-03-02",
+        f"1622-CR99{{i:03d}},{court},2015-02-30,{person},1,{charge}",
+        f",{court},2015-03-02,{person},1,{charge}",
+        f"1622-CR99{{i:03d}},{court},2015-03-02,{person},A,{charge}",
     ]
     return [shapes[i % len(shapes)].format(i=i) for i in range(n)]
 
 
-def write_sample(path: str | Path, rows: int, seed: int = 0, messiness: float = 0.3,
-                 malformed: int = 0, truth_path: str | Path | None = None,
-                 chunk_rows: int = 1_000_000) -> Path:
+def write_sample(
+    path: str | Path,
+    rows: int,
+    seed: int = 0,
+    messiness: float = 0.3,
+    malformed: int = 0,
+    truth_path: str | Path | None = None,
+    chunk_rows: int = 1_000_000,
+) -> Path:
     """Write a synthetic export (CSV, or gzipped CSV when the name ends in ``.gz``).
 
     Large files are generated in chunks of ``chunk_rows`` with derived seeds, so memory
@@ -414,11 +854,15 @@ def write_sample(path: str | Path, rows: int, seed: int = 0, messiness: float = 
             part = 0
             while done < rows or part == 0:
                 n = min(chunk_rows, rows - done)
-                table, truth, bad = generate(n, seed=seed * 1000 + part, messiness=messiness,
-                                             malformed=malformed if part == 0 else 0)
+                table, truth, bad = generate(
+                    n, seed=seed * 1000 + part, messiness=messiness, malformed=malformed if part == 0 else 0
+                )
                 if part > 0:
-                    table = table.set_column(0, "case_number", pa.compute.binary_join_element_wise(
-                        table["case_number"], pa.scalar(f"-{part:03d}"), ""))
+                    table = table.set_column(
+                        0,
+                        "case_number",
+                        pa.compute.binary_join_element_wise(table["case_number"], pa.scalar(f"-{part:03d}"), ""),
+                    )
                     truth = truth.set_column(0, "case_number", table["case_number"])
                 buf = pa.BufferOutputStream()
                 pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=part == 0, quoting_style="needed"))

@@ -1,0 +1,35 @@
+# Two commands: `make demo` (set up + run the nightly flow on sample_data/) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+SAMPLE := sample_data/mo_charges_sample.csv
+
+# Prefect's embedded server keeps its state in the project, not in the home folder.
+export PREFECT_HOME ?= $(CURDIR)/.prefect
+
+.PHONY: install demo test lint sample clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/expunge run $(SAMPLE) --out out --run-id demo --overwrite
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src flows tests tools
+
+sample: $(STAMP)
+	$(BIN)/expunge sample --rows 4000 --seed 2026 --messiness 0.35 --malformed 12 \
+		--out $(SAMPLE) --truth sample_data/mo_charges_sample.truth.csv
+
+clean:
+	rm -rf out .prefect .pytest_cache .ruff_cache

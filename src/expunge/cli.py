@@ -1,0 +1,153 @@
+"""The ``expunge`` command line. Each command parses its options, calls one library
+function and turns ``ExpungeError`` into a short message (no traceback) and a non-zero exit.
+
+    expunge run INPUT... --out DIR     <->  flows.nightly.nightly_batch / pipeline.run_pipeline
+    expunge sample --rows N --out FILE <->  sample.write_sample
+    expunge rules check [FILE]         <->  rules.load_rules
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from expunge import __version__
+from expunge.errors import ExpungeError
+from expunge.rollup import DEFAULT_SUPPRESS_BELOW
+
+
+def _as_of(value: str | None) -> date:
+    if value is None:
+        return date.today()  # the one place the clock is read; recorded in the manifest
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not a date; write it as YYYY-MM-DD.") from exc
+
+
+def _policies(values: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for item in values:
+        if "=" not in item:
+            raise click.BadParameter(f"{item!r}: write policies as name=value, e.g. nonconviction_records=exclude.")
+        k, v = item.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="expunge")
+def main() -> None:
+    """Missouri Amendment 3 marijuana expungement: court export in, explained decisions out."""
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Folder for run folders.")
+@click.option("--profile", type=click.Path(path_type=Path), help="Profile YAML mapping the export's columns.")
+@click.option("--rules", type=click.Path(path_type=Path), help="Rule file (default: the shipped mo-a3 v1).")
+@click.option("--as-of", "as_of", help="Decide as of this date (YYYY-MM-DD; default today).")
+@click.option("--run-id", help="Name of the run folder (default: as-of date + input hash).")
+@click.option("--policy", "policy", multiple=True, help="Policy override name=value (repeatable).")
+@click.option("--suppress-below", default=DEFAULT_SUPPRESS_BELOW, show_default=True,
+              help="Suppress summary cells with fewer than this many charges, cases or people.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing run folder of the same id.")
+@click.option("--orchestrator", type=click.Choice(["prefect", "none"]), default="prefect", show_default=True,
+              help="Run through the Prefect flow (embedded server) or call the library directly.")
+def run(inputs: tuple[Path, ...], out_dir: Path, profile: Path | None, rules: Path | None,
+        as_of: str | None, run_id: str | None, policy: tuple[str, ...], suppress_below: int,
+        overwrite: bool, orchestrator: str) -> None:
+    """Decide every charge in INPUT files (CSV or .csv.gz) and write a run folder.
+
+    The last line printed is the run folder. In Python: flows.nightly.nightly_batch(...) or
+    expunge.pipeline.run_pipeline(...).
+    """
+    day = _as_of(as_of)
+    policies = _policies(policy)
+    try:
+        from expunge.pipeline import plan_run
+
+        # Validate everything a clerk can get wrong before any orchestrator starts.
+        plan_run(list(inputs), out_dir, day, run_id, rules, profile, policies, suppress_below, overwrite)
+        if orchestrator == "prefect":
+            from flows.nightly import run_nightly
+
+            run_dir = run_nightly([str(p) for p in inputs], str(out_dir), day.isoformat(), run_id,
+                                  str(rules) if rules else None, str(profile) if profile else None,
+                                  policies, suppress_below, overwrite)
+        else:
+            from expunge.pipeline import run_pipeline
+
+            run_dir = str(run_pipeline(list(inputs), out_dir, day, run_id, rules, profile, policies,
+                                       suppress_below, overwrite))
+    except ExpungeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _print_summary(Path(run_dir))
+    click.echo(run_dir)
+
+
+def _print_summary(run_dir: Path) -> None:
+    m = json.loads((run_dir / "manifest.json").read_text())
+    rows = m["rows"]
+    click.echo(f"Rows read: {rows['read']:,}   charges decided: {rows['charges']:,}   "
+               f"quarantined: {rows['quarantined']:,}")
+    for det, n in sorted(m["determinations"].items()):
+        click.echo(f"  {det:<18} {n:>10,} charges")
+    click.echo(f"Review queue: {m['outputs']['review_queue_rows']:,} charges "
+               f"({run_dir / 'review_queue.csv'})")
+    click.echo(f"Petition lists: {len(m['outputs']['petitions'])} files under {run_dir / 'petitions'}")
+    if rows["quarantined"]:
+        click.echo(f"Quarantined rows (file, line, reason): {run_dir / 'quarantine.parquet'}")
+    for w in m.get("warnings", []):
+        click.echo(f"Note: {w}")
+
+
+@main.command()
+@click.option("--rows", default=5000, show_default=True, help="Number of charges.")
+@click.option("--seed", default=0, show_default=True, help="Random seed (same seed, same file).")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="CSV file (.gz to compress).")
+@click.option("--messiness", default=0.3, show_default=True, help="0-1: how hand-keyed the text looks.")
+@click.option("--malformed", default=0, show_default=True, help="Malformed lines to append.")
+@click.option("--truth", type=click.Path(path_type=Path), help="Also write the expected facts per charge here.")
+def sample(rows: int, seed: int, out: Path, messiness: float, malformed: int, truth: Path | None) -> None:
+    """Write a synthetic Missouri charge export (invented people). In Python: expunge.sample.write_sample(...)."""
+    from expunge.sample import write_sample
+
+    path = write_sample(out, rows, seed=seed, messiness=messiness, malformed=malformed, truth_path=truth)
+    click.echo(str(path))
+
+
+@main.group()
+def rules() -> None:
+    """Rule files: check one before using it."""
+
+
+@rules.command("check")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+def rules_check(path: Path | None) -> None:
+    """Validate a rule file (default: the shipped one) and list its rules. In Python: expunge.rules.load_rules(path)."""
+    from expunge.rules import load_rules
+
+    try:
+        rs = load_rules(path)
+    except ExpungeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{rs.name} v{rs.version}: {len(rs.rules)} rules, sha256 {rs.sha256[:12]}")
+    for r in rs.rules:
+        click.echo(f"  {r.id:<5} {r.determination:<18} {r.reason_code}")
+
+
+def entrypoint() -> None:  # pragma: no cover - thin wrapper for unexpected failures
+    try:
+        main(standalone_mode=True)
+    except Exception as exc:
+        if os.environ.get("EXPUNGE_DEBUG"):
+            raise
+        click.echo(f"Error: an unexpected problem stopped the run ({type(exc).__name__}: {exc}). "
+                   "Nothing was published. Re-run with EXPUNGE_DEBUG=1 for details and report it.", err=True)
+        sys.exit(2)

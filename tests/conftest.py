@@ -1,0 +1,94 @@
+"""Shared fixtures: a fixed as-of date, the shipped rule set, a charge factory with safe
+defaults, and the path to the real public data in ../shared (tests that need it skip
+with a reason where it is absent)."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from expunge.decide import decide_charges
+from expunge.rules import RuleSet, load_rules
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+SAMPLE = ROOT / "sample_data" / "mo_charges_sample.csv"
+AS_OF = date(2026, 11, 27)
+
+
+@pytest.fixture
+def as_of() -> date:
+    return AS_OF
+
+
+@pytest.fixture(scope="session")
+def ruleset() -> RuleSet:
+    return load_rules()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not (SHARED_DATA / "mshp" / "charge_codes_2021-08-05.csv").exists():
+        pytest.skip(f"real MSHP data not found at {SHARED_DATA} (it sits beside the project in CI)")
+    return SHARED_DATA
+
+
+DEFAULTS = {
+    "case_number": "1622-CR00001",
+    "court": "22ND JUDICIAL CIRCUIT",
+    "county": "ST. LOUIS CITY",
+    "case_type": "CR",
+    "filing_date": "2019-03-01",
+    "defendant_id": None,
+    "last_name": "DOE",
+    "first_name": "JANE",
+    "middle_name": None,
+    "dob": "1990-01-01",
+    "sex": "F",
+    "race": "W",
+    "address": "1 MAIN ST",
+    "charge_seq": 1,
+    "charge_code": None,
+    "ncic_modifier": None,
+    "statute": None,
+    "charge_description": "STEALING",
+    "charge_level": None,
+    "charge_class": None,
+    "offense_date": "2019-01-15",
+    "disposition": "GUILTY PLEA",
+    "disposition_date": "2019-06-01",
+    "sentence": None,
+    "supervision_status": "COMPLETED",
+    "arresting_agency": "ST LOUIS METROPOLITAN PD",
+    "expunged": None,
+}
+
+
+def make_charges(*rows: dict) -> pd.DataFrame:
+    """Charges with safe defaults; each dict overrides only what a test is about."""
+    frame = pd.DataFrame([{**DEFAULTS, **r} for r in rows])
+    for c in ("filing_date", "dob", "offense_date", "disposition_date"):
+        frame[c] = pd.to_datetime(frame[c])
+    frame["source_file"] = "test.csv"
+    frame["source_line"] = range(2, len(frame) + 2)
+    return frame
+
+
+def decide(*rows: dict, policies: dict | None = None, as_of: date = AS_OF) -> pd.DataFrame:
+    """Decide charges built with ``make_charges`` under the shipped rules."""
+    rs = load_rules()
+    return decide_charges(make_charges(*rows), rs, rs.resolve_policies(policies), as_of, run_id="test")
+
+
+def decide_one(policies: dict | None = None, **row) -> pd.Series:
+    return decide(row, policies=policies).iloc[0]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _quiet_prefect_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    os.environ.setdefault("PREFECT_HOME", str(tmp_path_factory.mktemp("prefect-home")))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
