@@ -201,7 +201,8 @@ def load_rules(path: str | Path | None = None) -> RuleSet:
                     policy_outcomes=r.get("policy_outcomes") or {},
                 )
             )
-    if rules and rules[-1].when:
+    raw_rules = doc.get("rules") or []
+    if raw_rules and isinstance(raw_rules[-1], dict) and raw_rules[-1].get("when"):
         problems.append("the last rule must be a catch-all (when: {}) so every charge gets a decision")
     if not doc.get("rules"):
         problems.append("the rule file has no rules")

@@ -1,0 +1,44 @@
+"""Architecture rules: the library has no Prefect in it and reads no clock."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+LIBRARY = ROOT / "src" / "expunge"
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_library_modules_never_import_prefect():
+    offenders = [p.name for p in LIBRARY.rglob("*.py") if "prefect" in imported_modules(p)]
+    assert offenders == []
+
+
+def test_importing_the_pipeline_does_not_load_prefect():
+    code = "import sys, expunge.pipeline, expunge.cli; print('prefect' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_only_the_cli_and_the_manifest_read_the_clock():
+    readers = []
+    for p in LIBRARY.rglob("*.py"):
+        text = p.read_text()
+        for needle in ("date.today(", "datetime.now(", "Timestamp.now(", "time.time("):
+            if needle in text:
+                readers.append((p.name, needle))
+    assert sorted(readers) == [("cli.py", "date.today("), ("pipeline.py", "Timestamp.now(")]

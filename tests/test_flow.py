@@ -1,0 +1,42 @@
+"""The nightly flow under Prefect's test harness (one harness for the module)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import SAMPLE
+
+pytestmark = pytest.mark.flow
+
+
+@pytest.fixture(scope="module")
+def harness():
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+def test_nightly_flow_runs_every_stage_and_publishes(harness, tmp_path):
+    from prefect.artifacts import Artifact
+
+    from flows.nightly import nightly_batch
+
+    state = nightly_batch([str(SAMPLE)], str(tmp_path), "2026-11-27", run_id="flow", return_state=True)
+    assert state.is_completed()
+    run_dir = state.result()
+    manifest = json.loads((tmp_path / "flow" / "manifest.json").read_text())
+    assert run_dir == str(tmp_path / "flow")
+    assert manifest["rows"]["accounting_holds"] and set(manifest["timings_seconds"]) == {"ingest", "decide", "publish"}
+    artifact = Artifact.get("expunge-run-summary")
+    assert artifact is not None and "ELIGIBLE_AUTO" in artifact.data and "DOE" not in artifact.data
+
+
+def test_flow_with_bad_input_fails_with_the_message(harness, tmp_path):
+    from flows.nightly import nightly_batch
+
+    state = nightly_batch([str(tmp_path / "missing.csv")], str(tmp_path), "2026-11-27", return_state=True)
+    assert state.is_failed() and "does not exist" in state.message
+    assert not any(tmp_path.iterdir())

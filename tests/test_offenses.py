@@ -1,0 +1,225 @@
+"""Charge codes, statutes, modifiers and descriptions: every format the ladder accepts."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from expunge.dispositions import disposition_class
+from expunge.offenses import (
+    amount_g,
+    describe,
+    modifier_substance,
+    normalize_offenses,
+    parse_charge_codes,
+    parse_statutes,
+)
+from expunge.text import canonicalize
+
+
+def one(fn, value):
+    return fn(pd.Series([value])).iloc[0]
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalized"),
+    [
+        ("579.015-004Y202035", "579.015-004Y202035"),
+        ("579.015-004", "579.015-004"),
+        ("579.015 - 004 Y2020 35", "579.015-004Y202035"),
+        ("579.015--004Y202035", "579.015-004Y202035"),
+        ("579.015-004Y202035620", "579.015-004Y202035"),
+        ("32457", "32457"),
+        ("ORD579.0-001Y202135", "ORD579.0-001Y202135"),
+    ],
+)
+def test_charge_code_formats_normalize(raw, normalized):
+    assert one(parse_charge_codes, raw)["charge_code_normalized"] == normalized
+
+
+def test_legacy_eight_digit_code_carries_its_modifier():
+    parsed = one(parse_charge_codes, "32450620")
+    assert (parsed["legacy_code"], parsed["code_modifier"]) == ("32450", "62")
+
+
+@pytest.mark.parametrize(
+    ("raw", "statute"),
+    [
+        ("RSMo 579.015", "579.015"),
+        ("579.015.4", "579.015.4"),
+        ("579015", "579.015"),
+        ("571.030.1(11)", "571.030.1(11)"),
+        ("Section 195.202 RSMo", "195.202"),
+        ("4071138", "407.1138"),
+    ],
+)
+def test_statute_citations_parse(raw, statute):
+    assert one(parse_statutes, raw)["statute_normalized"] == statute
+
+
+@pytest.mark.parametrize(
+    ("mod", "substance"),
+    [
+        ("62", "MARIJUANA"),
+        ("3562", "MARIJUANA"),
+        ("35-64", "MARIJUANA"),
+        ("42", "SYNTHETIC_CANNABINOID"),
+        ("3532", "OTHER_DRUG"),
+        ("12", "OTHER_DRUG"),
+        ("50", None),
+        ("99", None),
+        ("", None),
+    ],
+)
+def test_ncic_modifier_names_the_substance(mod, substance):
+    got = modifier_substance(pd.Series([mod]), pd.Series([None]))["modifier_substance"].iloc[0]
+    assert (None if pd.isna(got) else got) == substance
+
+
+def test_modifier_of_another_category_says_nothing_about_drugs():
+    got = modifier_substance(pd.Series(["5299"]), pd.Series([None]))["modifier_substance"].iloc[0]
+    assert pd.isna(got)
+
+
+@pytest.mark.parametrize(
+    ("text", "grams"),
+    [
+        ("POSSESSION MARIJUANA LT 35 GRAMS", 35.0),
+        ("POSSESSION MARIJUANA 11 35 GRAMS", 35.0),
+        ("POSSESSION MARIJUANA 2 OUNCES", 56.7),
+        ("POSSESSION MARIJUANA 3 POUNDS", 1360.78),
+        ("POSSESSION MARIJUANA 1.5 KILOGRAMS", 1500.0),
+        ("POSSESSION MARIJUANA GT 4 OUNCES LE 5 POUNDS", 2267.96),
+        ("POSSESSION MARIJUANA OVER 35 GRAMS", None),
+        ("POSSESSION OF MARIJUANA 10 GRAMS OR LESS", 10.0),
+    ],
+)
+def test_amounts_in_every_unit_give_grams_or_unknown(text, grams):
+    got = amount_g(pd.Series([text])).iloc[0]
+    assert (None if pd.isna(got) else round(float(got), 2)) == grams
+
+
+def test_amount_inside_an_except_phrase_is_not_the_charge_amount():
+    facts = describe(pd.Series(["POSS CONTROLLED SUBSTANCE EXCEPT 35 GRAMS OR LESS OF MARIJUANA"])).iloc[0]
+    assert pd.isna(facts["desc_amount_g"]) and facts["desc_substance"] == "EXCEPT35"
+
+
+@pytest.mark.parametrize(
+    ("desc", "family"),
+    [
+        ("POSS MARIJ <35G", "MJ_POSSESSION"),
+        ("DEL MARIJ <35G", "MJ_DELIVERY"),
+        ("CULTIVATION OF MARIJUANA 5 PLANTS", "MJ_MANUFACTURE"),
+        ("TRAFFICKING DRUGS - 2ND DEGREE", "MJ_TRAFFICKING"),
+        ("POSS DRUG PARAPH", "PARAPHERNALIA"),
+        ("DIST CONT SUB TO MINOR", "DELIVERY_TO_MINOR"),
+        ("DWI - DRUG INTOXICATION", "DUI"),
+        ("UUW - POSS FIREARM WHILE POSS CONTROLLED SUBSTANCE", "WEAPON_WHILE_POSSESSING"),
+        ("STEALING", "NON_DRUG"),
+        ("DRUG VIOLATION", "DRUG_UNSPECIFIED"),
+        ("SEE FILE", "UNKNOWN"),
+        ("MANUFACTURE OF 35 GRAMS OR LES", "MJ_MANUFACTURE"),
+    ],
+)
+def test_description_families(desc, family):
+    assert describe(pd.Series([desc]))["desc_family"].iloc[0] == family
+
+
+def test_truncated_description_still_reaches_its_family():
+    # MSHP short descriptions are cut at 30 characters.
+    assert describe(pd.Series(["UNLAWFUL POSSESSION OF DRUG PA"]))["desc_family"].iloc[0] in (
+        "PARAPHERNALIA",
+        "MJ_POSSESSION",
+    )
+
+
+def test_ladder_prefers_the_charge_code_over_the_description():
+    frame = pd.DataFrame({"charge_code": ["579.015-004Y202035"], "charge_description": ["STEALING"]})
+    out = normalize_offenses(frame).iloc[0]
+    assert (out["match_method"], out["offense_family"], out["match_score"]) == ("charge_code", "MJ_POSSESSION", 100.0)
+
+
+def test_ladder_uses_the_statute_when_there_is_no_code():
+    out = normalize_offenses(pd.DataFrame({"statute": ["579.015.4"], "charge_description": [None]})).iloc[0]
+    assert (out["match_method"], out["offense_family"]) == ("statute", "MJ_POSSESSION")
+
+
+def test_ladder_falls_back_to_the_description_and_records_a_score():
+    out = normalize_offenses(pd.DataFrame({"charge_description": ["poss of marihuana"]})).iloc[0]
+    assert out["match_method"] == "fuzzy" and 0 < out["match_score"] <= 100
+
+
+def test_description_naming_a_drug_beats_a_statute_chapter_default_with_a_caveat():
+    out = normalize_offenses(pd.DataFrame({"statute": ["570.030"], "charge_description": ["POSSESSION OF MARIJUANA"]}))
+    assert out.iloc[0]["offense_family"] == "MJ_POSSESSION"
+    assert out.iloc[0]["match_caveats"] == "STATUTE_DESCRIPTION_CONFLICT"
+
+
+def test_code_without_year_tail_takes_the_version_in_force_on_the_offense_date():
+    # 571.030-019 (weapon while possessing) was a class D felony until 2016, class E after.
+    frame = pd.DataFrame(
+        {"charge_code": ["571.030-019", "571.030-019"], "offense_date": pd.to_datetime(["2015-06-01", "2019-06-01"])}
+    )
+    out = normalize_offenses(frame)
+    assert list(out["ref_class"]) == ["D", "E"]
+
+
+def test_year_tail_of_the_code_picks_its_version_whatever_the_offense_date():
+    frame = pd.DataFrame({"charge_code": ["571.030-019Y201452"], "offense_date": pd.to_datetime(["2019-06-01"])})
+    assert normalize_offenses(frame)["ref_class"].iloc[0] == "D"
+
+
+@pytest.mark.parametrize(
+    ("text", "klass"),
+    [
+        ("GUILTY PLEA", "CONVICTED"),
+        ("SIS", "SIS"),
+        ("NOLLE PROSEQUI", "NONCONVICTION"),
+        ("DISMISSED BY PROSECUTOR", "NONCONVICTION"),
+        ("FOUND GUILTY", "CONVICTED"),
+        ("Not Guilty", "NONCONVICTION"),
+        ("SES 2 YRS PROB", "CONVICTED"),
+        ("Plea of Guilty - SIS", "SIS"),
+        ("SIS REVOKED", "CONVICTED"),
+        ("PENDING", "PENDING"),
+        ("DISP-SEE FILE", "UNKNOWN"),
+    ],
+)
+def test_disposition_classes(text, klass):
+    assert disposition_class(pd.Series([text]))["disposition_class"].iloc[0] == klass
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=40))
+def test_code_and_statute_parsers_never_crash(s):
+    parse_charge_codes(pd.Series([s]))
+    parse_statutes(pd.Series([s]))
+    modifier_substance(pd.Series([s]), pd.Series([None]))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=60))
+def test_description_reader_never_crashes(s):
+    out = describe(pd.Series([s]))
+    assert out["desc_family"].iloc[0] in {
+        "MJ_POSSESSION",
+        "PARAPHERNALIA",
+        "MJ_DELIVERY",
+        "MJ_MANUFACTURE",
+        "MJ_TRAFFICKING",
+        "DELIVERY_TO_MINOR",
+        "PROTECTED_LOCATION",
+        "DUI",
+        "WEAPON_WHILE_POSSESSING",
+        "OTHER_DRUG",
+        "DRUG_UNSPECIFIED",
+        "NON_DRUG",
+        "UNKNOWN",
+    }
+
+
+def test_canonical_text_of_reference_descriptions_is_stable():
+    text = canonicalize(pd.Series(["POSSESS CONTROL SUBSTANCE EXCEPT 35 GRAMS OR LESS MARIJUANA/SYNTHETIC CANNABINOD"]))
+    assert "EXCEPT 35 GRAMS" in text["text"].iloc[0] and "CANNABINOID" in text["text"].iloc[0]
