@@ -214,3 +214,19 @@ def test_default_run_id_is_the_as_of_date_and_an_input_hash(tmp_path):
 def test_petition_files_are_readable_by_their_owner_only(run_dir):
     for f in (run_dir / "petitions").rglob("*.csv"):
         assert f.stat().st_mode & 0o077 == 0
+
+
+def test_a_hundred_thousand_row_export_runs_and_duckdb_reads_it(tmp_path):
+    from click.testing import CliRunner
+
+    from expunge.cli import main
+    from expunge.sample import write_sample
+
+    export = write_sample(tmp_path / "big.csv.gz", 100_000, seed=11, malformed=10)
+    result = CliRunner().invoke(main, ["run", str(export), "--out", str(tmp_path / "out"), "--as-of", "2026-11-27",
+                                       "--run-id", "big", "--orchestrator", "none"])
+    assert result.exit_code == 0, result.output
+    n = duckdb.connect().execute(
+        f"select count(*) from read_parquet('{tmp_path}/out/big/charges/**/*.parquet', hive_partitioning=true)"
+    ).fetchone()[0]
+    assert n == 100_000

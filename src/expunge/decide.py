@@ -14,6 +14,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from expunge.distinct import per_distinct
 from expunge.engine import evaluate
 from expunge.facts import derive_facts
 from expunge.offenses import Reference, load_reference, normalize_offenses
@@ -108,9 +109,9 @@ def decide_charges(
     seq = pd.to_numeric(charges["charge_seq"], errors="coerce")
     fallback = charges.groupby("case_number", sort=False).cumcount() + 1
     out["charge_seq"] = seq.fillna(fallback).astype("int32")
-    out["county"] = county_name(charges["county"])
+    out["county"] = per_distinct(charges["county"], county_name)
     out["court"] = charges["court"]
-    out["circuit"] = circuit(charges["court"])
+    out["circuit"] = per_distinct(charges["court"], circuit)
     out["case_kind"] = facts["case_kind"]
     out["person_key"] = person_key(charges)
     out["charge_code_raw"] = charges["charge_code"]

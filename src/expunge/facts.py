@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from expunge.dispositions import disposition_class
+from expunge.distinct import per_distinct
 from expunge.offenses import SUBSTANCE_FAMILIES
 
 #: Caveat names, one bit each. The order is part of the output contract: append only.
@@ -84,7 +85,7 @@ def parse_level_class(text: pd.Series) -> pd.DataFrame:
     compact = t.str.fullmatch(r"([FMIL])([A-E])")
     c = t.str.extract(r"^([FMIL])([A-E])$")
     words = t.str.split(" ")
-    level = words.map(lambda ws: next((_LEVEL_WORDS[w] for w in ws if w in _LEVEL_WORDS), None))
+    level = words.map(lambda ws: next((_LEVEL_WORDS[w] for w in ws if w in _LEVEL_WORDS), None))  # distinct values
     klass = t.str.extract(r"(?:^|\s)(?:CLASS\s+)?([A-E])(?:\s|$)", expand=False)
     level = level.where(~compact, c[0])
     klass = klass.where(~compact, c[1])
@@ -179,9 +180,7 @@ def derive_facts(
     bits = np.zeros(n, dtype=np.uint32)
     out = pd.DataFrame(index=idx)
 
-    # Disposition, once per distinct text.
-    codes, uniq = pd.factorize(col("disposition").fillna(""))
-    disp = disposition_class(pd.Series(uniq, dtype="str")).iloc[codes].set_axis(idx)
+    disp = per_distinct(col("disposition"), disposition_class)
     out["disposition_class"] = disp["disposition_class"]
     out["disposition_status"] = disp["disposition_status"]
     _flag(bits, "DISPOSITION_MISSING", disp["disposition_status"] == "MISSING")
@@ -229,8 +228,10 @@ def derive_facts(
 
     # Level and class: code table, the export's columns, statute table, description suffix.
     from_code = offenses["match_method"] == "charge_code"
-    export = parse_level_class(col("charge_level").fillna("") + " " + col("charge_class").fillna(""))
-    suffix = parse_level_class(offenses["desc_level_hint"])
+    export = per_distinct(
+        pd.DataFrame({"l": col("charge_level"), "c": col("charge_class")}),
+        lambda u: parse_level_class(u["l"] + " " + u["c"]))
+    suffix = per_distinct(offenses["desc_level_hint"], parse_level_class)
     ref_level = offenses["ref_level"].where(offenses["ref_level"].isin(["F", "M", "I", "L"]))
     ref_class = offenses["ref_class"].where(offenses["ref_class"].isin(list("ABCDE")))
     level = ref_level.where(from_code).fillna(export["level"]).fillna(ref_level)
@@ -248,12 +249,17 @@ def derive_facts(
     out["class"] = klass
 
     # Case kind.
-    kind = case_kind(col("case_type"), col("case_number"), col("court"), col("charge_code"))
+    kind = per_distinct(
+        pd.DataFrame({"t": col("case_type"), "n": col("case_number").str[:10], "c": col("court"),
+                      "o": col("charge_code").fillna("").astype("str").str[:3]}),
+        lambda u: case_kind(u["t"], u["n"], u["c"], u["o"]))
     out["case_kind"] = kind["case_kind"]
     _flag(bits, "CASE_KIND_ASSUMED_STATE", kind["assumed"])
 
     # Serving a sentence (unknown is treated as not serving, with a caveat on marijuana rows).
-    out["serving"] = serving(col("supervision_status"), out["disposition_class"])
+    out["serving"] = per_distinct(
+        pd.DataFrame({"s": col("supervision_status"), "d": out["disposition_class"]}),
+        lambda u: serving(u["s"], u["d"]))
     _flag(bits, "SERVING_STATUS_ASSUMED", (out["serving"] == "UNKNOWN") & out["marijuana"])
 
     # Conduct on or after the effective date (R10); the filing date stands in when the

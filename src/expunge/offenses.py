@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
+from expunge.distinct import per_distinct
 from expunge.text import canonicalize
 
 FAMILIES = (
@@ -454,15 +455,6 @@ def amount_g(text: pd.Series) -> pd.Series:
 # --------------------------------------------------------------------------- the ladder
 
 
-def _by_distinct(values: pd.Series, fn) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    """Run ``fn`` once per distinct value of ``values`` and align the result to its rows."""
-    codes, uniques = pd.factorize(values.fillna(""), sort=False)
-    result = fn(pd.Series(uniques, dtype="str"))
-    out = result.iloc[codes].reset_index(drop=True)
-    out.index = values.index
-    return out
-
-
 def _code_lookup(parsed: pd.DataFrame, offense_date: pd.Series, ref: Reference) -> pd.DataFrame:
     """Reference row for each parsed code: the version named by the code's year tail, else
     the version in force on the offense date, else the latest version."""
@@ -511,10 +503,10 @@ def normalize_offenses(charges: pd.DataFrame, ref: Reference | None = None) -> p
     )
     date = pd.to_datetime(date)
 
-    parsed = _by_distinct(col("charge_code"), parse_charge_codes)
+    parsed = per_distinct(col("charge_code"), parse_charge_codes)
     mods = modifier_substance(col("ncic_modifier").fillna(parsed["code_modifier"]), parsed["code_ncic"])
-    st = _by_distinct(col("statute"), parse_statutes)
-    desc = _by_distinct(col("charge_description"), describe)
+    st = per_distinct(col("statute"), parse_statutes)
+    desc = per_distinct(col("charge_description"), describe)
     by_code = _code_lookup(parsed, date, ref)
 
     # Statute facts: the statute column, or the section inside an unlisted charge code.
