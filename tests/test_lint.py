@@ -14,6 +14,10 @@ from tests.conftest import ROOT
 def test_ruff_finds_nothing():
     if shutil.which("ruff", path=str(ROOT / ".venv" / "bin")) is None and not shutil.which("ruff"):
         pytest.skip("ruff is not installed (pip install -e '.[dev]')")
-    out = subprocess.run([sys.executable, "-m", "ruff", "check", "src", "flows", "tests", "tools"], cwd=ROOT,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "src", "flows", "tests", "tools"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stdout + out.stderr

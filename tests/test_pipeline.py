@@ -223,10 +223,27 @@ def test_a_hundred_thousand_row_export_runs_and_duckdb_reads_it(tmp_path):
     from expunge.sample import write_sample
 
     export = write_sample(tmp_path / "big.csv.gz", 100_000, seed=11, malformed=10)
-    result = CliRunner().invoke(main, ["run", str(export), "--out", str(tmp_path / "out"), "--as-of", "2026-11-27",
-                                       "--run-id", "big", "--orchestrator", "none"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "run",
+            str(export),
+            "--out",
+            str(tmp_path / "out"),
+            "--as-of",
+            "2026-11-27",
+            "--run-id",
+            "big",
+            "--orchestrator",
+            "none",
+        ],
+    )
     assert result.exit_code == 0, result.output
-    n = duckdb.connect().execute(
-        f"select count(*) from read_parquet('{tmp_path}/out/big/charges/**/*.parquet', hive_partitioning=true)"
-    ).fetchone()[0]
+    n = (
+        duckdb.connect()
+        .execute(
+            f"select count(*) from read_parquet('{tmp_path}/out/big/charges/**/*.parquet', hive_partitioning=true)"
+        )
+        .fetchone()[0]
+    )
     assert n == 100_000

@@ -34,8 +34,10 @@ def test_unknown_policy_override_is_rejected_with_the_known_names():
 
 def test_a_rule_file_missing_a_deadline_definition_is_rejected(tmp_path):
     bad = tmp_path / "r.yaml"
-    bad.write_text("ruleset: x\nversion: 1\neffective_date: 2022-12-08\nrules:\n"
-                   "  - {id: A, when: {}, determination: ELIGIBLE_AUTO, reason_code: X, citation: c, deadline: soon}\n")
+    bad.write_text(
+        "ruleset: x\nversion: 1\neffective_date: 2022-12-08\nrules:\n"
+        "  - {id: A, when: {}, determination: ELIGIBLE_AUTO, reason_code: X, citation: c, deadline: soon}\n"
+    )
     with pytest.raises(RuleFileError, match="deadline 'soon' is not defined"):
         load_rules(bad)
 

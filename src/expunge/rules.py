@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from expunge.errors import RuleFileError
+from expunge.offenses import FAMILIES
 
 DETERMINATIONS = ("ELIGIBLE_AUTO", "ELIGIBLE_PETITION", "NOT_ELIGIBLE", "NEEDS_REVIEW")
 ELIGIBLE = ("ELIGIBLE_AUTO", "ELIGIBLE_PETITION")
@@ -25,21 +26,7 @@ ELIGIBLE = ("ELIGIBLE_AUTO", "ELIGIBLE_PETITION")
 #: Facts a rule may read, with the values a condition may name (None: any value).
 FACTS: dict[str, tuple[str, ...] | None] = {
     "case_kind": ("STATE", "MUNICIPAL", "OTHER"),
-    "offense_family": (
-        "MJ_POSSESSION",
-        "PARAPHERNALIA",
-        "MJ_DELIVERY",
-        "MJ_MANUFACTURE",
-        "MJ_TRAFFICKING",
-        "DELIVERY_TO_MINOR",
-        "PROTECTED_LOCATION",
-        "DUI",
-        "WEAPON_WHILE_POSSESSING",
-        "OTHER_DRUG",
-        "DRUG_UNSPECIFIED",
-        "NON_DRUG",
-        "UNKNOWN",
-    ),
+    "offense_family": FAMILIES,
     "substance": ("MARIJUANA", "THC", "SYNTHETIC_CANNABINOID", "OTHER_DRUG", "UNKNOWN"),
     "marijuana": None,
     "level": ("F", "M", "I", "L"),

@@ -340,6 +340,11 @@ TEMPLATES: tuple[Template, ...] = (
         "MARIJUANA",
         (2017, 2022),
     ),
+    Template(0.004, ("579.030-001Y201735", "195.214-001Y198935"), ("60", "60"), ("579.030", "195.214"),
+             ("DISTRIBUTION OF A CONTROLLED SUBSTANCE IN A PROTECTED LOCATION", "DIST CNT SUB NEAR SCHOOL"),
+             "F", "A", "PROTECTED_LOCATION", "MARIJUANA"),
+    Template(0.004, ("195.020-998Y195035", ""), ("", ""), ("195.020", ""), ("DRUG VIOLATION", "DRUG VIO"),
+             "M", "", "DRUG_UNSPECIFIED", "UNKNOWN", (1975, 1989)),
     # Exclusions and neighbours.
     Template(
         0.01,
