@@ -60,10 +60,13 @@ def nightly_batch(
     policies: dict[str, str] | None = None,
     suppress_below: int = 10,
     overwrite: bool = False,
+    charge_codes: str | None = None,
+    crosswalk: str | None = None,
+    cache_dir: str | None = None,
 ) -> str:
     """Decide every charge of the exports and publish a run folder; returns its path."""
     plan = pipeline.plan_run(inputs, out_dir, date.fromisoformat(as_of), run_id, rules, profile,
-                             policies, suppress_below, overwrite)
+                             policies, suppress_below, overwrite, charge_codes, crosswalk, cache_dir)
     times: dict[str, float] = {}
     try:
         t = time.perf_counter()

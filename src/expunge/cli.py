@@ -20,6 +20,8 @@ from expunge import __version__
 from expunge.errors import ExpungeError
 from expunge.rollup import DEFAULT_SUPPRESS_BELOW
 
+DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "expunge"
+
 
 def _as_of(value: str | None) -> date:
     if value is None:
@@ -59,9 +61,16 @@ def main() -> None:
 @click.option("--overwrite", is_flag=True, help="Replace an existing run folder of the same id.")
 @click.option("--orchestrator", type=click.Choice(["prefect", "none"]), default="prefect", show_default=True,
               help="Run through the Prefect flow (embedded server) or call the library directly.")
+@click.option("--charge-codes", type=click.Path(path_type=Path),
+              help="Official MSHP Charge Code CSV (as published) for exact code lookups.")
+@click.option("--crosswalk", type=click.Path(path_type=Path),
+              help="Clerk-confirmed crosswalk CSV, applied before fuzzy matching.")
+@click.option("--cache-dir", type=click.Path(path_type=Path), default=DEFAULT_CACHE, show_default=True,
+              help="Where matched descriptions are cached between runs.")
 def run(inputs: tuple[Path, ...], out_dir: Path, profile: Path | None, rules: Path | None,
         as_of: str | None, run_id: str | None, policy: tuple[str, ...], suppress_below: int,
-        overwrite: bool, orchestrator: str) -> None:
+        overwrite: bool, orchestrator: str, charge_codes: Path | None, crosswalk: Path | None,
+        cache_dir: Path) -> None:
     """Decide every charge in INPUT files (CSV or .csv.gz) and write a run folder.
 
     The last line printed is the run folder. In Python: flows.nightly.nightly_batch(...) or
@@ -73,22 +82,26 @@ def run(inputs: tuple[Path, ...], out_dir: Path, profile: Path | None, rules: Pa
         from expunge.pipeline import plan_run
 
         # Validate everything a clerk can get wrong before any orchestrator starts.
-        plan_run(list(inputs), out_dir, day, run_id, rules, profile, policies, suppress_below, overwrite)
+        extra = {"charge_codes": _opt(charge_codes), "crosswalk": _opt(crosswalk), "cache_dir": _opt(cache_dir)}
+        plan_run(list(inputs), out_dir, day, run_id, rules, profile, policies, suppress_below, overwrite, **extra)
         if orchestrator == "prefect":
             from flows.nightly import run_nightly
 
-            run_dir = run_nightly([str(p) for p in inputs], str(out_dir), day.isoformat(), run_id,
-                                  str(rules) if rules else None, str(profile) if profile else None,
-                                  policies, suppress_below, overwrite)
+            run_dir = run_nightly([str(p) for p in inputs], str(out_dir), day.isoformat(), run_id, _opt(rules),
+                                  _opt(profile), policies, suppress_below, overwrite, **extra)
         else:
             from expunge.pipeline import run_pipeline
 
             run_dir = str(run_pipeline(list(inputs), out_dir, day, run_id, rules, profile, policies,
-                                       suppress_below, overwrite))
+                                       suppress_below, overwrite, **extra))
     except ExpungeError as exc:
         raise click.ClickException(str(exc)) from exc
     _print_summary(Path(run_dir))
     click.echo(run_dir)
+
+
+def _opt(path: Path | None) -> str | None:
+    return str(path) if path else None
 
 
 def _print_summary(run_dir: Path) -> None:
@@ -120,6 +133,40 @@ def sample(rows: int, seed: int, out: Path, messiness: float, malformed: int, tr
 
     path = write_sample(out, rows, seed=seed, messiness=messiness, malformed=malformed, truth_path=truth)
     click.echo(str(path))
+
+
+@main.command("normalize-report")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--profile", type=click.Path(path_type=Path), help="Profile YAML mapping the export's columns.")
+@click.option("--charge-codes", type=click.Path(path_type=Path), help="Official MSHP Charge Code CSV.")
+@click.option("--crosswalk", type=click.Path(path_type=Path), help="Clerk-confirmed crosswalk CSV.")
+@click.option("--top", default=50, show_default=True, help="How many unmatched descriptions to list.")
+def normalize_report(inputs: tuple[Path, ...], profile: Path | None, charge_codes: Path | None,
+                     crosswalk: Path | None, top: int) -> None:
+    """How well the offense matcher reads INPUT files: share matched per rung, the review
+    band, the most frequent unmatched descriptions (JSON). In Python:
+    expunge.offenses.normalization_report(charges, normalize_offenses(charges, norm))."""
+    import tempfile
+
+    import pyarrow.dataset as ds
+
+    from expunge.ingest import ingest
+    from expunge.offenses import Normalizer, normalization_report, normalize_offenses
+    from expunge.profile import load_profile
+
+    try:
+        norm = Normalizer.build(charge_codes, crosswalk)
+        with tempfile.TemporaryDirectory() as work:
+            result = ingest(list(inputs), load_profile(profile), Path(work) / "s", Path(work) / "q.parquet")
+            charges = ds.dataset(result.parts).to_table().to_pandas() if result.parts else None
+    except ExpungeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if charges is None:
+        raise click.ClickException("No readable rows in the input; see the quarantine reasons with expunge run.")
+    report = normalization_report(charges, normalize_offenses(charges, norm), top=top)
+    report["quarantined_rows"] = result.rows_quarantined
+    report["normalizer"] = norm.manifest()
+    click.echo(json.dumps(report, indent=2))
 
 
 @main.group()

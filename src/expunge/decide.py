@@ -17,7 +17,7 @@ import pandas as pd
 from expunge.distinct import per_distinct
 from expunge.engine import evaluate
 from expunge.facts import derive_facts
-from expunge.offenses import Reference, load_reference, normalize_offenses
+from expunge.offenses import Normalizer, normalization_report, normalize_offenses
 from expunge.profile import input_schema
 from expunge.rules import RuleSet
 
@@ -29,7 +29,7 @@ CHARGE_COLUMNS = (
     "ncic_modifier_normalized", "statute_normalized", "reference_code", "offense_family",
     "substance", "level", "class", "amount_g", "disposition_class", "disposition_status",
     "serving", "offense_date", "filing_date", "disposition_date", "offense_year",
-    "offense_after_effective", "match_method", "match_score", "determination", "reason_code",
+    "offense_after_effective", "match_method", "match_source", "match_score", "determination", "reason_code",
     "rule_id", "citation", "explanation", "missing_fact", "caveats", "deadline", "overdue",
     "already_expunged", "arresting_agency",
 )
@@ -78,7 +78,7 @@ def decide_charges(
     policies: Mapping[str, str],
     as_of: date,
     run_id: str = "",
-    ref: Reference | None = None,
+    norm: Normalizer | None = None,
 ) -> pd.DataFrame:
     """Normalize and decide every charge.
 
@@ -87,16 +87,18 @@ def decide_charges(
         ruleset: the loaded rule set; ``policies`` its resolved policies.
         as_of: the run's as-of date (for ``overdue``).
         run_id: recorded in every row.
+        norm: reference, thresholds, crosswalk and cache (shipped defaults when None).
 
     Returns:
-        The ``CHARGE_COLUMNS`` plus the personal fields and ``caveat_bits``.
+        The ``CHARGE_COLUMNS`` plus the personal fields, ``caveat_bits`` and
+        ``match_candidates``; ``attrs["normalization"]`` holds the normalization report.
     """
-    ref = ref or load_reference()
+    norm = norm or Normalizer.build()
     charges = charges.reset_index(drop=True)
     for name in input_schema().fields:
         if name not in charges:
             charges[name] = None
-    offenses = normalize_offenses(charges, ref)
+    offenses = normalize_offenses(charges, norm)
     facts = derive_facts(charges, offenses, policies, ruleset.effective_date)
     facts["case_number"] = charges["case_number"]
     decisions = evaluate(facts, ruleset, policies, as_of)
@@ -128,6 +130,8 @@ def decide_charges(
         out[c] = pd.to_datetime(charges[c]).astype("datetime64[s]")
     out["offense_year"] = out["offense_date"].dt.year.fillna(out["filing_date"].dt.year).astype("Int16")
     out["match_method"] = offenses["match_method"]
+    out["match_source"] = offenses["match_source"]
+    out["match_candidates"] = offenses["match_candidates"]
     out["match_score"] = offenses["match_score"].astype("float64").round(1)
     for c in ("determination", "reason_code", "rule_id", "citation", "explanation", "missing_fact",
               "deadline", "overdue"):
@@ -138,4 +142,5 @@ def decide_charges(
     for c in input_schema().personal:
         out[f"personal_{c}"] = charges[c]
     out["arresting_agency"] = charges["arresting_agency"]
+    out.attrs["normalization"] = normalization_report(charges, offenses)
     return out

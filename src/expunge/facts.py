@@ -185,7 +185,9 @@ def derive_facts(
     out["disposition_status"] = disp["disposition_status"]
     _flag(bits, "DISPOSITION_MISSING", disp["disposition_status"] == "MISSING")
 
-    # Substance, in the binding order of trust.
+    # Substance, in the binding order of trust, with clerk-confirmed crosswalk answers first.
+    confirmed = offenses["crosswalk_substance"] if "crosswalk_substance" in offenses else pd.Series(
+        None, index=idx, dtype="object")
     mod = offenses["modifier_substance"]
     scope = offenses["substance_scope"].fillna("")
     dsub = offenses["desc_substance"].fillna("")
@@ -199,7 +201,14 @@ def derive_facts(
     except35 = (scope == "EXCEPT35") | (dsub == "EXCEPT35")
     conflated = (scope == "MJ_SYN") | (dsub == "CONFLATED")
     assume = policies.get("conflated_code_without_modifier", "assume_marijuana") == "assume_marijuana"
+    record = mod.fillna(scope_sub)  # what the code and its modifier say
+    is_mj = lambda s: s.isin(["MARIJUANA", "THC"])  # noqa: E731
+    # Record and description disagree on marijuana vs another substance: the outcome turns
+    # on it, so a clerk decides (the Boone County "synthetic marijuana" that was meth).
+    clash = record.notna() & desc_named & (is_mj(record) != is_mj(dsub))
     choices = [
+        (confirmed.notna(), confirmed),
+        (clash, pd.Series("UNKNOWN", index=idx)),
         (mod.notna(), mod),
         (scope_sub.notna(), scope_sub),
         (desc_named, dsub),
@@ -209,11 +218,10 @@ def derive_facts(
     substance = np.select([c for c, _ in choices], [v for _, v in choices], default="UNKNOWN")
     out["substance"] = substance
     which = np.select([c for c, _ in choices], list(range(len(choices))), default=-1)
-    _flag(bits, "SUBSTANCE_ASSUMED_MARIJUANA", which == 4)
+    _flag(bits, "SUBSTANCE_ASSUMED_MARIJUANA", which == 6)
     _flag(bits, "EXCEPT_35G_WORDING", except35)
-    informative = mod.notna() | scope_sub.notna()
-    _flag(bits, "SUBSTANCE_CONFLICT",
-          informative & desc_named & (dsub.where(dsub != "THC", "MARIJUANA") != pd.Series(substance, index=idx)))
+    differs = record.notna() & desc_named & (record != dsub.where(dsub != "THC", "MARIJUANA"))
+    _flag(bits, "SUBSTANCE_CONFLICT", differs & confirmed.isna())
 
     family = offenses["offense_family"].copy()
     other = (out["substance"] == "OTHER_DRUG") & family.isin(SUBSTANCE_FAMILIES)
@@ -222,6 +230,8 @@ def derive_facts(
 
     # Amount: the description first, else the bound fixed by the offense definition.
     amount = offenses["desc_amount_g"].astype("Float64")
+    if "crosswalk_amount_g" in offenses:
+        amount = offenses["crosswalk_amount_g"].astype("Float64").fillna(amount)
     definitional = offenses["amount_max_g"].astype("Float64")
     out["amount_g"] = amount.fillna(definitional)
     _flag(bits, "AMOUNT_FROM_OFFENSE_DEFINITION", amount.isna() & definitional.notna())

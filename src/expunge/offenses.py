@@ -18,15 +18,18 @@ the number of distinct codes, statutes and descriptions, not the number of rows.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
+from expunge import __version__
+from expunge.catalog import Crosswalk, MatchConfig, Reference, load_reference
 from expunge.distinct import per_distinct
 from expunge.text import canonicalize
 
@@ -56,73 +59,7 @@ SUBSTANCE_FAMILIES = (
 )
 DRUG_CHAPTERS = ("195", "579")
 
-#: Reference-description match needed before a description adopts a code's facts.
-REFERENCE_ACCEPT = 90.0
-
 GRAMS_PER = {"GRAMS": 1.0, "OUNCES": 28.349523125, "POUNDS": 453.59237, "KILOGRAMS": 1000.0, "MG": 0.001}
-
-
-# --------------------------------------------------------------------------- reference
-
-
-@dataclass(frozen=True)
-class Reference:
-    """The offense reference: charge codes (with versions) and statutes."""
-
-    codes: pd.DataFrame
-    statutes: pd.DataFrame
-    version: str
-
-    @property
-    def descriptions(self) -> pd.DataFrame:
-        return _reference_descriptions(self)
-
-
-def _read_reference_csv(name: str) -> pd.DataFrame:
-    path = resources.files("expunge") / "reference" / name
-    with path.open(encoding="utf-8") as fh:
-        return pd.read_csv(fh, dtype="str", keep_default_na=False)
-
-
-@lru_cache(maxsize=1)
-def load_reference() -> Reference:
-    """Load the offense reference the project ships (``src/expunge/reference/``)."""
-    import hashlib
-
-    codes = _read_reference_csv("offense_codes.csv")
-    statutes = _read_reference_csv("statutes.csv")
-    codes["effective"] = pd.to_datetime(codes["effective_date"], format="%Y%m%d")
-    codes["inactive"] = pd.to_datetime(codes["inactive_date"].str.replace("99991231", "22620101"), format="%Y%m%d")
-    digest = hashlib.sha256()
-    for name in ("offense_codes.csv", "statutes.csv", "abbreviations.csv"):
-        digest.update((resources.files("expunge") / "reference" / name).read_bytes())
-    return Reference(codes=codes, statutes=statutes, version=digest.hexdigest()[:12])
-
-
-@lru_cache(maxsize=4)
-def _reference_descriptions_cached(version: str) -> pd.DataFrame:
-    ref = load_reference()
-    codes = ref.codes
-    rows = pd.concat(
-        [
-            codes[["code", "version_year", "short_description"]].rename(columns={"short_description": "description"}),
-            codes[["code", "version_year", "long_description"]].rename(columns={"long_description": "description"}),
-        ],
-        ignore_index=True,
-    )
-    # Ordinance codes repeat state wording; lending their level "L" to a state-court
-    # description would be wrong, so descriptions are matched against state codes only.
-    rows = rows[(rows["description"] != "") & ~rows["code"].str.startswith("ORD")]
-    rows = rows.drop_duplicates(["code", "description"])
-    canon = canonicalize(rows["description"].reset_index(drop=True))
-    rows = rows.reset_index(drop=True)
-    rows["canonical"] = canon["text"]
-    latest = codes.sort_values("effective").drop_duplicates("code", keep="last")
-    return rows.merge(latest.drop(columns=["version_year"]), on="code", how="left")
-
-
-def _reference_descriptions(ref: Reference) -> pd.DataFrame:
-    return _reference_descriptions_cached(ref.version)
 
 
 # --------------------------------------------------------------------------- charge codes
@@ -239,7 +176,7 @@ def statute_facts(section: pd.Series, subsection: pd.Series, ref: Reference) -> 
     (``571.030.1(11)`` over ``571.030``); unknown sections fall back to the chapter default
     (drug chapters 195/579: ``DRUG_UNSPECIFIED``; any other chapter: ``NON_DRUG``)."""
     table = ref.statutes.set_index("statute")
-    full = (section + "." + subsection).where(subsection.notna())
+    full = section.astype("str").str.cat(subsection.astype("str"), sep=".").where(subsection.notna())
     out = pd.DataFrame(index=section.index)
     cols = ["offense_family", "substance_scope", "level", "class", "amount_max_g"]
     by_full = table.reindex(full.fillna("~")).set_axis(section.index)[cols]
@@ -300,9 +237,13 @@ _TRAFFIC = r"\bTRAFFICKING\b|\bTRAFFIC IN\b"
 _MINOR = r"\bMINOR\b|\bCHILD\b|\bJUVENILE\b|\b(?:UNDER|LT|LESS THAN)\s+(?:17|18|21)\b|\bYEARS OF AGE\b"
 _PROTECTED = r"\bSCHOOL\b|\bPARK\b|\bPUBLIC HOUSING\b|\bPROTECTED LOCATION\b|\b[12]000 (?:FT|FEET)\b"
 _WEAPON = r"\bWEAPON\b|\bFIREARM\b|\bARMED\b"
+# Impaired *operation* of a vehicle, boat or aircraft (the amendment's exclusion); "under the
+# influence" alone (e.g. tattooing a person under the influence) is not DUI.
+_OPERATE = r"(?:\bDRIV\w*|\bOPERAT\w*|\bVEHICLE\b|\bMOTOR\b|\bBOAT\w*|\bAIRCRAFT\b|\bCMV\b)"
 _DUI = (
-    r"\bDRIVING WHILE INTOXICATED\b|\bDRIVING UNDER THE INFLUENCE\b|\bUNDER THE INFLUENCE\b|"
-    r"\bOPERAT\w* .*\bINTOXICATED\b|\bDRUGGED DRIVING\b|\bINFLUENCE OF CONTROLLED"
+    r"\bDRIVING WHILE INTOXICATED\b|\bDRIVING UNDER THE INFLUENCE\b|\bBOATING WHILE INTOXICATED\b|"
+    r"\bBLOOD ALCOHOL\b|\bDRUGGED DRIVING\b|"
+    + _OPERATE + r".*\b(?:INTOXICATED|INFLUENCE)\b|\b(?:INTOXICATED|INFLUENCE)\b.*" + _OPERATE
 )
 # Descriptions that say nothing about the offense.
 _UNINFORMATIVE = (
@@ -311,14 +252,18 @@ _UNINFORMATIVE = (
 )
 
 
-def describe(descriptions: pd.Series) -> pd.DataFrame:
+def describe(descriptions: pd.Series, config: MatchConfig | None = None) -> pd.DataFrame:
     """Facts read from description text. Expects distinct values (works on any).
 
     Returns columns ``desc_canonical``, ``desc_family``, ``desc_substance`` (MARIJUANA,
     THC, SYNTHETIC_CANNABINOID, CONFLATED, OTHER_DRUG, EXCEPT35 or null),
-    ``desc_amount_g``, ``desc_level_hint`` and ``desc_score``.
+    ``desc_amount_g``, ``desc_level_hint``, ``desc_score``, ``desc_band`` (confident,
+    review, none) and ``desc_uncertain`` (the near-miss drug words, for the review queue).
+    A description whose only drug evidence is a near-miss word ("MARAJAUNA") is in the
+    review band: its family is UNKNOWN rather than NON_DRUG.
     """
-    canon = canonicalize(descriptions)
+    cfg = config or MatchConfig.load()
+    canon = canonicalize(descriptions, accept=cfg.token_fuzzy_accept, review_floor=cfg.token_review_floor)
     t = canon["text"]
     except_hit = t.str.contains(_EXCEPT, regex=True)
     negated = t.str.contains(_NEGATED, regex=True)
@@ -395,10 +340,16 @@ def describe(descriptions: pd.Series) -> pd.DataFrame:
         ],
         default="DRUG_UNSPECIFIED",
     )
+    doubtful = (canon["uncertain"] != "") & (family == "NON_DRUG")
+    family = np.where(doubtful, "UNKNOWN", family)
+    band = np.select([family == "UNKNOWN", doubtful], ["none", "review"], default="confident")
+    band = np.where(doubtful, "review", band)
     return pd.DataFrame(
         {
             "desc_canonical": t,
             "desc_family": family,
+            "desc_band": band,
+            "desc_uncertain": canon["uncertain"],
             "desc_substance": pd.Series(substance, index=t.index).replace("", None),
             "desc_amount_g": amount_g(free),
             "desc_level_hint": canon["level_hint"],
@@ -454,19 +405,134 @@ def amount_g(text: pd.Series) -> pd.Series:
 
 # --------------------------------------------------------------------------- the ladder
 
+DESC_COLUMNS = ("desc_canonical", "desc_family", "desc_band", "desc_uncertain", "desc_substance", "desc_amount_g",
+                "desc_level_hint", "desc_score", "ref_code", "ref_score", "ref_candidates")
+
+
+@dataclass(frozen=True)
+class Normalizer:
+    """Everything the ladder matches against, with one version for cache keys and manifests."""
+
+    reference: Reference
+    config: MatchConfig
+    crosswalk: Crosswalk | None = None
+    cache_dir: str | None = None
+
+    @classmethod
+    def build(cls, charge_codes: str | Path | None = None, crosswalk: str | Path | None = None,
+              config: str | Path | None = None, cache_dir: str | Path | None = None) -> Normalizer:
+        from expunge.catalog import load_crosswalk
+
+        return cls(reference=load_reference(charge_codes), config=MatchConfig.load(config),
+                   crosswalk=load_crosswalk(crosswalk) if crosswalk else None,
+                   cache_dir=str(cache_dir) if cache_dir else None)
+
+    @property
+    def description_version(self) -> str:
+        """Key of the description cache: what a description's facts depend on."""
+        h = hashlib.sha256(f"{self.reference.version}|{self.config.sha256}|{__version__}".encode())
+        return h.hexdigest()[:12]
+
+    def manifest(self) -> dict[str, object]:
+        return {
+            "reference_version": self.reference.version, "reference_sources": list(self.reference.sources),
+            "thresholds": self.config.as_dict(),
+            "crosswalk": None if self.crosswalk is None else {
+                "path": self.crosswalk.path, "sha256": self.crosswalk.sha256, "rows": self.crosswalk.rows},
+        }
+
+
+_REFERENCE_DESCRIPTIONS: dict[str, pd.DataFrame] = {}
+
+
+def _reference_descriptions(ref: Reference) -> pd.DataFrame:
+    """Canonical reference descriptions (short and long) of state codes, latest version
+    (computed once per reference version)."""
+    if ref.version not in _REFERENCE_DESCRIPTIONS:
+        _REFERENCE_DESCRIPTIONS[ref.version] = _build_reference_descriptions(ref)
+    return _REFERENCE_DESCRIPTIONS[ref.version]
+
+
+def _build_reference_descriptions(ref: Reference) -> pd.DataFrame:
+    codes = ref.codes.sort_values("effective").drop_duplicates("code", keep="last")
+    # Ordinance codes repeat state wording; lending their level "L" to a state-court
+    # description would be wrong, so descriptions are matched against state codes only.
+    codes = codes[~codes["code"].str.startswith("ORD")]
+    rows = pd.concat([codes.assign(description=codes["short_description"]),
+                      codes.assign(description=codes["long_description"])], ignore_index=True)
+    rows = rows[rows["description"] != ""].drop_duplicates(["code", "description"]).reset_index(drop=True)
+    rows["canonical"] = canonicalize(rows["description"])["text"].to_numpy()
+    return rows
+
+
+def match_reference(texts: pd.Series, ref: Reference, config: MatchConfig) -> pd.DataFrame:
+    """Best reference description for each canonical text (distinct values), with the top
+    candidates above the review floor, via ``rapidfuzz.process.cdist`` in chunks."""
+    refs = _reference_descriptions(ref)
+    scorer = getattr(fuzz, config.reference_scorer)
+    choices = refs["canonical"].tolist()
+    k = max(1, config.top_candidates)
+    best_idx = np.zeros(len(texts), dtype=np.int64)
+    best = np.zeros(len(texts), dtype=np.float64)
+    cands: list[str] = []
+    values = texts.fillna("").tolist()
+    for lo in range(0, len(values), 2000):
+        chunk = values[lo:lo + 2000]
+        scores = process.cdist(chunk, choices, scorer=scorer, workers=-1, dtype=np.uint8)
+        top = np.argsort(-scores, axis=1, kind="stable")[:, : k * 4]
+        for i in range(len(chunk)):  # per distinct description, k candidates each
+            row = scores[i]
+            best_idx[lo + i] = top[i, 0]
+            best[lo + i] = float(row[top[i, 0]])
+            seen, parts = set(), []
+            for j in top[i]:
+                code = refs.at[j, "code"]
+                if code in seen or row[j] < config.reference_review_floor:
+                    continue
+                seen.add(code)
+                parts.append(f"{code} {refs.at[j, 'short_description'] or refs.at[j, 'description']} ({int(row[j])})")
+                if len(parts) == k:
+                    break
+            cands.append("; ".join(parts))
+    return pd.DataFrame({"ref_code": refs["code"].to_numpy()[best_idx], "ref_score": best,
+                         "ref_candidates": cands}, index=texts.index)
+
+
+def describe_with_reference(descriptions: pd.Series, norm: Normalizer) -> pd.DataFrame:
+    """``describe`` plus the reference match, for distinct descriptions; cached on disk per
+    ``Normalizer.description_version`` so nightly runs only read descriptions they have
+    not seen before."""
+    cache = None
+    if norm.cache_dir:
+        cache = Path(norm.cache_dir) / f"descriptions-{norm.description_version}.parquet"
+    known = pd.read_parquet(cache) if cache is not None and cache.exists() else None
+    todo = descriptions if known is None else descriptions[~descriptions.isin(known.index)]
+    if len(todo) or known is None:
+        fresh = describe(todo.reset_index(drop=True), norm.config)
+        fresh = pd.concat([fresh, match_reference(fresh["desc_canonical"], norm.reference, norm.config)], axis=1)
+        fresh.index = todo.to_numpy()
+        table = fresh if known is None else pd.concat([known, fresh])
+    else:
+        fresh, table = known.iloc[:0], known
+    if cache is not None and len(fresh):
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(f".tmp{os.getpid()}")
+        out = table.copy()
+        out["desc_amount_g"] = out["desc_amount_g"].astype("float64")
+        out.to_parquet(tmp)
+        os.replace(tmp, cache)
+    got = table.loc[descriptions.to_numpy(), list(DESC_COLUMNS)]
+    got.index = descriptions.index
+    return got
+
 
 def _code_lookup(parsed: pd.DataFrame, offense_date: pd.Series, ref: Reference) -> pd.DataFrame:
     """Reference row for each parsed code: the version named by the code's year tail, else
     the version in force on the offense date, else the latest version."""
     codes = ref.codes
-    key = (parsed["section"] + "-" + parsed["seq"]).where(
-        parsed["section"].notna(),
-        parsed["legacy_code"].map(
-            codes.drop_duplicates("legacy_code").set_index("legacy_code")["code"]
-            if (codes["legacy_code"] != "").any()
-            else {}
-        ),
-    )
+    legacy = codes[codes["legacy_code"] != ""].drop_duplicates("legacy_code").set_index("legacy_code")["code"]
+    key = (parsed["section"] + "-" + parsed["seq"]).where(parsed["section"].notna(),
+                                                         parsed["legacy_code"].map(legacy))
     work = pd.DataFrame({"key": key, "year": parsed["year"], "date": offense_date})
     work["row"] = np.arange(len(work))
     m = work.dropna(subset=["key"]).merge(codes, left_on="key", right_on="code", how="inner", suffixes=("", "_ref"))
@@ -481,144 +547,160 @@ def _code_lookup(parsed: pd.DataFrame, offense_date: pd.Series, ref: Reference) 
     return out
 
 
-def normalize_offenses(charges: pd.DataFrame, ref: Reference | None = None) -> pd.DataFrame:
+def normalize_offenses(charges: pd.DataFrame, norm: Normalizer | None = None) -> pd.DataFrame:
     """Identify the offense of every charge (the matching ladder).
+
+    Rungs, first confident one wins: crosswalk (clerk-confirmed) -> charge code -> statute
+    with subsection -> description (confident band; the review band and no match give
+    UNKNOWN). ``match_method`` keeps the contract's four values (charge_code, statute,
+    fuzzy, none); ``match_source`` says which table answered.
 
     Args:
         charges: ingested charges with ``charge_code``, ``ncic_modifier``, ``statute``,
             ``charge_description`` and ``offense_date`` (missing columns are allowed).
-        ref: the offense reference; the shipped one by default.
+        norm: reference, thresholds, crosswalk and cache; the shipped defaults when None.
 
     Returns:
         A frame aligned to ``charges`` with the offense columns listed in the module
-        docstring.
+        docstring, plus ``match_source``, ``match_candidates`` and ``crosswalk_substance``.
     """
-    ref = ref or load_reference()
+    norm = norm or Normalizer.build()
+    ref = norm.reference
     n = len(charges)
-    col = lambda name: charges[name] if name in charges else pd.Series([None] * n, index=charges.index, dtype="str")  # noqa: E731
-    date = (
-        charges["offense_date"]
-        if "offense_date" in charges
-        else pd.Series(pd.NaT, index=charges.index, dtype="datetime64[s]")
-    )
-    date = pd.to_datetime(date)
+
+    def col(name: str) -> pd.Series:
+        return charges[name] if name in charges else pd.Series([None] * n, index=charges.index, dtype="str")
+
+    date = pd.to_datetime(col("offense_date")) if "offense_date" in charges else pd.Series(
+        pd.NaT, index=charges.index, dtype="datetime64[s]")
 
     parsed = per_distinct(col("charge_code"), parse_charge_codes)
     mods = modifier_substance(col("ncic_modifier").fillna(parsed["code_modifier"]), parsed["code_ncic"])
     st = per_distinct(col("statute"), parse_statutes)
-    desc = per_distinct(col("charge_description"), describe)
+    desc = describe_with_reference_rows(col("charge_description"), norm)
     by_code = _code_lookup(parsed, date, ref)
 
-    # Statute facts: the statute column, or the section inside an unlisted charge code.
     code_section = parsed["section"].where(~parsed["section"].fillna("").str.startswith("ORD"))
     st_section = st["section"].fillna(code_section)
     st_sub = st["subsection"].where(st["section"].notna())
-    stf = statute_facts(st_section, st_sub, ref)
+    stf = per_distinct(pd.DataFrame({"s": st_section, "b": st_sub}),
+                       lambda u: statute_facts(u["s"].replace("", None), u["b"].replace("", None), ref))
+
+    # Crosswalk answers (clerk-confirmed) outrank everything.
+    cw_cols = ["offense_family", "substance", "statute", "level", "class", "amount_g"]
+    cw = pd.DataFrame(index=charges.index, columns=cw_cols, dtype="object")
+    if norm.crosswalk is not None:
+        by_c = norm.crosswalk.by_code.reindex(parsed["charge_code_normalized"].fillna("~")).set_axis(charges.index)
+        by_t = norm.crosswalk.by_text.reindex(desc["desc_canonical"].fillna("~")).set_axis(charges.index)
+        for c in cw_cols:
+            cw[c] = by_c[c].fillna(by_t[c])
+    cw_hit = cw.notna().any(axis=1)
+    cw_family = cw["offense_family"].notna()
+    cw_on_code = cw_hit & norm_crosswalk_code_hit(norm, parsed)
 
     code_hit = by_code["offense_family"].notna()
-    statute_explicit = stf["explicit"] & ~code_hit
+    statute_explicit = stf["explicit"].astype(bool) & ~code_hit
     statute_default = stf["offense_family"].notna() & ~code_hit & ~statute_explicit
-    desc_known = ~desc["desc_family"].isin(["UNKNOWN"]) & col("charge_description").notna()
-    desc_drug = desc_known & ~desc["desc_family"].isin(["NON_DRUG"])
+    has_desc = col("charge_description").notna()
+    desc_known = has_desc & (desc["desc_family"] != "UNKNOWN")
+    desc_drug = desc_known & (desc["desc_family"] != "NON_DRUG")
     ordinance_code = parsed["section"].fillna("").str.startswith("ORD") & ~code_hit
+    ref_ok = desc["ref_score"] >= norm.config.reference_accept
 
     use_desc_over_default = statute_default & desc_drug
     method = np.select(
-        [code_hit, statute_explicit, statute_default & ~desc_drug, desc_known],
-        ["charge_code", "statute", "statute", "fuzzy"],
+        [cw_family & cw_on_code, cw_family, code_hit, statute_explicit, statute_default & ~desc_drug, desc_known,
+         has_desc & ref_ok],
+        ["charge_code", "fuzzy", "charge_code", "statute", "statute", "fuzzy", "fuzzy"],
         default="none",
     )
-    method = np.where(ordinance_code & desc_known, "fuzzy", method)
+    method = np.where(ordinance_code & desc_known & ~cw_family, "fuzzy", method)
+    source = np.select(
+        [cw_family, method == "charge_code", statute_explicit & (method == "statute"), method == "statute",
+         (method == "fuzzy") & ref_ok, method == "fuzzy"],
+        ["crosswalk", "reference_code", "statute_table", "statute_chapter", "reference_description",
+         "description_rules"],
+        default="none",
+    )
     out = pd.DataFrame(index=charges.index)
     out["match_method"] = method
+    out["match_source"] = source
+    refd = _reference_rows(desc["ref_code"], ref)
+    from_ref = source == "reference_description"
     family = np.select(
-        [method == "charge_code", method == "statute", method == "fuzzy"],
-        [by_code["offense_family"], stf["offense_family"], desc["desc_family"]],
+        [source == "crosswalk", source == "reference_code", method == "statute", from_ref, method == "fuzzy"],
+        [cw["offense_family"], by_code["offense_family"], stf["offense_family"], refd["offense_family"],
+         desc["desc_family"]],
         default="UNKNOWN",
     )
     out["offense_family"] = family
     out["substance_scope"] = np.select(
-        [method == "charge_code", method == "statute"],
-        [by_code["substance_scope"], stf["substance_scope"]],
-        default=None,
-    )
-    out["statute_normalized"] = (
-        st["statute_normalized"]
-        .fillna(by_code["statute"].where(by_code["statute"] != "ORDINANCE"))
-        .fillna(code_section)
-    )
+        [source == "reference_code", method == "statute", from_ref],
+        [by_code["substance_scope"], stf["substance_scope"], refd["substance_scope"]], default=None)
+    statute_from_ref = by_code["statute"].where(by_code["statute"] != "ORDINANCE")
+    ref_statute = refd["statute"].where(from_ref & (refd["statute"] != "ORDINANCE"))
+    out["statute_normalized"] = (cw["statute"].fillna(st["statute_normalized"]).fillna(statute_from_ref)
+                                 .fillna(ref_statute).fillna(code_section))
     out["charge_code_normalized"] = parsed["charge_code_normalized"]
-    out["reference_code"] = by_code["code"]
-    out["ref_level"] = np.select([method == "charge_code", method == "statute"], [by_code["level"], stf["level"]], None)
-    out["ref_class"] = np.select([method == "charge_code", method == "statute"], [by_code["class"], stf["class"]], None)
-    out["amount_max_g"] = pd.to_numeric(
-        pd.Series(
-            np.select(
-                [method == "charge_code", method == "statute"], [by_code["amount_max_g"], stf["amount_max_g"]], None
-            ),
-            index=charges.index,
-        ).replace("", None),
-        errors="coerce",
-    )
+    out["reference_code"] = by_code["code"].fillna(pd.Series(np.where(from_ref, desc["ref_code"], None),
+                                                             index=charges.index))
+    pick = lambda a, b, c: np.select([source == "reference_code", method == "statute", from_ref], [a, b, c], None)  # noqa: E731
+    out["ref_level"] = cw["level"].fillna(pd.Series(pick(by_code["level"], stf["level"], refd["level"]),
+                                                    index=charges.index))
+    out["ref_class"] = cw["class"].fillna(pd.Series(pick(by_code["class"], stf["class"], refd["class"]),
+                                                    index=charges.index))
+    amount = pd.Series(pick(by_code["amount_max_g"], stf["amount_max_g"], refd["amount_max_g"]), index=charges.index)
+    out["amount_max_g"] = pd.to_numeric(amount.replace("", None), errors="coerce")
+    out["crosswalk_amount_g"] = pd.to_numeric(cw["amount_g"], errors="coerce")
+    out["crosswalk_substance"] = cw["substance"]
+    desc_score = desc["desc_score"].astype("float64")
     out["match_score"] = np.select(
-        [method == "charge_code", (method == "statute") & statute_explicit, method == "statute", method == "fuzzy"],
-        [100.0, 100.0, 90.0, desc["desc_score"].astype("float64")],
-        default=0.0,
-    )
+        [source == "crosswalk", method == "charge_code", source == "statute_table", method == "statute",
+         from_ref, method == "fuzzy"],
+        [100.0, 100.0, 100.0, 90.0, np.minimum(desc_score, desc["ref_score"]), desc_score], default=0.0)
+    out["match_candidates"] = np.where(method == "none", desc["ref_candidates"], "")
+    out["match_candidates"] = np.where(desc["desc_band"] == "review",
+                                       desc["desc_uncertain"] + "; " + desc["ref_candidates"], out["match_candidates"])
     for c in ("modifier_substance", "ncic_modifier_normalized"):
         out[c] = mods[c]
-    for c in ("desc_substance", "desc_amount_g", "desc_level_hint", "desc_canonical"):
+    for c in ("desc_substance", "desc_amount_g", "desc_level_hint", "desc_canonical", "desc_family", "desc_band"):
         out[c] = desc[c]
-    out["desc_family"] = desc["desc_family"]
-    caveats = np.where(use_desc_over_default, "STATUTE_DESCRIPTION_CONFLICT", "")
-    out["match_caveats"] = caveats
-    _adopt_reference_descriptions(out, ref)
+    out["match_caveats"] = np.where(use_desc_over_default & (source != "crosswalk"), "STATUTE_DESCRIPTION_CONFLICT", "")
     return out
 
 
-def _adopt_reference_descriptions(out: pd.DataFrame, ref: Reference) -> None:
-    """For description-matched rows, borrow the facts of the closest reference description
-    of the same family when it is a close match (``REFERENCE_ACCEPT``).
+def norm_crosswalk_code_hit(norm: Normalizer, parsed: pd.DataFrame) -> pd.Series:
+    if norm.crosswalk is None or norm.crosswalk.by_code.empty:
+        return pd.Series(False, index=parsed.index)
+    return parsed["charge_code_normalized"].isin(norm.crosswalk.by_code.index)
 
-    Distinct canonical descriptions are matched once with ``rapidfuzz.process.cdist``.
-    """
-    rows = out["match_method"] == "fuzzy"
-    if not rows.any():
-        return
-    refs = ref.descriptions
-    texts = out.loc[rows, "desc_canonical"].fillna("")
-    uniq = pd.unique(texts)
-    scores = process.cdist(
-        list(uniq),
-        refs["canonical"].tolist(),
-        scorer=fuzz.token_sort_ratio,
-        workers=-1,
-        dtype=np.uint8,
-    )
-    best = scores.argmax(axis=1)
-    best_score = scores[np.arange(len(uniq)), best].astype("float64")
-    pick = pd.DataFrame(
-        {
-            "best_score": best_score,
-            **{
-                c: refs[c].to_numpy()[best]
-                for c in ("code", "offense_family", "substance_scope", "statute", "level", "class", "amount_max_g")
-            },
-        },
-        index=uniq,
-    )
-    got = pick.reindex(texts.to_numpy())
-    got.index = texts.index
-    fam = out.loc[rows, "offense_family"]
-    ok = (got["best_score"] >= REFERENCE_ACCEPT) & (got["offense_family"] == fam)
-    idx = ok[ok].index
-    if len(idx) == 0:
-        return
-    out.loc[idx, "reference_code"] = got.loc[idx, "code"]
-    out.loc[idx, "substance_scope"] = got.loc[idx, "substance_scope"]
-    out.loc[idx, "ref_level"] = got.loc[idx, "level"]
-    out.loc[idx, "ref_class"] = got.loc[idx, "class"]
-    out.loc[idx, "amount_max_g"] = pd.to_numeric(got.loc[idx, "amount_max_g"].replace("", None), errors="coerce")
-    st = got.loc[idx, "statute"].where(got.loc[idx, "statute"] != "ORDINANCE")
-    out.loc[idx, "statute_normalized"] = out.loc[idx, "statute_normalized"].fillna(st)
-    out.loc[idx, "match_score"] = np.minimum(out.loc[idx, "match_score"], got.loc[idx, "best_score"])
+
+def describe_with_reference_rows(descriptions: pd.Series, norm: Normalizer) -> pd.DataFrame:
+    """``describe_with_reference`` for every row (computed once per distinct description)."""
+    return per_distinct(descriptions, lambda u: describe_with_reference(u, norm).reset_index(drop=True))
+
+
+def _reference_rows(codes: pd.Series, ref: Reference) -> pd.DataFrame:
+    latest = ref.codes.sort_values("effective").drop_duplicates("code", keep="last").set_index("code")
+    cols = ["offense_family", "substance_scope", "statute", "level", "class", "amount_max_g"]
+    got = latest.reindex(codes.fillna("~"))[cols]
+    got.index = codes.index
+    return got
+
+
+def normalization_report(charges: pd.DataFrame, offenses: pd.DataFrame, top: int = 50) -> dict[str, object]:
+    """How the ladder did on a batch: distinct descriptions, share of rows per rung and
+    source, the review band, and the most frequent descriptions it could not match."""
+    desc = charges["charge_description"] if "charge_description" in charges else pd.Series(dtype="str")
+    n = max(len(offenses), 1)
+    unmatched = offenses["offense_family"] == "UNKNOWN"
+    counts = desc[unmatched].value_counts().head(top)
+    return {
+        "rows": len(offenses),
+        "distinct_descriptions": int(desc.nunique()),
+        "share_by_method": {k: round(v / n, 4) for k, v in offenses["match_method"].value_counts().items()},
+        "share_by_source": {k: round(v / n, 4) for k, v in offenses["match_source"].value_counts().items()},
+        "review_band_rows": int((offenses["desc_band"] == "review").sum()),
+        "unmatched_rows": int(unmatched.sum()),
+        "top_unmatched_descriptions": [{"description": str(k), "rows": int(v)} for k, v in counts.items()],
+    }

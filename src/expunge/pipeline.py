@@ -28,11 +28,10 @@ from expunge import __version__
 from expunge.decide import decide_charges
 from expunge.errors import InputFileError, OutputExistsError
 from expunge.ingest import IngestResult, ingest, preflight, sha256_file, staging_schema
-from expunge.offenses import REFERENCE_ACCEPT, load_reference
+from expunge.offenses import Normalizer
 from expunge.profile import load_profile
 from expunge.rollup import DEFAULT_SUPPRESS_BELOW
 from expunge.rules import load_rules
-from expunge.text import FUZZY_ACCEPT
 
 
 @dataclass(frozen=True)
@@ -50,6 +49,12 @@ class RunPlan:
     policies: dict[str, str]
     suppress_below: int
     overwrite: bool
+    charge_codes: str | None = None
+    crosswalk: str | None = None
+    cache_dir: str | None = None
+
+    def normalizer(self) -> Normalizer:
+        return Normalizer.build(self.charge_codes, self.crosswalk, cache_dir=self.cache_dir)
 
     @property
     def run_dir(self) -> Path:
@@ -75,6 +80,9 @@ def plan_run(
     policies: dict[str, str] | None = None,
     suppress_below: int = DEFAULT_SUPPRESS_BELOW,
     overwrite: bool = False,
+    charge_codes: str | Path | None = None,
+    crosswalk: str | Path | None = None,
+    cache_dir: str | Path | None = None,
 ) -> RunPlan:
     """Validate the run's inputs and settings and fix its id.
 
@@ -90,6 +98,7 @@ def plan_run(
     ruleset = load_rules(rules)
     chosen = ruleset.resolve_policies(policies)
     prof = load_profile(profile)
+    norm = Normalizer.build(charge_codes, crosswalk)  # validates both files
     shas = []
     for item in inputs:
         p = Path(item)
@@ -98,7 +107,8 @@ def plan_run(
     if run_id is None:
         h = hashlib.sha256()
         for part in (*shas, ruleset.sha256, repr(prof), json.dumps(chosen, sort_keys=True),
-                     load_reference().version, __version__, str(suppress_below)):
+                     norm.reference.version, norm.crosswalk.sha256 if norm.crosswalk else "", __version__,
+                     str(suppress_below)):
             h.update(part.encode())
         run_id = f"{as_of.isoformat()}-{h.hexdigest()[:10]}"
     if not run_id or "/" in run_id or run_id.startswith("."):
@@ -108,6 +118,8 @@ def plan_run(
         run_id=run_id, as_of=as_of.isoformat(), rules_path=ruleset.path, rules_sha256=ruleset.sha256,
         profile_path=str(profile) if profile else None, policies=chosen,
         suppress_below=suppress_below, overwrite=overwrite,
+        charge_codes=str(charge_codes) if charge_codes else None, crosswalk=str(crosswalk) if crosswalk else None,
+        cache_dir=str(cache_dir) if cache_dir else None,
     )
     if plan.run_dir.exists() and not overwrite:
         raise OutputExistsError(
@@ -133,7 +145,8 @@ def stage_decide(plan: RunPlan, ingested: IngestResult) -> str:
         charges = ds.dataset(ingested.parts, format="parquet").to_table().to_pandas()
     else:
         charges = staging_schema().empty_table().to_pandas()
-    decided = decide_charges(charges, ruleset, plan.policies, date.fromisoformat(plan.as_of), plan.run_id)
+    decided = decide_charges(charges, ruleset, plan.policies, date.fromisoformat(plan.as_of), plan.run_id,
+                             plan.normalizer())
     path = plan.work_dir / "decided.pkl"
     decided.to_pickle(path)
     return str(path)
@@ -157,7 +170,7 @@ def stage_publish(plan: RunPlan, ingested: IngestResult, decided_path: str,
         )
     stage_times = dict(times or {})
     stage_times["publish"] = round(time.perf_counter() - t0, 3)
-    manifest = build_manifest(plan, ingested, counts, stage_times)
+    manifest = build_manifest(plan, ingested, counts, stage_times, decided.attrs.get("normalization", {}))
     (build / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
     _restrict_personal(build)
     final = plan.run_dir
@@ -180,7 +193,7 @@ def _restrict_personal(run_dir: Path) -> None:
 
 
 def build_manifest(plan: RunPlan, ingested: IngestResult, counts: dict[str, Any],
-                   times: dict[str, float]) -> dict[str, Any]:
+                   times: dict[str, float], normalization: dict[str, Any]) -> dict[str, Any]:
     ruleset = load_rules(plan.rules_path)
     profile = load_profile(plan.profile_path)
     return {
@@ -206,9 +219,9 @@ def build_manifest(plan: RunPlan, ingested: IngestResult, counts: dict[str, Any]
         "policies": plan.policies,
         "profile": {"name": profile.name, "source": profile.source, "encoding": profile.encoding,
                     "delimiter": profile.delimiter, "date_formats": list(profile.date_formats)},
-        "reference": {"version": load_reference().version},
-        "thresholds": {"token_fuzzy_accept": FUZZY_ACCEPT, "reference_description_accept": REFERENCE_ACCEPT,
-                       "small_cell_suppression_below": plan.suppress_below},
+        "normalizer": plan.normalizer().manifest(),
+        "normalization": normalization,
+        "small_cell_suppression_below": plan.suppress_below,
         "determinations": counts["by_determination"],
         "outputs": {"charges": "charges/", "cases": "cases.parquet", "review_queue": "review_queue.csv",
                     "review_queue_rows": counts["review_queue"], "petitions": counts["petition_files"],
@@ -229,6 +242,9 @@ def run_pipeline(
     policies: dict[str, str] | None = None,
     suppress_below: int = DEFAULT_SUPPRESS_BELOW,
     overwrite: bool = False,
+    charge_codes: str | Path | None = None,
+    crosswalk: str | Path | None = None,
+    cache_dir: str | Path | None = None,
 ) -> Path:
     """Run the whole pipeline without an orchestrator and return the run folder.
 
@@ -237,7 +253,8 @@ def run_pipeline(
     """
     times: dict[str, float] = {}
     t = time.perf_counter()
-    plan = plan_run(inputs, out_dir, as_of, run_id, rules, profile, policies, suppress_below, overwrite)
+    plan = plan_run(inputs, out_dir, as_of, run_id, rules, profile, policies, suppress_below, overwrite,
+                    charge_codes, crosswalk, cache_dir)
     try:
         ingested = stage_ingest(plan)
         times["ingest"] = round(time.perf_counter() - t, 3)

@@ -101,7 +101,8 @@ def review_queue(decided: pd.DataFrame) -> pd.DataFrame:
         "disposition_raw": r["disposition_raw"], "offense_date": r["offense_date"].dt.date,
         "offense_family": r["offense_family"], "substance": r["substance"], "level": r["level"],
         "class": r["class"], "amount_g": r["amount_g"], "match_method": r["match_method"],
-        "match_score": r["match_score"], "caveats": caveat_text(r["caveat_bits"]),
+        "match_score": r["match_score"], "match_candidates": r["match_candidates"],
+        "caveats": caveat_text(r["caveat_bits"]),
     })
     for c in REVIEW_ANSWER_COLUMNS:
         out[c] = ""

@@ -35,6 +35,15 @@ DECISIVE = frozenset(
     }
 )
 
+#: Words whose near-miss puts a description in the review band, because missing them
+#: could change the outcome: a misspelled marijuana or generic drug word must not let a
+#: charge pass as non-drug. (Missing "COCAINE" gives NOT_ELIGIBLE either way, and conduct
+#: words only matter once a drug is named, so their near-misses do not count.)
+DRUG_WORDS = frozenset(
+    {"MARIJUANA", "CANNABIS", "HASHISH", "THC", "CANNABINOID", "CONTROLLED", "SUBSTANCE", "DRUG", "NARCOTIC",
+     "PARAPHERNALIA", "EXCEPT"}
+)
+
 PREFIX_MIN_LEN = 5  # a truncated word must keep at least this many letters ...
 PREFIX_MIN_SHARE = 0.5  # ... and at least this share of the full word
 FUZZY_MIN_LEN = 5  # shorter tokens are matched exactly or not at all
@@ -132,12 +141,17 @@ def _fraction(m) -> str:  # type: ignore[no-untyped-def]
     return f"{num / den:g}"
 
 
-def canonical_tokens(vocab: list[str]) -> tuple[dict[str, str], dict[str, float]]:
+def canonical_tokens(
+    vocab: list[str], accept: float = FUZZY_ACCEPT, review_floor: float = 100.0,
+    uncertain: dict[str, tuple[str, float]] | None = None,
+) -> tuple[dict[str, str], dict[str, float]]:
     """Map each distinct token to its canonical text, with a confidence per token.
 
     Ladder, first hit wins: the abbreviation table (100); a truncation of exactly one
-    table word (95); a fuzzy match to one table word at or above ``FUZZY_ACCEPT`` (its
-    rapidfuzz ratio). Tokens that match nothing are kept as they are (100).
+    table word (95); a fuzzy match to one table word at or above ``accept`` (its
+    rapidfuzz ratio). Tokens that match nothing are kept as they are (100); when their
+    best candidate is a decisive word scoring at least ``review_floor`` they are recorded in
+    ``uncertain`` (token -> (candidate, score)).
     """
     lex = lexicon()
     mapping: dict[str, str] = {}
@@ -168,8 +182,9 @@ def canonical_tokens(vocab: list[str]) -> tuple[dict[str, str], dict[str, float]
         return mapping, score
     # Typos: compare whole words, and (for truncated typos) the word cut to the token length.
     full = process.cdist(still, words, scorer=fuzz.ratio, workers=-1, dtype=np.float32)
+    # A truncated typo keeps the word's first letter ("MARIHUAN" for MARIJUANA).
     cut = np.array(
-        [[fuzz.ratio(t, w[: len(t)]) if 6 <= len(t) < len(w) else 0.0 for w in words]
+        [[fuzz.ratio(t, w[: len(t)]) if 6 <= len(t) < len(w) and t[0] == w[0] else 0.0 for w in words]
          for t in still],
         dtype=np.float32,
     ) if still else full
@@ -179,7 +194,7 @@ def canonical_tokens(vocab: list[str]) -> tuple[dict[str, str], dict[str, float]
         j = int(row.argmax())
         top = float(row[j])
         targets = {lex.exact[words[k]] for k in np.flatnonzero(row == top)}
-        if len(tok) >= FUZZY_MIN_LEN and top >= FUZZY_ACCEPT and len(targets) == 1:
+        if len(tok) >= FUZZY_MIN_LEN and top >= accept and len(targets) == 1:
             mapping[tok], score[tok] = targets.pop(), round(top, 1)
             continue
         for word, floor in SAFETY_WORDS.items():
@@ -189,6 +204,10 @@ def canonical_tokens(vocab: list[str]) -> tuple[dict[str, str], dict[str, float]
                 break
         else:
             mapping[tok], score[tok] = tok, 100.0
+            candidate = lex.exact[words[j]]
+            if (uncertain is not None and len(tok) >= FUZZY_MIN_LEN and top >= review_floor
+                    and candidate in DRUG_WORDS):
+                uncertain[tok] = (candidate, round(top, 1))
     return mapping, score
 
 
@@ -221,30 +240,39 @@ def _resegment(tokens: list[str], mapping: dict[str, str]) -> list[str]:
     return out
 
 
-def canonicalize(raw: pd.Series) -> pd.DataFrame:
+def canonicalize(raw: pd.Series, accept: float = FUZZY_ACCEPT, review_floor: float = 100.0) -> pd.DataFrame:
     """Canonical text for each raw description (expects distinct values; works on any).
+
+    Args:
+        raw: descriptions.
+        accept: token fuzzy-match threshold.
+        review_floor: a token whose best decisive candidate scores in
+            ``[review_floor, accept)`` is reported in ``uncertain`` (100 disables it).
 
     Returns:
         DataFrame indexed like ``raw`` with ``text`` (canonical words), ``token_score``
-        (0–100, the weakest decisive word) and ``level_hint``.
+        (0–100, the weakest decisive word), ``level_hint`` and ``uncertain`` (e.g.
+        ``"MARAJAUNA~MARIJUANA(78)"``, empty when every word was recognised or ignored).
     """
     pre = prenormalize(raw)
     tokens = pre["text"].str.split(" ")
     vocab = sorted({t for toks in tokens for t in toks if t})
-    mapping, score = canonical_tokens(vocab)
+    unsure: dict[str, tuple[str, float]] = {}
+    mapping, score = canonical_tokens(vocab, accept, review_floor, unsure)
     tokens = tokens.map(lambda toks: _resegment([t for t in toks if t], mapping))
     extra = sorted({t for toks in tokens for t in toks} - set(mapping))
     if extra:
-        more_map, more_score = canonical_tokens(extra)
+        more_map, more_score = canonical_tokens(extra, accept, review_floor, unsure)
         mapping.update(more_map)
         score.update(more_score)
-    texts, scores = [], []
+    texts, scores, doubts = [], [], []
     for toks in tokens:
         words = [mapping[t] for t in toks if t]
         texts.append(" ".join(w for w in words if w))
         decisive = [score[t] for t in toks if t and mapping[t] in DECISIVE]
         scores.append(min(decisive) if decisive else 100.0)
+        doubts.append(" ".join(f"{t}~{unsure[t][0]}({unsure[t][1]:g})" for t in toks if t in unsure))
     return pd.DataFrame(
-        {"text": texts, "token_score": scores, "level_hint": pre["level_hint"]},
+        {"text": texts, "token_score": scores, "level_hint": pre["level_hint"], "uncertain": doubts},
         index=raw.index,
     )
