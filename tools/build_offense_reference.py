@@ -182,6 +182,19 @@ ANNOTATIONS: dict[tuple[str, str], tuple[str, str, str, str]] = {
     ("632.460", "003"): ("DRUG_UNSPECIFIED", "ANY", "632.460", ""),
     ("338.315", "*"): ("OTHER_DRUG", "OTHER", "338.315", ""),
     ("338.333", "*"): ("OTHER_DRUG", "OTHER", "338.333", ""),
+    ("338.337", "*"): ("OTHER_DRUG", "OTHER", "338.337", ""),
+    ("338.340", "*"): ("OTHER_DRUG", "OTHER", "338.340", ""),
+    ("338.350", "*"): ("OTHER_DRUG", "OTHER", "338.350", ""),
+    ("338.360", "*"): ("OTHER_DRUG", "OTHER", "338.360", ""),
+    # stealing material to make methamphetamine; anhydrous ammonia
+    ("570.030", "985"): ("OTHER_DRUG", "OTHER", "570.030", ""),
+    ("570.030", "986"): ("OTHER_DRUG", "OTHER", "570.030", ""),
+    ("570.030", "987"): ("OTHER_DRUG", "OTHER", "570.030", ""),
+    ("570.030", "988"): ("OTHER_DRUG", "OTHER", "570.030", ""),
+    ("570.030", "989"): ("OTHER_DRUG", "OTHER", "570.030", ""),
+    ("577.075", "*"): ("OTHER_DRUG", "OTHER", "577.075", ""),
+    ("578.154", "*"): ("OTHER_DRUG", "OTHER", "578.154", ""),
+    ("577.800", "002"): ("DRUG_UNSPECIFIED", "ANY", "577.800", ""),
     # --- weapon while possessing: 571.030.1(11) (C.S. v. MSHP, SC100944) ------------------
     ("571.030", "019"): ("WEAPON_WHILE_POSSESSING", "ANY", "571.030.1(11)", ""),
     # --- drug-impaired driving (exclusion) ----------------------------------------------

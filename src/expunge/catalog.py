@@ -60,8 +60,8 @@ def _package_file(name: str) -> bytes:
 class MatchConfig:
     """Thresholds of the matcher (``reference/normalization.yaml``)."""
 
-    token_fuzzy_accept: float = 85.0
-    token_review_floor: float = 70.0
+    token_fuzzy_accept: float = 80.0
+    token_review_floor: float = 75.0
     reference_accept: float = 90.0
     reference_review_floor: float = 60.0
     reference_scorer: str = "token_sort_ratio"

@@ -203,7 +203,8 @@ def statute_facts(section: pd.Series, subsection: pd.Series, ref: Reference) -> 
 # --------------------------------------------------------------------------- descriptions
 
 _MJ = r"\b(?:MARIJUANA|CANNABIS|HASHISH)\b"
-_SYN = r"\bSYNTHETIC CANNABINOID|\bCANNABINOID\b"
+# "MARIJUANA/SYNTHETIC" truncated before "CANNABINOID" is still the conflated wording.
+_SYN = r"\bSYNTHETIC CANNABINOID|\bCANNABINOID\b|\bMARIJUANA (?:OR )?SYNTHETIC\b"
 _OTHER_DRUGS = (
     r"\b(?:COCAINE|HEROIN|METHAMPHETAMINE|AMPHETAMINE|FENTANYL|OPIUM|OPIATE|OXYCODONE|"
     r"HYDROCODONE|MORPHINE|CODEINE|LSD|PCP|ECSTASY|PSILOCYBIN|BARBITURATE|BENZODIAZEPINE|"
@@ -547,7 +548,65 @@ def _code_lookup(parsed: pd.DataFrame, offense_date: pd.Series, ref: Reference) 
     return out
 
 
+SIGNATURE_COLUMNS = ("charge_code", "ncic_modifier", "statute", "charge_description")
+
+
+def offense_signatures(charges: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Distinct offense signatures of ``charges`` and, for each row, its signature number.
+
+    A signature is (charge code, modifier, statute, description), plus the offense date only
+    where a charge code without its year tail needs the date to pick its version. A
+    statewide export has millions of rows but tens of thousands of signatures at most.
+    """
+    n = len(charges)
+    codes, sizes = [], []
+    uniques = {}
+    for c in SIGNATURE_COLUMNS:
+        values = charges[c] if c in charges else pd.Series([None] * n, dtype="str")
+        k, u = pd.factorize(values, use_na_sentinel=True)
+        codes.append(k.astype(np.int64) + 1)  # 0 = missing
+        sizes.append(len(u) + 1)
+        uniques[c] = u
+    parsed = parse_charge_codes(pd.Series(np.asarray(uniques["charge_code"], dtype=object), dtype="str"))
+    undated = (parsed["section"].notna() & parsed["year"].isna()) | parsed["legacy_code"].notna()
+    needs_date = np.concatenate(([False], undated.to_numpy(dtype=bool)))[codes[0]]
+    if "offense_date" in charges:
+        days = pd.to_datetime(charges["offense_date"]).to_numpy(dtype="datetime64[D]").astype(np.int64)
+        known = ~pd.isna(charges["offense_date"]).to_numpy() & needs_date
+        day_codes, day_uniques = pd.factorize(np.where(known, days, np.iinfo(np.int64).min))
+    else:
+        day_codes, day_uniques = np.zeros(n, dtype=np.int64), np.array([np.iinfo(np.int64).min])
+    codes.append(day_codes.astype(np.int64))
+    sizes.append(len(day_uniques))
+    if np.prod([float(x) for x in sizes]) < 2**62:
+        key = np.zeros(n, dtype=np.int64)
+        for k, size in zip(codes, sizes, strict=True):
+            key = key * size + k
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    else:  # too many combinations for one integer: unique rows instead
+        _, first, inverse = np.unique(np.stack(codes, axis=1), axis=0, return_index=True, return_inverse=True)
+    cols = [c for c in SIGNATURE_COLUMNS if c in charges]
+    sig = charges.iloc[first][cols].reset_index(drop=True)
+    if "offense_date" in charges:
+        dates = pd.to_datetime(charges["offense_date"]).iloc[first].reset_index(drop=True)
+        sig["offense_date"] = dates.where(needs_date[first])
+    return sig, inverse.reshape(-1)
+
+
 def normalize_offenses(charges: pd.DataFrame, norm: Normalizer | None = None) -> pd.DataFrame:
+    """Identify the offense of every charge: the ladder runs once per distinct offense
+    signature (``offense_signatures``) and its answers are gathered back to the rows.
+
+    See ``normalize_signatures`` for the rungs and the columns returned.
+    """
+    sig, inverse = offense_signatures(charges)
+    result = normalize_signatures(sig, norm)
+    out = result.iloc[inverse].reset_index(drop=True)
+    out.index = charges.index
+    return out
+
+
+def normalize_signatures(charges: pd.DataFrame, norm: Normalizer | None = None) -> pd.DataFrame:
     """Identify the offense of every charge (the matching ladder).
 
     Rungs, first confident one wins: crosswalk (clerk-confirmed) -> charge code -> statute
