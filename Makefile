@@ -8,7 +8,7 @@ SAMPLE := sample_data/mo_charges_sample.csv
 # Prefect's embedded server keeps its state in the project, not in the home folder.
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 
-.PHONY: install demo test lint sample clean
+.PHONY: install demo test lint sample measure clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,3 +33,6 @@ sample: $(STAMP)
 
 clean:
 	rm -rf out .prefect .pytest_cache .ruff_cache
+
+measure: $(STAMP)
+	$(BIN)/python tools/measure_normalizer.py

@@ -155,3 +155,24 @@ def test_normalize_report_gives_shares_per_rung_and_unmatched_descriptions():
     assert report["rows"] == 4000 and report["quarantined_rows"] == 12
     assert abs(sum(report["share_by_method"].values()) - 1) < 0.01
     assert set(report) >= {"distinct_descriptions", "review_band_rows", "top_unmatched_descriptions", "normalizer"}
+
+
+def test_level_conflict_on_a_marijuana_charge_goes_to_review_for_the_level():
+    rows = decide({"charge_code": "579.015-004Y202035", "ncic_modifier": "62", "charge_description": "POSS MARIJ",
+                   "charge_level": "FELONY", "charge_class": "D"})
+    assert rows.iloc[0]["rule_id"] == "R22" and rows.iloc[0]["missing_fact"] == "level"
+    assert "LEVEL_CONFLICT" in caveat_text(rows["caveat_bits"]).iloc[0]
+
+
+def test_level_conflict_on_a_non_marijuana_charge_is_only_a_caveat():
+    rows = decide({"charge_code": "579.015-004Y202035", "ncic_modifier": "32", "charge_description": "POSS COCAINE",
+                   "charge_level": "F"})
+    assert rows.iloc[0]["rule_id"] == "R05"
+    assert "LEVEL_CONFLICT" in caveat_text(rows["caveat_bits"]).iloc[0]
+
+
+def test_description_amount_above_the_offense_definition_is_a_caveat():
+    rows = decide({"charge_code": "579.015-004Y202035", "ncic_modifier": "62",
+                   "charge_description": "POSS MARIJUANA 50 GRAMS"})
+    assert rows.iloc[0]["amount_g"] == 50
+    assert "AMOUNT_CONFLICT" in caveat_text(rows["caveat_bits"]).iloc[0]

@@ -83,7 +83,8 @@ def real_strings(shared: Path) -> dict:
     out["MO"]["statute_leave_code_out"] = statute_leave_one_out(mo, code)
     cat_truth = pd.Series(scope).map(CATEGORY_TRUTH).fillna("unspecified")
     cat_pred = desc["desc_substance"].map(CATEGORY_PRED).fillna("unspecified")
-    out["MO"]["category_confusion"] = pd.crosstab(cat_truth.to_numpy(), cat_pred.to_numpy()).to_dict()
+    confusion = pd.crosstab(cat_truth.to_numpy(), cat_pred.to_numpy())
+    out["MO"]["category_confusion_truth_to_predicted"] = confusion.to_dict(orient="index")
     out["MSHP_non_drug_read_as_drug"] = non_drug_false_alarms(shared)
     truths = {
         "NC": lambda r: "90-95(D)(4)" in r["label_statute_section"],

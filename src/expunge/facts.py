@@ -37,6 +37,8 @@ CAVEATS = (
     "DESCRIPTION_WORD_FUZZY",
     "EXCEPT_35G_WORDING",
     "ALREADY_EXPUNGED",
+    "LEVEL_CONFLICT",
+    "AMOUNT_CONFLICT",
 )
 BIT = {name: np.uint32(1 << i) for i, name in enumerate(CAVEATS)}
 
@@ -235,6 +237,7 @@ def derive_facts(
     definitional = offenses["amount_max_g"].astype("Float64")
     out["amount_g"] = amount.fillna(definitional)
     _flag(bits, "AMOUNT_FROM_OFFENSE_DEFINITION", amount.isna() & definitional.notna())
+    _flag(bits, "AMOUNT_CONFLICT", (amount > definitional).fillna(False))
 
     # Level and class: code table, the export's columns, statute table, description suffix.
     from_code = offenses["match_method"] == "charge_code"
@@ -245,12 +248,18 @@ def derive_facts(
     ref_level = offenses["ref_level"].where(offenses["ref_level"].isin(["F", "M", "I", "L"]))
     ref_class = offenses["ref_class"].where(offenses["ref_class"].isin(list("ABCDE")))
     level = ref_level.where(from_code).fillna(export["level"]).fillna(ref_level)
+    # The code table and the export's own level disagree (F vs M): for a marijuana charge
+    # that decides automatic expungement against the felony paths, so a clerk must say.
+    level_clash = (from_code & ref_level.notna() & export["level"].notna() & (ref_level != export["level"])
+                   & ref_level.isin(["F", "M"]) & export["level"].isin(["F", "M"]))
+    _flag(bits, "LEVEL_CONFLICT", level_clash)
+    level = level.mask(level_clash & out["marijuana"])
     level_from_suffix = level.isna() & suffix["level"].notna()
     level = level.fillna(suffix["level"])
     klass = ref_class.where(from_code).fillna(export["class"]).fillna(ref_class).fillna(suffix["class"])
     _flag(bits, "LEVEL_FROM_DESCRIPTION", level_from_suffix)
     small_possession = (
-        level.isna() & (out["offense_family"] == "MJ_POSSESSION")
+        level.isna() & ~level_clash & (out["offense_family"] == "MJ_POSSESSION")
         & (out["amount_g"] <= MISDEMEANOR_MAX_POSSESSION_G).fillna(False)
     )
     level = level.mask(small_possession, "M")
