@@ -63,10 +63,12 @@ def nightly_batch(
     charge_codes: str | None = None,
     crosswalk: str | None = None,
     cache_dir: str | None = None,
+    answers: str | None = None,
 ) -> str:
     """Decide every charge of the exports and publish a run folder; returns its path."""
     plan = pipeline.plan_run(inputs, out_dir, date.fromisoformat(as_of), run_id, rules, profile,
-                             policies, suppress_below, overwrite, charge_codes, crosswalk, cache_dir)
+                             policies, suppress_below, overwrite, charge_codes, crosswalk, cache_dir,
+                             answers)
     times: dict[str, float] = {}
     try:
         t = time.perf_counter()

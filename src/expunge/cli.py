@@ -67,10 +67,12 @@ def main() -> None:
               help="Clerk-confirmed crosswalk CSV, applied before fuzzy matching.")
 @click.option("--cache-dir", type=click.Path(path_type=Path), default=DEFAULT_CACHE, show_default=True,
               help="Where matched descriptions are cached between runs.")
+@click.option("--answers", type=click.Path(path_type=Path),
+              help="Answers store kept with 'expunge review apply'; applied before deciding.")
 def run(inputs: tuple[Path, ...], out_dir: Path, profile: Path | None, rules: Path | None,
         as_of: str | None, run_id: str | None, policy: tuple[str, ...], suppress_below: int,
         overwrite: bool, orchestrator: str, charge_codes: Path | None, crosswalk: Path | None,
-        cache_dir: Path) -> None:
+        cache_dir: Path, answers: Path | None) -> None:
     """Decide every charge in INPUT files (CSV or .csv.gz) and write a run folder.
 
     The last line printed is the run folder. In Python: flows.nightly.nightly_batch(...) or
@@ -82,7 +84,8 @@ def run(inputs: tuple[Path, ...], out_dir: Path, profile: Path | None, rules: Pa
         from expunge.pipeline import plan_run
 
         # Validate everything a clerk can get wrong before any orchestrator starts.
-        extra = {"charge_codes": _opt(charge_codes), "crosswalk": _opt(crosswalk), "cache_dir": _opt(cache_dir)}
+        extra = {"charge_codes": _opt(charge_codes), "crosswalk": _opt(crosswalk), "cache_dir": _opt(cache_dir),
+                 "answers": _opt(answers)}
         plan_run(list(inputs), out_dir, day, run_id, rules, profile, policies, suppress_below, overwrite, **extra)
         if orchestrator == "prefect":
             from flows.nightly import run_nightly
@@ -116,6 +119,10 @@ def _print_summary(run_dir: Path) -> None:
     click.echo(f"Petition lists: {len(m['outputs']['petitions'])} files under {run_dir / 'petitions'}")
     if rows["quarantined"]:
         click.echo(f"Quarantined rows (file, line, reason): {run_dir / 'quarantine.parquet'}")
+    if m.get("answers", {}).get("store"):
+        a = m["answers"]
+        click.echo(f"Clerk answers applied: {a['applied']:,}" + (f" ({a['stale']:,} no longer match their charge)"
+                                                                  if a["stale"] else ""))
     for w in m.get("warnings", []):
         click.echo(f"Note: {w}")
 
@@ -167,6 +174,28 @@ def normalize_report(inputs: tuple[Path, ...], profile: Path | None, charge_code
     report["quarantined_rows"] = result.rows_quarantined
     report["normalizer"] = norm.manifest()
     click.echo(json.dumps(report, indent=2))
+
+
+@main.group()
+def review() -> None:
+    """The review queue round trip: answer review_queue.csv, apply it, re-run."""
+
+
+@review.command("apply")
+@click.argument("edited", type=click.Path(path_type=Path))
+@click.option("--answers", "store", required=True, type=click.Path(path_type=Path),
+              help="Answers store to create or update (give it to later runs with --answers).")
+def review_apply(edited: Path, store: Path) -> None:
+    """Validate an answered review queue (CSV or XLSX) and store its answers, keyed by case
+    and count. In Python: expunge.review.apply_answers(edited, store)."""
+    from expunge.review import apply_answers
+
+    try:
+        result = apply_answers(edited, store)
+    except ExpungeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Stored {result.answered:,} answers ({result.replaced:,} replaced earlier ones); "
+               f"{result.stored:,} answers in {store}. Re-run with --answers {store}.")
 
 
 @main.group()

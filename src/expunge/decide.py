@@ -19,6 +19,7 @@ from expunge.engine import evaluate
 from expunge.facts import derive_facts
 from expunge.offenses import Normalizer, normalization_report, normalize_offenses
 from expunge.profile import input_schema
+from expunge.review import ANSWER_FACTS, CLERK_RULE, fingerprint, match_answers
 from expunge.rules import RuleSet
 
 #: Columns of ``charges/`` in order (``schemas/charges.v1.yaml`` documents each one).
@@ -79,6 +80,7 @@ def decide_charges(
     as_of: date,
     run_id: str = "",
     norm: Normalizer | None = None,
+    answers: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Normalize and decide every charge.
 
@@ -88,6 +90,7 @@ def decide_charges(
         as_of: the run's as-of date (for ``overdue``).
         run_id: recorded in every row.
         norm: reference, thresholds, crosswalk and cache (shipped defaults when None).
+        answers: a clerk's answers store (``review.load_answers``), applied before the rules.
 
     Returns:
         The ``CHARGE_COLUMNS`` plus the personal fields, ``caveat_bits`` and
@@ -101,16 +104,31 @@ def decide_charges(
     offenses = normalize_offenses(charges, norm)
     facts = derive_facts(charges, offenses, policies, ruleset.effective_date)
     facts["case_number"] = charges["case_number"]
+    seq = pd.to_numeric(charges["charge_seq"], errors="coerce")
+    charge_seq = seq.fillna(charges.groupby("case_number", sort=False).cumcount() + 1).astype("int32")
+    prints = fingerprint(charges["charge_code"], charges["statute"], charges["charge_description"],
+                         charges["disposition"])
+    answered = pd.DataFrame(index=charges.index)
+    stale = 0
+    if answers is not None and len(answers):
+        answered, stale = match_answers(charges.assign(charge_seq=charge_seq), answers, prints)
+        _apply_fact_answers(facts, answered)
     decisions = evaluate(facts, ruleset, policies, as_of)
+    if "answer_decision" in answered:
+        clerk = (answered["answer_decision"] != "").to_numpy()
+        decisions.loc[clerk, "determination"] = answered.loc[clerk, "answer_decision"]
+        decisions.loc[clerk, ["rule_id", "reason_code", "citation"]] = CLERK_RULE
+        decisions.loc[clerk, "explanation"] = "Decided by a clerk on review."
+        decisions.loc[clerk, ["missing_fact", "question"]] = None
+        decisions.loc[clerk, "deadline"] = pd.NaT
+        decisions.loc[clerk, "overdue"] = False
 
     out = pd.DataFrame(index=charges.index)
     out["run_id"] = run_id
     out["source_file"] = charges.get("source_file", "")
     out["source_line"] = charges["source_line"] if "source_line" in charges else np.arange(len(charges)) + 2
     out["case_number"] = charges["case_number"]
-    seq = pd.to_numeric(charges["charge_seq"], errors="coerce")
-    fallback = charges.groupby("case_number", sort=False).cumcount() + 1
-    out["charge_seq"] = seq.fillna(fallback).astype("int32")
+    out["charge_seq"] = charge_seq
     out["county"] = per_distinct(charges["county"], county_name)
     out["court"] = charges["court"]
     out["circuit"] = per_distinct(charges["court"], circuit)
@@ -142,5 +160,21 @@ def decide_charges(
     for c in input_schema().personal:
         out[f"personal_{c}"] = charges[c]
     out["arresting_agency"] = charges["arresting_agency"]
+    out["fingerprint"] = prints
     out.attrs["normalization"] = normalization_report(charges, offenses)
+    applied = 0 if answered.empty else int((answered != "").any(axis=1).sum())
+    out.attrs["answers"] = {"applied": applied, "stale": stale}
     return out
+
+
+def _apply_fact_answers(facts: pd.DataFrame, answered: pd.DataFrame) -> None:
+    """Put a clerk's answers in place of the facts the pipeline derived."""
+    for col, (fact, _) in ANSWER_FACTS.items():
+        if fact == "determination" or col not in answered:
+            continue
+        given = (answered[col] != "").to_numpy()
+        if not given.any():
+            continue
+        values = answered.loc[given, col]
+        facts.loc[given, fact] = pd.to_numeric(values).to_numpy() if fact == "amount_g" else values.to_numpy()
+    facts["marijuana"] = facts["substance"].isin(["MARIJUANA", "THC"])

@@ -30,6 +30,7 @@ from expunge.errors import InputFileError, OutputExistsError
 from expunge.ingest import IngestResult, ingest, preflight, sha256_file, staging_schema
 from expunge.offenses import Normalizer
 from expunge.profile import load_profile
+from expunge.review import load_answers
 from expunge.rollup import DEFAULT_SUPPRESS_BELOW
 from expunge.rules import load_rules
 
@@ -52,6 +53,7 @@ class RunPlan:
     charge_codes: str | None = None
     crosswalk: str | None = None
     cache_dir: str | None = None
+    answers: str | None = None
 
     def normalizer(self) -> Normalizer:
         return Normalizer.build(self.charge_codes, self.crosswalk, cache_dir=self.cache_dir)
@@ -83,6 +85,7 @@ def plan_run(
     charge_codes: str | Path | None = None,
     crosswalk: str | Path | None = None,
     cache_dir: str | Path | None = None,
+    answers: str | Path | None = None,
 ) -> RunPlan:
     """Validate the run's inputs and settings and fix its id.
 
@@ -99,6 +102,8 @@ def plan_run(
     chosen = ruleset.resolve_policies(policies)
     prof = load_profile(profile)
     norm = Normalizer.build(charge_codes, crosswalk)  # validates both files
+    if answers is not None:
+        load_answers(answers)  # validates the store before any work
     shas = []
     for item in inputs:
         p = Path(item)
@@ -108,6 +113,7 @@ def plan_run(
         h = hashlib.sha256()
         for part in (*shas, ruleset.sha256, repr(prof), json.dumps(chosen, sort_keys=True),
                      norm.reference.version, norm.crosswalk.sha256 if norm.crosswalk else "", __version__,
+                     sha256_file(Path(answers)) if answers else "",
                      str(suppress_below)):
             h.update(part.encode())
         run_id = f"{as_of.isoformat()}-{h.hexdigest()[:10]}"
@@ -119,7 +125,7 @@ def plan_run(
         profile_path=str(profile) if profile else None, policies=chosen,
         suppress_below=suppress_below, overwrite=overwrite,
         charge_codes=str(charge_codes) if charge_codes else None, crosswalk=str(crosswalk) if crosswalk else None,
-        cache_dir=str(cache_dir) if cache_dir else None,
+        cache_dir=str(cache_dir) if cache_dir else None, answers=str(answers) if answers else None,
     )
     if plan.run_dir.exists() and not overwrite:
         raise OutputExistsError(
@@ -145,8 +151,9 @@ def stage_decide(plan: RunPlan, ingested: IngestResult) -> str:
         charges = ds.dataset(ingested.parts, format="parquet").to_table().to_pandas()
     else:
         charges = staging_schema().empty_table().to_pandas()
+    answers = load_answers(plan.answers) if plan.answers else None
     decided = decide_charges(charges, ruleset, plan.policies, date.fromisoformat(plan.as_of), plan.run_id,
-                             plan.normalizer())
+                             plan.normalizer(), answers)
     path = plan.work_dir / "decided.pkl"
     decided.to_pickle(path)
     return str(path)
@@ -171,6 +178,7 @@ def stage_publish(plan: RunPlan, ingested: IngestResult, decided_path: str,
     stage_times = dict(times or {})
     stage_times["publish"] = round(time.perf_counter() - t0, 3)
     manifest = build_manifest(plan, ingested, counts, stage_times, decided.attrs.get("normalization", {}))
+    manifest["answers"] = {"store": plan.answers, **decided.attrs.get("answers", {})}
     (build / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
     _restrict_personal(build)
     final = plan.run_dir
@@ -245,6 +253,7 @@ def run_pipeline(
     charge_codes: str | Path | None = None,
     crosswalk: str | Path | None = None,
     cache_dir: str | Path | None = None,
+    answers: str | Path | None = None,
 ) -> Path:
     """Run the whole pipeline without an orchestrator and return the run folder.
 
@@ -254,7 +263,7 @@ def run_pipeline(
     times: dict[str, float] = {}
     t = time.perf_counter()
     plan = plan_run(inputs, out_dir, as_of, run_id, rules, profile, policies, suppress_below, overwrite,
-                    charge_codes, crosswalk, cache_dir)
+                    charge_codes, crosswalk, cache_dir, answers)
     try:
         ingested = stage_ingest(plan)
         times["ingest"] = round(time.perf_counter() - t, 3)

@@ -27,6 +27,7 @@ import yaml
 
 from expunge.decide import CHARGE_COLUMNS
 from expunge.facts import caveat_lists, caveat_text
+from expunge.review import ANSWER_FACTS
 from expunge.rollup import cases, headline, summaries
 from expunge.rules import ELIGIBLE
 
@@ -36,10 +37,7 @@ _ARROW_TYPES = {
     "list<string>": pa.list_(pa.string()),
 }
 
-REVIEW_ANSWER_COLUMNS = (
-    "answer_substance", "answer_amount_g", "answer_offense_family", "answer_level",
-    "answer_class", "answer_disposition", "answer_decision", "answer_note",
-)
+REVIEW_ANSWER_COLUMNS = (*ANSWER_FACTS, "answer_note")
 MSHP_CJIS = "Missouri State Highway Patrol, Criminal Justice Information Services"
 
 
@@ -93,7 +91,8 @@ def review_queue(decided: pd.DataFrame) -> pd.DataFrame:
     r = decided[decided["determination"] == "NEEDS_REVIEW"]
     out = pd.DataFrame({
         "county": r["county"], "court": r["court"], "case_number": r["case_number"],
-        "charge_seq": r["charge_seq"], "source_file": r["source_file"], "source_line": r["source_line"],
+        "charge_seq": r["charge_seq"], "fingerprint": r["fingerprint"], "run_id": r["run_id"],
+        "source_file": r["source_file"], "source_line": r["source_line"],
         "reason_code": r["reason_code"], "missing_fact": r["missing_fact"], "question": r["question"],
         "rule_id": r["rule_id"], "explanation": r["explanation"],
         "charge_code_raw": r["charge_code_raw"], "ncic_modifier_raw": r["ncic_modifier_raw"],

@@ -1,0 +1,90 @@
+"""The review round trip, end to end: run, answer two questions, run again."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from expunge.cli import main
+from expunge.review import ReviewAnswerError, apply_answers
+from tests.conftest import AS_OF, SAMPLE
+
+
+def run(tmp_path, run_id, *extra):
+    result = CliRunner().invoke(main, ["run", str(SAMPLE), "--out", str(tmp_path / "out"), "--as-of",
+                                       AS_OF.isoformat(), "--run-id", run_id, "--orchestrator", "none",
+                                       "--cache-dir", str(tmp_path / "cache"), *extra])
+    assert result.exit_code == 0, result.output
+    return tmp_path / "out" / run_id
+
+
+def test_answered_questions_are_decided_and_never_asked_again(tmp_path):
+    first = run(tmp_path, "first")
+    queue = pd.read_csv(first / "review_queue.csv", dtype=str, keep_default_na=False)
+    amount_q = queue[queue["reason_code"] == "AMOUNT_UNKNOWN"].index[0]
+    substance_q = queue[queue["reason_code"] == "SUBSTANCE_UNVERIFIED"].index[0]
+    queue.loc[amount_q, "answer_amount_g"] = "120"
+    queue.loc[substance_q, "answer_substance"] = "OTHER_DRUG"
+    edited = tmp_path / "answered.csv"
+    queue.to_csv(edited, index=False)
+
+    applied = CliRunner().invoke(main, ["review", "apply", str(edited), "--answers", str(tmp_path / "answers.csv")])
+    assert applied.exit_code == 0 and "Stored 2 answers" in applied.output
+
+    second = run(tmp_path, "second", "--answers", str(tmp_path / "answers.csv"))
+    again = pd.read_csv(second / "review_queue.csv", dtype=str, keep_default_na=False)
+    asked = set(zip(again["case_number"], again["charge_seq"], strict=True))
+    for q in (amount_q, substance_q):
+        assert (queue.loc[q, "case_number"], queue.loc[q, "charge_seq"]) not in asked
+    assert len(again) == len(queue) - 2
+    charges = pd.read_parquet(second / "charges")
+    row = charges[(charges["case_number"] == queue.loc[substance_q, "case_number"])
+                  & (charges["charge_seq"] == int(queue.loc[substance_q, "charge_seq"]))].iloc[0]
+    assert (row["determination"], row["rule_id"]) == ("NOT_ELIGIBLE", "R05")
+
+
+def test_a_clerk_decision_overrides_the_rules_with_its_own_rule_id(tmp_path):
+    first = run(tmp_path, "first")
+    queue = pd.read_csv(first / "review_queue.csv", dtype=str, keep_default_na=False)
+    q = queue[queue["reason_code"] == "FELONY_E_DELIVERY_OR_CULTIVATION"].index[0]
+    queue.loc[q, "answer_decision"] = "eligible_petition"
+    queue.to_csv(tmp_path / "a.csv", index=False)
+    apply_answers(tmp_path / "a.csv", tmp_path / "answers.csv")
+    second = run(tmp_path, "second", "--answers", str(tmp_path / "answers.csv"))
+    charges = pd.read_parquet(second / "charges")
+    row = charges[(charges["case_number"] == queue.loc[q, "case_number"])
+                  & (charges["charge_seq"] == int(queue.loc[q, "charge_seq"]))].iloc[0]
+    assert (row["determination"], row["rule_id"], row["reason_code"]) == (
+        "ELIGIBLE_PETITION", "CLERK", "CLERK_DECISION")
+
+
+def test_bad_answers_are_reported_by_line_and_column_and_nothing_is_stored(tmp_path):
+    queue = pd.DataFrame({"case_number": ["A", "B"], "charge_seq": ["1", "2"], "fingerprint": ["x", "y"],
+                          "answer_substance": ["weed", ""], "answer_amount_g": ["", "lots"]})
+    queue.to_csv(tmp_path / "q.csv", index=False)
+    with pytest.raises(ReviewAnswerError) as err:
+        apply_answers(tmp_path / "q.csv", tmp_path / "answers.csv")
+    assert "line 2, answer_substance: 'weed' is not one of MARIJUANA" in str(err.value)
+    assert "line 3, answer_amount_g: 'lots' is not a number of grams" in str(err.value)
+    assert not (tmp_path / "answers.csv").exists()
+
+
+def test_an_answer_stops_applying_when_the_charge_changes(tmp_path):
+    from expunge.decide import decide_charges
+    from expunge.review import load_answers
+    from expunge.rules import load_rules
+    from tests.conftest import decide, make_charges  # noqa: F401
+
+    rows = make_charges({"charge_code": "579.015-001Y202035", "charge_description": "POSS CONTROLLED SUBSTANCE"})
+    rs = load_rules()
+    first = decide_charges(rows, rs, rs.default_policies(), AS_OF)
+    store = tmp_path / "answers.csv"
+    pd.DataFrame({"case_number": ["1622-CR00001"], "charge_seq": ["1"], "fingerprint": [first.iloc[0]["fingerprint"]],
+                  "answer_substance": ["MARIJUANA"], "answer_amount_g": ["50"]}).to_csv(store, index=False)
+    answers = load_answers(store)
+    same = decide_charges(rows, rs, rs.default_policies(), AS_OF, answers=answers)
+    changed = decide_charges(rows.assign(charge_description="POSS CS - AMENDED"), rs, rs.default_policies(), AS_OF,
+                             answers=answers)
+    assert same.iloc[0]["rule_id"] == "R18" and same.attrs["answers"] == {"applied": 1, "stale": 0}
+    assert changed.iloc[0]["rule_id"] == "R12" and changed.attrs["answers"] == {"applied": 0, "stale": 1}
