@@ -88,3 +88,34 @@ def test_an_answer_stops_applying_when_the_charge_changes(tmp_path):
                              answers=answers)
     assert same.iloc[0]["rule_id"] == "R18" and same.attrs["answers"] == {"applied": 1, "stale": 0}
     assert changed.iloc[0]["rule_id"] == "R12" and changed.attrs["answers"] == {"applied": 0, "stale": 1}
+
+
+def test_whatif_moves_counts_under_another_policy_without_rereading_the_export(tmp_path):
+    from expunge.whatif import whatif
+
+    first = run(tmp_path, "base")
+    same = whatif(first)
+    assert same["charges_changed"] == 0
+    moved = whatif(first, {"nonconviction_records": "exclude"})
+    assert moved["charges_changed"] > 0
+    # Excluding non-convictions never makes a charge eligible; paraphernalia that depended on
+    # an excluded marijuana charge (R13a) falls back to review (R13b).
+    assert not any(t["to"].startswith("ELIGIBLE") for t in moved["transitions"])
+    assert moved["after"]["charges"]["eligible_lower"] < moved["before"]["charges"]["eligible_lower"]
+
+
+def test_whatif_flips_the_conflated_code_policy_in_both_directions(tmp_path):
+    from expunge.whatif import whatif
+
+    review_run = run(tmp_path, "rev", "--policy", "conflated_code_without_modifier=review")
+    back = whatif(review_run, {"conflated_code_without_modifier": "assume_marijuana"})
+    assume_run = run(tmp_path, "assume")
+    direct = pd.read_parquet(assume_run / "charges")["determination"].value_counts().to_dict()
+    assert back["after"]["charges"]["by_determination"] == direct
+
+
+def test_whatif_command_prints_before_and_after(tmp_path):
+    first = run(tmp_path, "base")
+    result = CliRunner().invoke(main, ["whatif", str(first), "--policy", "post_effective_conduct=not_eligible"])
+    assert result.exit_code == 0, result.output
+    assert "before" in result.output and "NEEDS_REVIEW -> NOT_ELIGIBLE" in result.output

@@ -176,6 +176,35 @@ def normalize_report(inputs: tuple[Path, ...], profile: Path | None, charge_code
     click.echo(json.dumps(report, indent=2))
 
 
+@main.command("whatif")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--policy", "policy", multiple=True, help="Policy override name=value (repeatable).")
+@click.option("--rules", type=click.Path(path_type=Path), help="Another rule file to decide with.")
+@click.option("--out", "out", type=click.Path(path_type=Path), help="Also write the comparison here (JSON).")
+def whatif_command(run_dir: Path, policy: tuple[str, ...], rules: Path | None, out: Path | None) -> None:
+    """Re-decide a finished run under other policies or rules, without re-reading the
+    export, and show how the counts move. In Python: expunge.whatif.whatif(run_dir, policies, rules)."""
+    from expunge.whatif import whatif
+
+    try:
+        result = whatif(run_dir, _policies(policy), rules)
+    except ExpungeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    b, a = result["before"], result["after"]
+    click.echo(f"Run {result['run_id']}: {result['charges_changed']:,} charges change determination.")
+    click.echo(f"{'':<22}{'before':>12}{'after':>12}")
+    dets = sorted(set(b["charges"]["by_determination"]) | set(a["charges"]["by_determination"]))
+    for d in dets:
+        click.echo(f"  {d:<20}{b['charges']['by_determination'].get(d, 0):>12,}"
+                   f"{a['charges']['by_determination'].get(d, 0):>12,}")
+    for label, key in (("people affected (lower)", "affected_lower"), ("people affected (upper)", "affected_upper")):
+        click.echo(f"  {label:<20}{b['people'][key]:>12,}{a['people'][key]:>12,}")
+    for t in result["transitions"]:
+        click.echo(f"  {t['from']} -> {t['to']}: {t['charges']:,}")
+    if out:
+        out.write_text(json.dumps(result, indent=2, default=str) + "\n")
+
+
 @main.group()
 def review() -> None:
     """The review queue round trip: answer review_queue.csv, apply it, re-run."""

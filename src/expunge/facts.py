@@ -39,6 +39,7 @@ CAVEATS = (
     "ALREADY_EXPUNGED",
     "LEVEL_CONFLICT",
     "AMOUNT_CONFLICT",
+    "CONFLATED_CODE_WITHOUT_MODIFIER",
 )
 BIT = {name: np.uint32(1 << i) for i, name in enumerate(CAVEATS)}
 
@@ -215,12 +216,14 @@ def derive_facts(
         (scope_sub.notna(), scope_sub),
         (desc_named, dsub),
         (except35, pd.Series("UNKNOWN", index=idx)),
-        (conflated & assume, pd.Series("MARIJUANA", index=idx)),
+        (conflated, pd.Series("MARIJUANA" if assume else "UNKNOWN", index=idx)),
     ]
     substance = np.select([c for c, _ in choices], [v for _, v in choices], default="UNKNOWN")
     out["substance"] = substance
     which = np.select([c for c, _ in choices], list(range(len(choices))), default=-1)
-    _flag(bits, "SUBSTANCE_ASSUMED_MARIJUANA", which == 6)
+    # Where the conflated-code policy decided, whatever its value (what-if runs flip it).
+    _flag(bits, "CONFLATED_CODE_WITHOUT_MODIFIER", which == 6)
+    _flag(bits, "SUBSTANCE_ASSUMED_MARIJUANA", (which == 6) & assume)
     _flag(bits, "EXCEPT_35G_WORDING", except35)
     differs = record.notna() & desc_named & (record != dsub.where(dsub != "THC", "MARIJUANA"))
     _flag(bits, "SUBSTANCE_CONFLICT", differs & confirmed.isna())

@@ -43,7 +43,8 @@ class ReviewAnswerError(ExpungeError):
     """An edited review queue has values the pipeline cannot use."""
 
 
-def fingerprint(charge_code: pd.Series, statute: pd.Series, description: pd.Series, disposition: pd.Series) -> pd.Series:
+def fingerprint(charge_code: pd.Series, statute: pd.Series, description: pd.Series,
+                disposition: pd.Series) -> pd.Series:
     """A short hash of what the clerk saw; an answer stops applying when the charge changes."""
     text = (charge_code.fillna("").astype("str") + "|" + statute.fillna("").astype("str") + "|"
             + description.fillna("").astype("str") + "|" + disposition.fillna("").astype("str"))
