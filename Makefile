@@ -7,6 +7,9 @@ SAMPLE := sample_data/mo_charges_sample.csv
 
 # Prefect's embedded server keeps its state in the project, not in the home folder.
 export PREFECT_HOME ?= $(CURDIR)/.prefect
+# Salt for the de-identified analytics/ dataset. This one is for the synthetic demo only:
+# in production the operator sets a secret EXPUNGE_SALT and keeps it away from the data.
+export EXPUNGE_SALT ?= demo-salt-not-secret
 
 .PHONY: install demo test lint sample measure clean
 

@@ -205,6 +205,24 @@ def whatif_command(run_dir: Path, policy: tuple[str, ...], rules: Path | None, o
         out.write_text(json.dumps(result, indent=2, default=str) + "\n")
 
 
+@main.command("query")
+@click.argument("sql")
+@click.option("--out", "out_dir", default="out", show_default=True, type=click.Path(path_type=Path),
+              help="Folder holding run folders; the newest run is queried.")
+@click.option("--run", "run_dir", type=click.Path(path_type=Path), help="Query this run folder instead.")
+@click.option("--limit", default=50, show_default=True, help="Rows to print at most.")
+def query_command(sql: str, out_dir: Path, run_dir: Path | None, limit: int) -> None:
+    """Run SQL (DuckDB) over a run's charges, cases, analytics and quarantine tables.
+    In Python: expunge.query.query(sql, run_dir)."""
+    from expunge.query import latest_run, query
+
+    try:
+        frame = query(sql, run_dir or latest_run(out_dir), limit)
+    except ExpungeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(frame.to_string(index=False))
+
+
 @main.group()
 def review() -> None:
     """The review queue round trip: answer review_queue.csv, apply it, re-run."""

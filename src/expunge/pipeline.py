@@ -34,6 +34,8 @@ from expunge.review import load_answers
 from expunge.rollup import DEFAULT_SUPPRESS_BELOW
 from expunge.rules import load_rules
 
+SALT_ENV = "EXPUNGE_SALT"
+
 
 @dataclass(frozen=True)
 class RunPlan:
@@ -167,7 +169,10 @@ def stage_publish(plan: RunPlan, ingested: IngestResult, decided_path: str,
     t0 = time.perf_counter()
     decided: pd.DataFrame = pd.read_pickle(decided_path)
     build = plan.work_dir / plan.run_id
-    counts = write_outputs(decided, build, plan.suppress_below)
+    # The operator's salt comes from the environment at publish time only: it is never part
+    # of the plan, the Prefect parameters or the manifest.
+    salt = os.environ.get(SALT_ENV) or None
+    counts = write_outputs(decided, build, plan.suppress_below, salt)
     shutil.copyfile(ingested.quarantine_path, build / "quarantine.parquet")
     accounted = ingested.rows_ok + ingested.rows_quarantined
     if accounted != ingested.rows_read or counts["charges"] != ingested.rows_ok:
@@ -179,6 +184,10 @@ def stage_publish(plan: RunPlan, ingested: IngestResult, decided_path: str,
     stage_times["publish"] = round(time.perf_counter() - t0, 3)
     manifest = build_manifest(plan, ingested, counts, stage_times, decided.attrs.get("normalization", {}))
     manifest["answers"] = {"store": plan.answers, **decided.attrs.get("answers", {})}
+    manifest["outputs"]["analytics"] = "analytics/" if salt else None
+    if not salt:
+        manifest["warnings"].append(f"analytics/ was not written: set {SALT_ENV} to a secret salt to write the "
+                                    "de-identified dataset.")
     (build / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
     _restrict_personal(build)
     final = plan.run_dir
@@ -234,7 +243,7 @@ def build_manifest(plan: RunPlan, ingested: IngestResult, counts: dict[str, Any]
         "outputs": {"charges": "charges/", "cases": "cases.parquet", "review_queue": "review_queue.csv",
                     "review_queue_rows": counts["review_queue"], "petitions": counts["petition_files"],
                     "quarantine": "quarantine.parquet", "summary": "summary/"},
-        "warnings": ingested.warnings,
+        "warnings": list(ingested.warnings),
         "timings_seconds": times,
         "machine": {"python": platform.python_version(), "platform": platform.platform()},
     }

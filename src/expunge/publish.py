@@ -12,6 +12,7 @@ give the same bytes; the manifest alone carries times.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from functools import lru_cache
@@ -19,13 +20,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import yaml
 
-from expunge.decide import CHARGE_COLUMNS
 from expunge.facts import caveat_lists, caveat_text
 from expunge.review import ANSWER_FACTS
 from expunge.rollup import cases, headline, summaries
@@ -41,11 +42,16 @@ REVIEW_ANSWER_COLUMNS = (*ANSWER_FACTS, "answer_note")
 MSHP_CJIS = "Missouri State Highway Patrol, Criminal Justice Information Services"
 
 
-@lru_cache(maxsize=1)
-def charges_schema() -> pa.Schema:
-    """Arrow schema of ``charges/`` from ``schemas/charges.v1.yaml``."""
-    doc = yaml.safe_load((resources.files("expunge.schemas") / "charges.v1.yaml").read_text("utf-8"))
+@lru_cache(maxsize=4)
+def dataset_schema(name: str) -> pa.Schema:
+    """Arrow schema of an output dataset from ``schemas/<name>.v1.yaml``."""
+    doc = yaml.safe_load((resources.files("expunge.schemas") / f"{name}.v1.yaml").read_text("utf-8"))
     return pa.schema([pa.field(n, _ARROW_TYPES[spec["type"]]) for n, spec in doc["columns"].items()])
+
+
+def charges_schema() -> pa.Schema:
+    """Arrow schema of ``charges/`` (``schemas/charges.v1.yaml``)."""
+    return dataset_schema("charges")
 
 
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
@@ -53,23 +59,38 @@ def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
                              kind="stable").reset_index(drop=True)
 
 
-def charges_table(decided: pd.DataFrame) -> pa.Table:
-    """The ``charges/`` rows as an Arrow table with the schema's exact types."""
-    schema = charges_schema()
-    frame = decided[list(CHARGE_COLUMNS)].drop(columns=["caveats"])
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    arrays = []
-    for f in schema:
-        if f.name == "caveats":
-            arrays.append(caveat_lists(decided["caveat_bits"].to_numpy()))
-        else:
-            arrays.append(table.column(f.name).cast(f.type))
+def typed_table(frame: pd.DataFrame, schema: pa.Schema, caveat_bits: np.ndarray) -> pa.Table:
+    """``frame`` as an Arrow table with the schema's exact types (caveats from their bits)."""
+    table = pa.Table.from_pandas(frame[[f.name for f in schema if f.name != "caveats"]], preserve_index=False)
+    arrays = [caveat_lists(caveat_bits) if f.name == "caveats" else table.column(f.name).cast(f.type)
+              for f in schema]
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def write_charges(decided: pd.DataFrame, run_dir: Path) -> Path:
-    out = run_dir / "charges"
-    table = charges_table(decided)
+def charges_table(decided: pd.DataFrame) -> pa.Table:
+    """The ``charges/`` rows as an Arrow table with the schema's exact types."""
+    return typed_table(decided, charges_schema(), decided["caveat_bits"].to_numpy())
+
+
+def _salted(values: pd.Series, salt: str) -> pd.Series:
+    codes, uniq = pd.factorize(values.astype("str"))
+    hashed = np.array([hashlib.sha256(f"{salt}|{u}".encode()).hexdigest()[:16] for u in uniq], dtype=object)
+    return pd.Series(hashed[codes], index=values.index).where(values.notna())
+
+
+def analytics_table(decided: pd.DataFrame, salt: str) -> pa.Table:
+    """The de-identified copy of ``charges/`` (``schemas/analytics.v1.yaml``)."""
+    frame = decided.assign(
+        person_key=_salted(decided["person_key"], salt),
+        case_key=_salted(decided["case_number"], salt),
+        year_of_birth=pd.to_datetime(decided["personal_dob"]).dt.year.astype("Int16"),
+        sex=decided["personal_sex"], race=decided["personal_race"],
+    )
+    return typed_table(frame, dataset_schema("analytics"), decided["caveat_bits"].to_numpy())
+
+
+def write_dataset(table: pa.Table, out: Path) -> Path:
+    """Write a table as zstd Parquet, hive-partitioned by county, in a fixed order."""
     ds.write_dataset(
         table, out, format="parquet",
         partitioning=ds.partitioning(pa.schema([("county", pa.string())]), flavor="hive"),
@@ -79,6 +100,10 @@ def write_charges(decided: pd.DataFrame, run_dir: Path) -> Path:
         preserve_order=True,
     )
     return out
+
+
+def write_charges(decided: pd.DataFrame, run_dir: Path) -> Path:
+    return write_dataset(charges_table(decided), run_dir / "charges")
 
 
 def _safe_name(name: str) -> str:
@@ -151,11 +176,15 @@ def write_petitions(decided: pd.DataFrame, run_dir: Path) -> list[str]:
     return written
 
 
-def write_outputs(decided: pd.DataFrame, run_dir: Path, suppress_below: int) -> dict[str, Any]:
-    """Write every data output of a run into ``run_dir``; returns counts for the manifest."""
+def write_outputs(decided: pd.DataFrame, run_dir: Path, suppress_below: int, salt: str | None = None) -> dict[str, Any]:
+    """Write every data output of a run into ``run_dir``; returns counts for the manifest.
+
+    ``analytics/`` is written only with a ``salt`` (the operator's secret, never stored)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     decided = _sorted(decided)
     write_charges(decided, run_dir)
+    if salt:
+        write_dataset(analytics_table(decided, salt), run_dir / "analytics")
     case_table = cases(decided)
     pq.write_table(pa.Table.from_pandas(case_table, preserve_index=False), run_dir / "cases.parquet",
                    compression="zstd")
@@ -174,6 +203,7 @@ def write_outputs(decided: pd.DataFrame, run_dir: Path, suppress_below: int) -> 
         "cases": len(case_table),
         "review_queue": len(queue),
         "petition_files": petitions,
+        "analytics": bool(salt),
         "by_determination": head["charges"]["by_determination"],  # type: ignore[index]
         "headline": head,
     }
