@@ -204,7 +204,7 @@ def stage_publish(plan: RunPlan, ingested: IngestResult, decided_path: str,
 
 def _restrict_personal(run_dir: Path) -> None:
     """Files holding personal data are readable by their owner only."""
-    for path in [run_dir / "quarantine.parquet", *(run_dir / "petitions").rglob("*.csv")]:
+    for path in [run_dir / "quarantine.parquet", *(run_dir / "petitions").rglob("*.*")]:
         if path.exists():
             path.chmod(0o600)
 

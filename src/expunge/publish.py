@@ -31,6 +31,7 @@ from expunge.facts import caveat_lists, caveat_text
 from expunge.review import ANSWER_FACTS
 from expunge.rollup import cases, headline, summaries
 from expunge.rules import ELIGIBLE
+from expunge.xlsx import write_workbook
 
 _ARROW_TYPES = {
     "string": pa.string(), "int64": pa.int64(), "int32": pa.int32(), "int16": pa.int16(),
@@ -165,14 +166,20 @@ def petition_rows(decided: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_petitions(decided: pd.DataFrame, run_dir: Path) -> list[str]:
+    """Per circuit: a CSV per county and one workbook with a sheet per county."""
     rows = petition_rows(decided)
     written: list[str] = []
-    for (circ, county), part in rows.groupby(["circuit", "county"], sort=True):
+    for circ, by_circuit in rows.groupby("circuit", sort=True):
         folder = run_dir / "petitions" / _safe_name(f"circuit-{circ}")
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{_safe_name(str(county))}.csv"
-        part.to_csv(path, index=False, lineterminator="\n")
-        written.append(str(path.relative_to(run_dir)))
+        sheets = {}
+        for county, part in by_circuit.groupby("county", sort=True):
+            path = folder / f"{_safe_name(str(county))}.csv"
+            part.to_csv(path, index=False, lineterminator="\n")
+            written.append(str(path.relative_to(run_dir)))
+            sheets[str(county)] = part
+        book = write_workbook(folder / f"petitions-circuit-{_safe_name(str(circ))}.xlsx", sheets)
+        written.append(str(book.relative_to(run_dir)))
     return written
 
 
@@ -190,6 +197,7 @@ def write_outputs(decided: pd.DataFrame, run_dir: Path, suppress_below: int, sal
                    compression="zstd")
     queue = review_queue(decided)
     queue.to_csv(run_dir / "review_queue.csv", index=False, lineterminator="\n")
+    write_workbook(run_dir / "review_queue.xlsx", {"review queue": queue})
     petitions = write_petitions(decided, run_dir)
     summary_dir = run_dir / "summary"
     summary_dir.mkdir(exist_ok=True)

@@ -1,0 +1,44 @@
+"""Workbooks for clerks: opened with openpyxl and checked."""
+
+from __future__ import annotations
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from expunge.pipeline import run_pipeline
+from expunge.review import apply_answers
+from tests.conftest import AS_OF, SAMPLE
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    return run_pipeline([SAMPLE], tmp_path_factory.mktemp("out"), AS_OF, run_id="x")
+
+
+def test_petition_workbook_has_a_sheet_per_county_with_frozen_header_and_widths(run_dir):
+    book_path = next((run_dir / "petitions").rglob("*.xlsx"))
+    circuit_csvs = sorted(book_path.parent.glob("*.csv"))
+    book = openpyxl.load_workbook(book_path)
+    assert len(book.sheetnames) == len(circuit_csvs)
+    ws = book[book.sheetnames[0]]
+    assert ws.freeze_panes == "A2"
+    header = [c.value for c in ws[1]]
+    assert {"case_number", "last_name", "determination", "agencies_to_name"} <= set(header)
+    assert ws.column_dimensions["A"].width >= len("circuit")
+    csv = pd.read_csv(circuit_csvs[0])
+    assert ws.max_row - 1 == len(csv)
+
+
+def test_review_queue_workbook_matches_the_csv(run_dir):
+    queue = pd.read_csv(run_dir / "review_queue.csv", dtype=str, keep_default_na=False)
+    book = pd.read_excel(run_dir / "review_queue.xlsx", dtype=str).fillna("")
+    assert list(book.columns) == list(queue.columns) and len(book) == len(queue)
+
+
+def test_an_answered_xlsx_queue_can_be_applied(run_dir, tmp_path):
+    book = pd.read_excel(run_dir / "review_queue.xlsx", dtype=str).fillna("")
+    book.loc[0, "answer_decision"] = "NOT_ELIGIBLE"
+    edited = tmp_path / "answered.xlsx"
+    book.to_excel(edited, index=False)
+    assert apply_answers(edited, tmp_path / "answers.csv").answered == 1
