@@ -247,3 +247,12 @@ def test_a_hundred_thousand_row_export_runs_and_duckdb_reads_it(tmp_path):
         .fetchone()[0]
     )
     assert n == 100_000
+
+
+def test_parquet_metadata_carries_no_personal_data(run_dir):
+    sample = pd.read_csv(SAMPLE, dtype=str, on_bad_lines="skip")
+    names = set(sample["last_name"].dropna()) - {"JACKSON"}  # also a county
+    for path in [*run_dir.rglob("*.parquet")]:
+        meta = pq.read_metadata(path).metadata or {}
+        blob = b" ".join(meta.values()).decode("utf-8", "replace")
+        assert not any(f'"{n}"' in blob for n in names), path

@@ -7,7 +7,6 @@ plus the personal fields the petition lists need (dropped before ``charges/`` is
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from datetime import date
 
@@ -18,6 +17,7 @@ from expunge.distinct import per_distinct
 from expunge.engine import evaluate
 from expunge.facts import derive_facts
 from expunge.offenses import Normalizer, normalization_report, normalize_offenses
+from expunge.people import link_people
 from expunge.profile import input_schema
 from expunge.review import ANSWER_FACTS, CLERK_RULE, fingerprint, match_answers
 from expunge.rules import RuleSet
@@ -25,7 +25,7 @@ from expunge.rules import RuleSet
 #: Columns of ``charges/`` in order (``schemas/charges.v1.yaml`` documents each one).
 CHARGE_COLUMNS = (
     "run_id", "source_file", "source_line", "case_number", "charge_seq", "county", "court",
-    "circuit", "case_kind", "person_key", "charge_code_raw", "ncic_modifier_raw",
+    "circuit", "case_kind", "person_key", "person_link", "charge_code_raw", "ncic_modifier_raw",
     "statute_raw", "description_raw", "disposition_raw", "charge_code_normalized",
     "ncic_modifier_normalized", "statute_normalized", "reference_code", "offense_family",
     "substance", "level", "class", "amount_g", "disposition_class", "disposition_status",
@@ -50,27 +50,6 @@ def circuit(court: pd.Series) -> pd.Series:
     n = court.fillna("").astype("str").str.upper().str.extract(
         r"(\d{1,2})\s*(?:ST|ND|RD|TH)?\s+(?:JUDICIAL\s+)?CIRCUIT", expand=False)
     return n.str.lstrip("0").where(n.notna(), "UNKNOWN")
-
-
-def person_key(charges: pd.DataFrame) -> pd.Series:
-    """A stable key for the person: the export's person id, else name + date of birth.
-
-    The key is a hash, so it can be shared with clerks and analysts without the name; it is
-    null when the record has neither an id nor a name.
-    """
-    def text(name: str) -> pd.Series:
-        if name not in charges:
-            return pd.Series("", index=charges.index, dtype="str")
-        return charges[name].fillna("").astype("str").str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
-
-    ident = text("defendant_id")
-    dob = charges["dob"].astype("str").fillna("") if "dob" in charges else pd.Series("", index=charges.index)
-    by_name = "N|" + text("last_name") + "|" + text("first_name") + "|" + dob.replace({"NaT": "", "None": ""})
-    raw = ("I|" + ident).where(ident != "", by_name)
-    has = (ident != "") | (text("last_name") != "")
-    codes, uniq = pd.factorize(raw)
-    hashed = np.array([hashlib.sha256(u.encode()).hexdigest()[:16] for u in uniq], dtype=object)
-    return pd.Series(hashed[codes], index=charges.index).where(has)
 
 
 def decide_charges(
@@ -133,7 +112,9 @@ def decide_charges(
     out["court"] = charges["court"]
     out["circuit"] = per_distinct(charges["court"], circuit)
     out["case_kind"] = facts["case_kind"]
-    out["person_key"] = person_key(charges)
+    people, conflicts = link_people(charges)
+    out["person_key"] = people["person_key"]
+    out["person_link"] = people["person_link"]
     out["charge_code_raw"] = charges["charge_code"]
     out["ncic_modifier_raw"] = charges["ncic_modifier"]
     out["statute_raw"] = charges["statute"]
@@ -162,6 +143,9 @@ def decide_charges(
     out["arresting_agency"] = charges["arresting_agency"]
     out["fingerprint"] = prints
     out.attrs["normalization"] = normalization_report(charges, offenses)
+    out.attrs["people_conflicts"] = conflicts
+    out.attrs["people"] = {"by_link": {k: int(v) for k, v in people["person_link"].value_counts().items()},
+                           "conflicts": len(conflicts)}
     applied = 0 if answered.empty else int((answered != "").any(axis=1).sum())
     out.attrs["answers"] = {"applied": applied, "stale": stale}
     return out

@@ -184,6 +184,7 @@ def stage_publish(plan: RunPlan, ingested: IngestResult, decided_path: str,
     stage_times["publish"] = round(time.perf_counter() - t0, 3)
     manifest = build_manifest(plan, ingested, counts, stage_times, decided.attrs.get("normalization", {}))
     manifest["answers"] = {"store": plan.answers, **decided.attrs.get("answers", {})}
+    manifest["people"] = decided.attrs.get("people", {})
     manifest["outputs"]["analytics"] = "analytics/" if salt else None
     if not salt:
         manifest["warnings"].append(f"analytics/ was not written: set {SALT_ENV} to a secret salt to write the "
@@ -204,7 +205,8 @@ def stage_publish(plan: RunPlan, ingested: IngestResult, decided_path: str,
 
 def _restrict_personal(run_dir: Path) -> None:
     """Files holding personal data are readable by their owner only."""
-    for path in [run_dir / "quarantine.parquet", *(run_dir / "petitions").rglob("*.*")]:
+    for path in [run_dir / "quarantine.parquet", run_dir / "people_conflicts.csv",
+                 *(run_dir / "petitions").rglob("*.*")]:
         if path.exists():
             path.chmod(0o600)
 

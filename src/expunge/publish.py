@@ -179,7 +179,8 @@ def write_petitions(decided: pd.DataFrame, run_dir: Path) -> list[str]:
             written.append(str(path.relative_to(run_dir)))
             sheets[str(county)] = part
         book = write_workbook(folder / f"petitions-circuit-{_safe_name(str(circ))}.xlsx", sheets)
-        written.append(str(book.relative_to(run_dir)))
+        if book is not None:
+            written.append(str(book.relative_to(run_dir)))
     return written
 
 
@@ -188,7 +189,11 @@ def write_outputs(decided: pd.DataFrame, run_dir: Path, suppress_below: int, sal
 
     ``analytics/`` is written only with a ``salt`` (the operator's secret, never stored)."""
     run_dir.mkdir(parents=True, exist_ok=True)
+    # pandas carries DataFrame.attrs into Parquet metadata; the run's side tables (people
+    # conflicts hold names) must never ride along, so they are taken off first.
+    side = dict(decided.attrs)
     decided = _sorted(decided)
+    decided.attrs = {}
     write_charges(decided, run_dir)
     if salt:
         write_dataset(analytics_table(decided, salt), run_dir / "analytics")
@@ -199,6 +204,9 @@ def write_outputs(decided: pd.DataFrame, run_dir: Path, suppress_below: int, sal
     queue.to_csv(run_dir / "review_queue.csv", index=False, lineterminator="\n")
     write_workbook(run_dir / "review_queue.xlsx", {"review queue": queue})
     petitions = write_petitions(decided, run_dir)
+    conflicts = side.get("people_conflicts")
+    if conflicts is not None and len(conflicts):
+        conflicts.to_csv(run_dir / "people_conflicts.csv", index=False, lineterminator="\n")
     summary_dir = run_dir / "summary"
     summary_dir.mkdir(exist_ok=True)
     for name, table in summaries(decided, below=suppress_below).items():
