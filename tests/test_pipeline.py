@@ -147,10 +147,7 @@ def test_no_personal_field_reaches_charges_or_summary(run_dir, charges):
     assert not set(personal) & set(charges.columns)
     full_names = sample["first_name"] + " " + sample["last_name"]
     names = set(full_names.dropna()) | set(sample["address"].dropna()) | set(sample["dob"].dropna())
-    text = " ".join(
-        (run_dir / "summary" / f).read_text()
-        for f in ("by_county.csv", "by_determination.csv", "by_year_family.csv", "headline.json")
-    )
+    text = " ".join(f.read_text() for f in sorted((run_dir / "summary").iterdir()))
     assert not any(n in text for n in names)
     text_columns = [c for c in charges.columns if not c.endswith("_date") and charges[c].dtype in (object, "str")]
     people = set(full_names.dropna()) | set(sample["address"].dropna())
@@ -256,3 +253,17 @@ def test_parquet_metadata_carries_no_personal_data(run_dir):
         meta = pq.read_metadata(path).metadata or {}
         blob = b" ".join(meta.values()).decode("utf-8", "replace")
         assert not any(f'"{n}"' in blob for n in names), path
+
+
+def test_bounds_by_county_never_put_the_lower_above_the_upper(run_dir):
+    table = pd.read_csv(run_dir / "summary" / "bounds_by_county.csv")
+    for unit in ("charges", "cases", "people"):
+        both = table[[f"{unit}_lower", f"{unit}_upper"]].dropna()
+        assert (both[f"{unit}_lower"] <= both[f"{unit}_upper"]).all()
+    assert len(table) == 12
+
+
+def test_sizing_table_counts_charges_cases_and_people_by_county_year_family_level(run_dir):
+    table = pd.read_csv(run_dir / "summary" / "sizing.csv")
+    assert list(table.columns)[:5] == ["county", "offense_year", "offense_family", "level", "determination"]
+    assert {"charges", "cases", "people", "suppressed"} <= set(table.columns)

@@ -144,6 +144,8 @@ def decide_charges(
     out["fingerprint"] = prints
     out.attrs["normalization"] = normalization_report(charges, offenses)
     out.attrs["people_conflicts"] = conflicts
+    out.attrs["as_of"] = as_of.isoformat()
+    out.attrs["rules"] = f"{ruleset.name} v{ruleset.version}"
     out.attrs["people"] = {"by_link": {k: int(v) for k, v in people["person_link"].value_counts().items()},
                            "conflicts": len(conflicts)}
     applied = 0 if answered.empty else int((answered != "").any(axis=1).sum())

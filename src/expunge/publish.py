@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from expunge.facts import caveat_lists, caveat_text
+from expunge.report import render_report
 from expunge.review import ANSWER_FACTS
 from expunge.rollup import cases, headline, summaries
 from expunge.rules import ELIGIBLE
@@ -209,11 +210,15 @@ def write_outputs(decided: pd.DataFrame, run_dir: Path, suppress_below: int, sal
         conflicts.to_csv(run_dir / "people_conflicts.csv", index=False, lineterminator="\n")
     summary_dir = run_dir / "summary"
     summary_dir.mkdir(exist_ok=True)
-    for name, table in summaries(decided, below=suppress_below).items():
+    tables = summaries(decided, below=suppress_below)
+    for name, table in tables.items():
         table.to_csv(summary_dir / f"{name}.csv", index=False, lineterminator="\n")
     head = headline(decided)
     head["small_cell_threshold"] = suppress_below
     (summary_dir / "headline.json").write_text(json.dumps(head, indent=2, sort_keys=True) + "\n")
+    run = {"run_id": str(decided["run_id"].iloc[0]) if len(decided) else "", "as_of": side.get("as_of", ""),
+           "rules": side.get("rules", "")}
+    (summary_dir / "report.html").write_text(render_report(head, tables, run), encoding="utf-8")
     return {
         "charges": len(decided),
         "cases": len(case_table),

@@ -73,13 +73,37 @@ def suppress(table: pd.DataFrame, columns: tuple[str, ...] = ("charges", "cases"
     return out
 
 
+def bounds(charges: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Charges, cases and people with an eligible charge per group: the lower bound counts
+    review as not eligible, the upper bound counts it as eligible."""
+    d = charges["determination"]
+    work = charges[by + ["case_number", "person_key"]].copy()
+    work["e"] = d.isin(ELIGIBLE).to_numpy()
+    work["u"] = (d.isin(ELIGIBLE) | (d == "NEEDS_REVIEW")).to_numpy()
+    g = work.groupby(by, dropna=False, sort=True)
+    out = pd.DataFrame({"charges_lower": g["e"].sum(), "charges_upper": g["u"].sum()})
+    for unit, key in (("cases", "case_number"), ("people", "person_key")):
+        per = work.dropna(subset=[key]).groupby(by + [key], dropna=False)[["e", "u"]].any().reset_index()
+        gu = per.groupby(by, dropna=False, sort=True)
+        out[f"{unit}_lower"] = gu["e"].sum()
+        out[f"{unit}_upper"] = gu["u"].sum()
+    return out.fillna(0).astype("int64").reset_index()
+
+
 def summaries(charges: pd.DataFrame, below: int = DEFAULT_SUPPRESS_BELOW) -> dict[str, pd.DataFrame]:
-    """De-identified aggregates for advocacy groups (small cells suppressed)."""
+    """De-identified aggregates for advocacy groups (small cells suppressed).
+
+    ``sizing``: charges, cases and people by county, offense year, family, level and
+    determination. ``bounds_by_county`` / ``bounds_by_year``: lower and upper bounds of
+    what is eligible. Every count says what it counts (charges, cases or people)."""
+    b_cols = ("charges_lower", "charges_upper", "cases_lower", "cases_upper", "people_lower", "people_upper")
     return {
         "by_determination": suppress(_count(charges, ["determination", "reason_code"]), below=below),
         "by_county": suppress(_count(charges, ["county", "determination"]), below=below),
-        "by_year_family": suppress(
-            _count(charges, ["offense_year", "offense_family", "determination"]), below=below),
+        "sizing": suppress(_count(charges, ["county", "offense_year", "offense_family", "level", "determination"]),
+                           below=below),
+        "bounds_by_county": suppress(bounds(charges, ["county"]), b_cols, below=below),
+        "bounds_by_year": suppress(bounds(charges, ["offense_year"]), b_cols, below=below),
     }
 
 

@@ -1,0 +1,56 @@
+"""The advocates' report: self-contained, rendered in a real headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from expunge.pipeline import run_pipeline
+from tests.conftest import AS_OF, SAMPLE
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run", "--enable-logging=stderr",
+                  "--v=0"]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    return run_pipeline([SAMPLE], tmp_path_factory.mktemp("out"), AS_OF, run_id="report")
+
+
+def chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.skip("Chromium is not installed (.ci/run installs Debian's chromium)")
+    return path
+
+
+def test_report_loads_nothing_from_the_network(run_dir):
+    html = (run_dir / "summary" / "report.html").read_text()
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    assert "<script" not in html
+
+
+def test_report_renders_in_headless_chromium_with_the_headline_numbers(run_dir, tmp_path):
+    head = json.loads((run_dir / "summary" / "headline.json").read_text())
+    out = subprocess.run([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom",
+                          (run_dir / "summary" / "report.html").as_uri()], capture_output=True, text=True, timeout=120)
+    dom = out.stdout
+    assert f'data-test="people-lower">{head["people"]["affected_lower"]:,}<' in dom
+    assert f'data-test="people-upper">{head["people"]["affected_upper"]:,}<' in dom
+    assert f'data-test="charges-total">{head["charges"]["total"]:,}<' in dom
+    assert "<svg" in dom and "ST. LOUIS CITY" in dom
+    assert ":CONSOLE(" not in out.stderr  # no console message of any level
+
+
+def test_report_has_no_personal_data(run_dir):
+    import pandas as pd
+
+    sample = pd.read_csv(SAMPLE, dtype=str, on_bad_lines="skip")
+    html = (run_dir / "summary" / "report.html").read_text()
+    full = set((sample["first_name"] + " " + sample["last_name"]).dropna()) | set(sample["case_number"].dropna())
+    assert not any(v in html for v in full)
