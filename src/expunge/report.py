@@ -21,7 +21,8 @@ h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.15rem;margin-top:2.2rem;b
 .sub{color:#57606a;margin-top:0}.cards{display:grid;grid-template-columns:repeat(3,1fr);gap:1rem;margin:1.5rem 0}
 .card{border:1px solid #d0d7de;border-radius:8px;padding:1rem}.card .n{font-size:1.9rem;font-weight:650}
 .card .b{color:#57606a;font-size:.9rem}table{border-collapse:collapse;width:100%;font-size:.9rem}
-th,td{padding:.3rem .5rem;border-bottom:1px solid #eaeef2;text-align:right}th:first-child,td:first-child{text-align:left}
+th,td{padding:.3rem .5rem;border-bottom:1px solid #eaeef2;text-align:right}
+th:first-child,td:first-child{text-align:left}
 .note{color:#57606a;font-size:.88rem}svg text{font:12px system-ui,sans-serif;fill:#1b1f24}
 .lower{fill:#1f6feb}.upper{fill:#9ec5fe}
 """

@@ -77,13 +77,13 @@ def bounds(charges: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """Charges, cases and people with an eligible charge per group: the lower bound counts
     review as not eligible, the upper bound counts it as eligible."""
     d = charges["determination"]
-    work = charges[by + ["case_number", "person_key"]].copy()
+    work = charges[[*by, "case_number", "person_key"]].copy()
     work["e"] = d.isin(ELIGIBLE).to_numpy()
     work["u"] = (d.isin(ELIGIBLE) | (d == "NEEDS_REVIEW")).to_numpy()
     g = work.groupby(by, dropna=False, sort=True)
     out = pd.DataFrame({"charges_lower": g["e"].sum(), "charges_upper": g["u"].sum()})
     for unit, key in (("cases", "case_number"), ("people", "person_key")):
-        per = work.dropna(subset=[key]).groupby(by + [key], dropna=False)[["e", "u"]].any().reset_index()
+        per = work.dropna(subset=[key]).groupby([*by, key], dropna=False)[["e", "u"]].any().reset_index()
         gu = per.groupby(by, dropna=False, sort=True)
         out[f"{unit}_lower"] = gu["e"].sum()
         out[f"{unit}_upper"] = gu["u"].sum()
