@@ -42,3 +42,27 @@ def test_an_answered_xlsx_queue_can_be_applied(run_dir, tmp_path):
     edited = tmp_path / "answered.xlsx"
     book.to_excel(edited, index=False)
     assert apply_answers(edited, tmp_path / "answers.csv").answered == 1
+
+
+def test_one_document_per_person_and_county_lists_that_persons_eligible_charges(run_dir):
+    import docx
+
+    docs = sorted((run_dir / "petitions").rglob("documents/*/*.docx"))
+    rows = pd.concat([pd.read_csv(f, dtype=str) for f in (run_dir / "petitions").rglob("*.csv")])
+    assert len(docs) == rows.groupby(["county", "person_key"]).ngroups
+    doc_path = docs[0]
+    person = rows[rows["person_key"] == doc_path.stem]
+    document = docx.Document(doc_path)
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert f"{person.iloc[0]['first_name']}" in text and person.iloc[0]["last_name"] in text
+    table = document.tables[0]
+    assert table.rows[0].cells[0].text == "Case number"
+    listed = sorted(r.cells[0].text for r in table.rows[1:])
+    assert listed == sorted(person["case_number"])
+    assert "Missouri State Highway Patrol, Criminal Justice Information Services" in text
+    assert "Before filing, the clerk must check" in text
+
+
+def test_document_files_are_named_by_person_key_and_owner_only(run_dir):
+    for doc in (run_dir / "petitions").rglob("*.docx"):
+        assert len(doc.stem) == 16 and doc.stat().st_mode & 0o077 == 0

@@ -27,6 +27,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import yaml
 
+from expunge.documents import write_documents
 from expunge.facts import caveat_lists, caveat_text
 from expunge.report import render_report
 from expunge.review import ANSWER_FACTS
@@ -205,6 +206,9 @@ def write_outputs(decided: pd.DataFrame, run_dir: Path, suppress_below: int, sal
     queue.to_csv(run_dir / "review_queue.csv", index=False, lineterminator="\n")
     write_workbook(run_dir / "review_queue.xlsx", {"review queue": queue})
     petitions = write_petitions(decided, run_dir)
+    run = {"run_id": str(decided["run_id"].iloc[0]) if len(decided) else "", "as_of": side.get("as_of", ""),
+           "rules": side.get("rules", "")}
+    documents = write_documents(petition_rows(decided), run_dir / "petitions", run)
     conflicts = side.get("people_conflicts")
     if conflicts is not None and len(conflicts):
         conflicts.to_csv(run_dir / "people_conflicts.csv", index=False, lineterminator="\n")
@@ -216,8 +220,6 @@ def write_outputs(decided: pd.DataFrame, run_dir: Path, suppress_below: int, sal
     head = headline(decided)
     head["small_cell_threshold"] = suppress_below
     (summary_dir / "headline.json").write_text(json.dumps(head, indent=2, sort_keys=True) + "\n")
-    run = {"run_id": str(decided["run_id"].iloc[0]) if len(decided) else "", "as_of": side.get("as_of", ""),
-           "rules": side.get("rules", "")}
     (summary_dir / "report.html").write_text(render_report(head, tables, run), encoding="utf-8")
     return {
         "charges": len(decided),
@@ -225,6 +227,7 @@ def write_outputs(decided: pd.DataFrame, run_dir: Path, suppress_below: int, sal
         "review_queue": len(queue),
         "petition_files": petitions,
         "analytics": bool(salt),
+        "documents": documents,
         "by_determination": head["charges"]["by_determination"],  # type: ignore[index]
         "headline": head,
     }

@@ -1,0 +1,101 @@
+"""One filled document per person and county: the draft a clerk checks and files.
+
+Stage: publish. Input: petition rows (``publish.petition_rows``). Output:
+``petitions/circuit-<n>/documents/<COUNTY>/<person_key>.docx``. The document is built
+from ``templates/petition_document.xml`` (WordprocessingML the project owns): the CR375
+person fields, one table row per eligible charge with its path (automatic under
+§ 2.10(8) or petition under § 2.10(7)), the agencies to name, and what a clerk must still
+check. File names carry the person key, never a name.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from importlib import resources
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import pandas as pd
+
+CHECKS = (
+    "Identity: the name, date of birth and address match the person in the case file.",
+    "Each charge against the charging document and judgment (code, statute, amount, disposition).",
+    "Every caveat of the charge in the run's data (assumed substance, level or serving status).",
+    "The person's current supervision or custody status for petition charges.",
+)
+HEADER = ("Case number", "Court", "Approx. date of charge", "County", "Charge", "Disposition", "Path")
+PATH = {"ELIGIBLE_AUTO": "Automatic, § 2.10(8)", "ELIGIBLE_PETITION": "Petition, § 2.10(7)"}
+
+_CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Types xmlns="http://schemas.openxmlformats.org/'
+    'package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+    'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/'
+    'document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'
+    "</Types>")
+_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="http://schemas.openxmlformats.org/'
+    'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/'
+    '2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>')
+
+
+def _text(value: object) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return ""
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return escape(re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "", text))
+
+
+def _row(cells: list[str], bold: bool = False) -> str:
+    rpr = "<w:rPr><w:b/></w:rPr>" if bold else ""
+    return "<w:tr>" + "".join(f'<w:tc><w:p><w:r>{rpr}<w:t xml:space="preserve">{c}</w:t></w:r></w:p></w:tc>'
+                              for c in cells) + "</w:tr>"
+
+
+def _para(text: str) -> str:
+    return f'<w:p><w:r><w:t xml:space="preserve">{text}</w:t></w:r></w:p>'
+
+
+def render_document(person: pd.DataFrame, run: dict[str, str]) -> str:
+    """document.xml for one person's eligible charges in one county."""
+    first = person.iloc[0]
+    name = " ".join(_text(first[c]) for c in ("first_name", "middle_name", "last_name") if _text(first[c]))
+    county = _text(first["county"]).title()
+    county_line = ("City of St. Louis" if first["county"] == "ST. LOUIS CITY" else f"{county} County") + ", Missouri"
+    rows = [_row([_text(r.case_number), _text(r.court), _text(r.approx_charge_date), _text(r.county).title(),
+                  " ".join(x for x in (_text(r.charge_code), _text(r.statute), _text(r.description)) if x),
+                  _text(r.disposition), PATH.get(r.determination, _text(r.determination))])
+            for r in person.itertuples(index=False)]
+    agencies = sorted({a.strip() for line in person["agencies_to_name"].dropna() for a in line.split(";") if a.strip()})
+    values = {
+        "COURT": _text(first["court"]) or f"Circuit Court of {county}", "COUNTY_LINE": county_line,
+        "NAME": name, "BIRTH_YEAR": _text(first["year_of_birth"]), "SEX": _text(first["sex"]),
+        "RACE": _text(first["race"]), "ADDRESS": _text(first["address"]),
+        "HEADER_ROW": _row(list(HEADER), bold=True), "OFFENSE_ROWS": "".join(rows),
+        "AGENCY_PARAGRAPHS": "".join(_para(escape(a)) for a in agencies),
+        "CHECK_PARAGRAPHS": "".join(_para("☐ " + escape(c)) for c in CHECKS),
+        "RUN_ID": escape(run.get("run_id", "")), "AS_OF": escape(run.get("as_of", "")),
+        "RULES": escape(run.get("rules", "")),
+    }
+    template = (resources.files("expunge") / "templates" / "petition_document.xml").read_text("utf-8")
+    return re.sub(r"\{\{([A-Z_]+)\}\}", lambda m: values[m.group(1)], template)
+
+
+def write_documents(rows: pd.DataFrame, folder: Path, run: dict[str, str]) -> int:
+    """Write one DOCX per person and county under ``folder``; returns how many."""
+    count = 0
+    keyed = rows.dropna(subset=["person_key"])
+    for (circuit, county, key), person in keyed.groupby(["circuit", "county", "person_key"], sort=True):
+        target = folder / f"circuit-{_safe(str(circuit))}" / "documents" / _safe(str(county))
+        target.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(target / f"{key}.docx", "w", zipfile.ZIP_DEFLATED) as z:
+            for part, text in (("[Content_Types].xml", _CONTENT_TYPES), ("_rels/.rels", _RELS),
+                               ("word/document.xml", render_document(person, run))):
+                z.writestr(zipfile.ZipInfo(part, date_time=(2000, 1, 1, 0, 0, 0)), text.encode("utf-8"),
+                           compress_type=zipfile.ZIP_DEFLATED)
+        count += 1
+    return count
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "UNKNOWN"
