@@ -89,3 +89,17 @@ def test_rules_check_reports_every_problem_of_a_bad_file(tmp_path):
         "must be a catch-all",
     ):
         assert problem in result.output
+
+
+def test_run_output_and_logs_carry_no_personal_data(tmp_path, caplog):
+    import logging
+
+    import pandas as pd
+
+    caplog.set_level(logging.DEBUG)
+    result = invoke("run", str(SAMPLE), "--out", str(tmp_path), "--as-of", "2026-11-27", "--orchestrator", "none")
+    sample = pd.read_csv(SAMPLE, dtype=str, on_bad_lines="skip")
+    personal = set((sample["first_name"] + " " + sample["last_name"]).dropna()) | set(sample["address"].dropna()) \
+        | set(sample["dob"].dropna())
+    text = result.output + caplog.text
+    assert result.exit_code == 0 and not any(v in text for v in personal)

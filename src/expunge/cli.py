@@ -8,6 +8,7 @@ function and turns ``ExpungeError`` into a short message (no traceback) and a no
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
@@ -109,11 +110,20 @@ def _opt(path: Path | None) -> str | None:
 
 def _print_summary(run_dir: Path) -> None:
     m = json.loads((run_dir / "manifest.json").read_text())
+    from rich.console import Console
+    from rich.table import Table
+
     rows = m["rows"]
     click.echo(f"Rows read: {rows['read']:,}   charges decided: {rows['charges']:,}   "
                f"quarantined: {rows['quarantined']:,}")
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    table.add_column("determination")
+    table.add_column("charges", justify="right")
     for det, n in sorted(m["determinations"].items()):
-        click.echo(f"  {det:<18} {n:>10,} charges")
+        table.add_row(det, f"{n:,}")
+    console = Console(width=100, soft_wrap=True, record=True, file=io.StringIO())
+    console.print(table)
+    click.echo(console.export_text().rstrip("\n"))
     click.echo(f"Review queue: {m['outputs']['review_queue_rows']:,} charges "
                f"({run_dir / 'review_queue.csv'})")
     click.echo(f"Petition lists: {len(m['outputs']['petitions'])} files under {run_dir / 'petitions'}")
