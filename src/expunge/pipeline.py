@@ -26,6 +26,7 @@ import pyarrow.dataset as ds
 
 from expunge import __version__
 from expunge.decide import decide_charges
+from expunge.delta import move_latest, write_delta
 from expunge.errors import InputFileError, OutputExistsError
 from expunge.ingest import IngestResult, ingest, preflight, sha256_file, staging_schema
 from expunge.offenses import Normalizer
@@ -190,6 +191,8 @@ def stage_publish(plan: RunPlan, ingested: IngestResult, decided_path: str,
         manifest["warnings"].append(f"analytics/ was not written: set {SALT_ENV} to a secret salt to write the "
                                     "de-identified dataset.")
     (build / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
+    manifest["delta"] = write_delta(decided, Path(plan.out_dir), build)
+    (build / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
     _restrict_personal(build)
     final = plan.run_dir
     if final.exists():
@@ -199,6 +202,7 @@ def stage_publish(plan: RunPlan, ingested: IngestResult, decided_path: str,
         trash = plan.work_dir / "previous"
         os.replace(final, trash)
     os.replace(build, final)
+    move_latest(Path(plan.out_dir), final)  # only after the run folder is complete
     shutil.rmtree(plan.work_dir, ignore_errors=True)
     return str(final)
 

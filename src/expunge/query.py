@@ -12,7 +12,10 @@ from expunge.errors import InputFileError
 
 
 def latest_run(out_dir: str | Path) -> Path:
-    """The run folder in ``out_dir`` whose manifest is newest."""
+    """The run ``OUT/latest`` points to, else the run folder whose manifest is newest."""
+    latest = Path(out_dir) / "latest"
+    if (latest / "manifest.json").is_file():
+        return latest.resolve()
     runs = [p.parent for p in Path(out_dir).glob("*/manifest.json") if not p.parent.name.startswith(".")]
     if not runs:
         raise InputFileError(f"No finished run in {out_dir}. Run 'expunge run ... --out {out_dir}' first.")

@@ -1,0 +1,51 @@
+"""What changed since the last run, and the latest pointer."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from expunge.pipeline import run_pipeline
+from tests.conftest import AS_OF, SAMPLE
+
+
+def test_first_run_has_no_delta_and_becomes_latest(tmp_path):
+    run = run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="one")
+    assert (tmp_path / "latest").resolve() == run.resolve()
+    assert json.loads((run / "manifest.json").read_text())["delta"]["previous_run"] is None
+
+
+def test_next_run_lists_what_changed_and_why(tmp_path):
+    run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="one")
+    lines = SAMPLE.read_text().splitlines(keepends=True)
+    header, body = lines[0], lines[1:]
+    changed = [line.replace('"PENDING"', '"GUILTY PLEA"') for line in body]
+    export = tmp_path / "night2.csv"
+    export.write_text(header + "".join(changed[:-100]))  # dispositions arrive; 100 lines fewer
+    second = run_pipeline([export], tmp_path, AS_OF, run_id="two")
+    manifest = json.loads((second / "manifest.json").read_text())
+    assert manifest["delta"]["previous_run"] == "one"
+    delta = pd.read_csv(second / "delta" / "changes.csv")
+    assert {"NEWLY_ELIGIBLE", "GONE"} <= set(delta["change"])
+    newly = delta[delta["change"] == "NEWLY_ELIGIBLE"].iloc[0]
+    assert newly["rule_before"] == "R08" and newly["reason_before"] == "PENDING_CASE"
+    assert (tmp_path / "latest").resolve().name == "two"
+
+
+def test_same_export_again_changes_nothing(tmp_path):
+    run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="one")
+    again = run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="again")
+    assert json.loads((again / "manifest.json").read_text())["delta"]["changes"] == {}
+
+
+def test_a_failed_run_does_not_move_latest(tmp_path, monkeypatch):
+    import pytest
+
+    import expunge.publish
+
+    first = run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="one")
+    monkeypatch.setattr(expunge.publish, "write_outputs", lambda *a, **k: (_ for _ in ()).throw(OSError("disk")))
+    with pytest.raises(OSError):
+        run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="two")
+    assert (tmp_path / "latest").resolve() == first.resolve() and not (tmp_path / "two").exists()
