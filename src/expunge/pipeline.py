@@ -22,11 +22,15 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from expunge import __version__
 from expunge.decide import decide_charges
 from expunge.delta import move_latest, write_delta
+from expunge.duplicates import find_duplicates
 from expunge.errors import InputFileError, OutputExistsError
 from expunge.ingest import IngestResult, ingest, preflight, sha256_file, staging_schema
 from expunge.offenses import Normalizer
@@ -154,6 +158,9 @@ def stage_decide(plan: RunPlan, ingested: IngestResult) -> str:
         charges = ds.dataset(ingested.parts, format="parquet").to_table().to_pandas()
     else:
         charges = staging_schema().empty_table().to_pandas()
+    keep, dups = find_duplicates(charges)
+    pq.write_table(dups, plan.work_dir / "quarantine-duplicates.parquet")
+    charges = charges[keep].reset_index(drop=True)
     answers = load_answers(plan.answers) if plan.answers else None
     decided = decide_charges(charges, ruleset, plan.policies, date.fromisoformat(plan.as_of), plan.run_id,
                              plan.normalizer(), answers)
@@ -174,7 +181,15 @@ def stage_publish(plan: RunPlan, ingested: IngestResult, decided_path: str,
     # of the plan, the Prefect parameters or the manifest.
     salt = os.environ.get(SALT_ENV) or None
     counts = write_outputs(decided, build, plan.suppress_below, salt)
-    shutil.copyfile(ingested.quarantine_path, build / "quarantine.parquet")
+    dups = pq.read_table(plan.work_dir / "quarantine-duplicates.parquet")
+    quarantine = pa.concat_tables([pq.read_table(ingested.quarantine_path), dups])
+    quarantine = quarantine.sort_by([("source_file", "ascending"), ("source_line", "ascending")])
+    pq.write_table(quarantine, build / "quarantine.parquet", compression="zstd")
+    duplicates = dups.num_rows
+    moved = dups.column("source_file").to_pandas().value_counts()
+    for f in ingested.files:  # duplicates leave the charges for the quarantine
+        f.rows_ok -= int(moved.get(f.label, 0))
+        f.rows_quarantined += int(moved.get(f.label, 0))
     accounted = ingested.rows_ok + ingested.rows_quarantined
     if accounted != ingested.rows_read or counts["charges"] != ingested.rows_ok:
         raise RuntimeError(
@@ -186,6 +201,7 @@ def stage_publish(plan: RunPlan, ingested: IngestResult, decided_path: str,
     manifest = build_manifest(plan, ingested, counts, stage_times, decided.attrs.get("normalization", {}))
     manifest["answers"] = {"store": plan.answers, **decided.attrs.get("answers", {})}
     manifest["people"] = decided.attrs.get("people", {})
+    manifest["rows"]["duplicates_quarantined"] = duplicates
     manifest["outputs"]["analytics"] = "analytics/" if salt else None
     if not salt:
         manifest["warnings"].append(f"analytics/ was not written: set {SALT_ENV} to a secret salt to write the "

@@ -1,0 +1,50 @@
+"""Duplicate charges across a batch: quarantined, never silently kept or picked.
+
+Stage: decide (it needs the whole batch). An exact copy of an earlier row (same content,
+wherever it came from) is quarantined naming the row it copies; rows that share a case
+number and count but differ are all quarantined, naming each other, because the pipeline
+cannot know which one is right.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from expunge.ingest import QUARANTINE_SCHEMA
+from expunge.profile import input_schema
+
+
+def find_duplicates(charges: pd.DataFrame) -> tuple[np.ndarray, pa.Table]:
+    """Rows to keep, and the quarantine rows for the others."""
+    fields = [f for f in input_schema().fields if f in charges]
+    content = pd.util.hash_pandas_object(charges[fields].astype("string"), index=False).to_numpy()
+    where = charges["source_file"].astype(str) + ":" + charges["source_line"].astype(str)
+    first_of = pd.Series(where.to_numpy()).groupby(content).transform("first").to_numpy()
+    exact = pd.Series(content).duplicated(keep="first").to_numpy()
+    keyed = charges["charge_seq"].notna().to_numpy() & ~exact
+    key = charges["case_number"].astype(str) + "#" + charges["charge_seq"].astype("string").fillna("")
+    k = pd.DataFrame({"key": key.to_numpy(), "content": content, "where": where.to_numpy()})[keyed]
+    variants = k.groupby("key")["content"].transform("nunique")
+    clash_rows = k.index[variants.to_numpy() > 1]
+    clash = np.zeros(len(charges), dtype=bool)
+    clash[clash_rows] = True
+    others = k.loc[clash_rows].groupby("key")["where"].transform(lambda w: ", ".join(w))
+    reasons = np.full(len(charges), "", dtype=object)
+    reasons[exact] = "exact duplicate of " + first_of[exact]
+    reasons[clash_rows] = ("case " + charges["case_number"].to_numpy()[clash_rows].astype(str) + " count "
+                           + charges["charge_seq"].astype(str).to_numpy()[clash_rows]
+                           + " appears with different content at " + others.to_numpy())
+    drop = exact | clash
+    rows = np.flatnonzero(drop)
+    raw = (charges["case_number"].astype(str) + "," + charges["charge_seq"].astype(str) + ","
+           + charges["charge_description"].astype(str)).to_numpy()
+    table = pa.table({
+        "source_file": pa.array(charges["source_file"].to_numpy()[rows].astype(str)),
+        "source_line": pa.array(charges["source_line"].to_numpy()[rows].astype(np.int64)),
+        "field": pa.array(["(row)"] * rows.size, pa.string()),
+        "reason": pa.array(reasons[rows].astype(str)),
+        "raw_record": pa.array(raw[rows].astype(str)),
+    }, schema=QUARANTINE_SCHEMA)
+    return ~drop, table
