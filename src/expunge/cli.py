@@ -233,6 +233,19 @@ def query_command(sql: str, out_dir: Path, run_dir: Path | None, limit: int) -> 
     click.echo(frame.to_string(index=False))
 
 
+@main.command("purge")
+@click.argument("out_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--older-than", "older_than", required=True, type=int, help="Days; older runs are purged.")
+@click.option("--as-of", "as_of", help="Count days back from this date (YYYY-MM-DD; default today).")
+def purge_command(out_dir: Path, older_than: int, as_of: str | None) -> None:
+    """Remove the personal-data outputs of runs older than --older-than days, keeping their
+    de-identified summaries, analytics and manifests. In Python: expunge.retention.purge(...)."""
+    from expunge.retention import purge
+
+    purged = purge(out_dir, older_than, _as_of(as_of))
+    click.echo(f"Purged personal data from {len(purged)} run(s)" + (": " + ", ".join(purged) if purged else "."))
+
+
 @main.group()
 def review() -> None:
     """The review queue round trip: answer review_queue.csv, apply it, re-run."""
