@@ -56,17 +56,19 @@ def _para(text: str) -> str:
     return f'<w:p><w:r><w:t xml:space="preserve">{text}</w:t></w:r></w:p>'
 
 
-def render_document(person: pd.DataFrame, run: dict[str, str]) -> str:
-    """document.xml for one person's eligible charges in one county."""
-    first = person.iloc[0]
+def render_document(person: list[dict], run: dict[str, str], template: str | None = None) -> str:
+    """document.xml for one person's eligible charges (records of ``petition_rows``) in one county."""
+    first = person[0]
     name = " ".join(_text(first[c]) for c in ("first_name", "middle_name", "last_name") if _text(first[c]))
     county = _text(first["county"]).title()
     county_line = ("City of St. Louis" if first["county"] == "ST. LOUIS CITY" else f"{county} County") + ", Missouri"
-    rows = [_row([_text(r.case_number), _text(r.court), _text(r.approx_charge_date), _text(r.county).title(),
-                  " ".join(x for x in (_text(r.charge_code), _text(r.statute), _text(r.description)) if x),
-                  _text(r.disposition), PATH.get(r.determination, _text(r.determination))])
-            for r in person.itertuples(index=False)]
-    agencies = sorted({a.strip() for line in person["agencies_to_name"].dropna() for a in line.split(";") if a.strip()})
+    rows = [_row([_text(r["case_number"]), _text(r["court"]), _text(r["approx_charge_date"]),
+                  _text(r["county"]).title(),
+                  " ".join(x for x in (_text(r["charge_code"]), _text(r["statute"]), _text(r["description"])) if x),
+                  _text(r["disposition"]), PATH.get(r["determination"], _text(r["determination"]))])
+            for r in person]
+    agencies = sorted({a.strip() for r in person if isinstance(r["agencies_to_name"], str)
+                       for a in r["agencies_to_name"].split(";") if a.strip()})
     values = {
         "COURT": _text(first["court"]) or f"Circuit Court of {county}", "COUNTY_LINE": county_line,
         "NAME": name, "BIRTH_YEAR": _text(first["year_of_birth"]), "SEX": _text(first["sex"]),
@@ -77,20 +79,23 @@ def render_document(person: pd.DataFrame, run: dict[str, str]) -> str:
         "RUN_ID": escape(run.get("run_id", "")), "AS_OF": escape(run.get("as_of", "")),
         "RULES": escape(run.get("rules", "")),
     }
-    template = (resources.files("expunge") / "templates" / "petition_document.xml").read_text("utf-8")
+    template = template or (resources.files("expunge") / "templates" / "petition_document.xml").read_text("utf-8")
     return re.sub(r"\{\{([A-Z_]+)\}\}", lambda m: values[m.group(1)], template)
 
 
 def write_documents(rows: pd.DataFrame, folder: Path, run: dict[str, str]) -> int:
     """Write one DOCX per person and county under ``folder``; returns how many."""
+    template = (resources.files("expunge") / "templates" / "petition_document.xml").read_text("utf-8")
+    people: dict[tuple[str, str, str], list[dict]] = {}
+    for record in rows.dropna(subset=["person_key"]).to_dict("records"):  # one pass, plain dicts
+        people.setdefault((str(record["circuit"]), str(record["county"]), record["person_key"]), []).append(record)
     count = 0
-    keyed = rows.dropna(subset=["person_key"])
-    for (circuit, county, key), person in keyed.groupby(["circuit", "county", "person_key"], sort=True):
-        target = folder / f"circuit-{_safe(str(circuit))}" / "documents" / _safe(str(county))
+    for (circuit, county, key), person in sorted(people.items()):
+        target = folder / f"circuit-{_safe(circuit)}" / "documents" / _safe(county)
         target.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(target / f"{key}.docx", "w", zipfile.ZIP_DEFLATED) as z:
             for part, text in (("[Content_Types].xml", _CONTENT_TYPES), ("_rels/.rels", _RELS),
-                               ("word/document.xml", render_document(person, run))):
+                               ("word/document.xml", render_document(person, run, template))):
                 z.writestr(zipfile.ZipInfo(part, date_time=(2000, 1, 1, 0, 0, 0)), text.encode("utf-8"),
                            compress_type=zipfile.ZIP_DEFLATED)
         count += 1

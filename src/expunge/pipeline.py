@@ -271,30 +271,19 @@ def build_manifest(plan: RunPlan, ingested: IngestResult, counts: dict[str, Any]
     }
 
 
-def run_pipeline(
-    inputs: Sequence[str | Path],
-    out_dir: str | Path,
-    as_of: date,
-    run_id: str | None = None,
-    rules: str | Path | None = None,
-    profile: str | Path | None = None,
-    policies: dict[str, str] | None = None,
-    suppress_below: int = DEFAULT_SUPPRESS_BELOW,
-    overwrite: bool = False,
-    charge_codes: str | Path | None = None,
-    crosswalk: str | Path | None = None,
-    cache_dir: str | Path | None = None,
-    answers: str | Path | None = None,
-) -> Path:
+def run_pipeline(inputs: Sequence[str | Path], out_dir: str | Path, as_of: date, *args: Any, **options: Any) -> Path:
     """Run the whole pipeline without an orchestrator and return the run folder.
+
+    Takes the arguments of ``plan_run`` (``run_id``, ``rules``, ``profile``, ``policies``,
+    ``suppress_below``, ``overwrite``, ``charge_codes``, ``crosswalk``, ``cache_dir``,
+    ``answers``).
 
     Example:
         >>> run_pipeline(["sample_data/mo_charges_sample.csv"], "out", date(2026, 11, 27))  # doctest: +SKIP
     """
     times: dict[str, float] = {}
     t = time.perf_counter()
-    plan = plan_run(inputs, out_dir, as_of, run_id, rules, profile, policies, suppress_below, overwrite,
-                    charge_codes, crosswalk, cache_dir, answers)
+    plan = plan_run(inputs, out_dir, as_of, *args, **options)
     try:
         ingested = stage_ingest(plan)
         times["ingest"] = round(time.perf_counter() - t, 3)
