@@ -49,3 +49,14 @@ def test_a_failed_run_does_not_move_latest(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="two")
     assert (tmp_path / "latest").resolve() == first.resolve() and not (tmp_path / "two").exists()
+
+
+def test_rerunning_the_same_run_compares_with_what_it_was_compared_with(tmp_path):
+    run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="one")
+    lines = SAMPLE.read_text().splitlines(keepends=True)
+    export = tmp_path / "night2.csv"
+    export.write_text(lines[0] + "".join(lines[1:-100]))
+    first = json.loads((run_pipeline([export], tmp_path, AS_OF, run_id="two") / "manifest.json").read_text())
+    again = json.loads((run_pipeline([export], tmp_path, AS_OF, run_id="two", overwrite=True)
+                        / "manifest.json").read_text())
+    assert again["delta"] == first["delta"] and again["delta"]["previous_run"] == "one"

@@ -9,6 +9,7 @@ review, no longer eligible, changed, new charges, charges gone.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -21,14 +22,29 @@ COLUMNS = ["county", "case_number", "charge_seq", "change", "determination_befor
            "rule_before", "rule_after", "reason_before", "reason_after"]
 
 
-def previous_charges(out_dir: Path) -> tuple[pd.DataFrame | None, str | None]:
-    """The charges of the run ``OUT/latest`` points to, if any."""
+def previous_run(out_dir: Path, run_id: str) -> Path | None:
+    """The run to compare with: the one ``OUT/latest`` points to; when that is this very run
+    (a re-run of the same id), the run it was compared with before."""
     latest = out_dir / "latest"
-    if not (latest.is_symlink() or latest.is_dir()) or not (latest / "charges").is_dir():
+    if not latest.exists():
+        return None
+    target = latest.resolve()
+    if target.name == run_id:
+        try:
+            name = json.loads((target / "manifest.json").read_text())["delta"]["previous_run"]
+        except (OSError, KeyError, TypeError, ValueError):
+            return None
+        target = out_dir / name if name else None
+    return target if target is not None and (target / "charges").is_dir() else None
+
+
+def previous_charges(out_dir: Path, run_id: str) -> tuple[pd.DataFrame | None, str | None]:
+    """The charges of the run to compare with (``previous_run``), if any."""
+    target = previous_run(out_dir, run_id)
+    if target is None:
         return None, None
     cols = [*KEY, "determination", "rule_id", "reason_code"]
-    frame = pd.read_parquet(latest / "charges", columns=cols)
-    return frame, latest.resolve().name
+    return pd.read_parquet(target / "charges", columns=cols), target.name
 
 
 def changes(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
@@ -51,7 +67,7 @@ def changes(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
 
 def write_delta(current: pd.DataFrame, out_dir: Path, run_dir: Path) -> dict[str, object]:
     """Write ``delta/changes.csv`` against the previous latest run; counts for the manifest."""
-    previous, name = previous_charges(out_dir)
+    previous, name = previous_charges(out_dir, run_dir.name)
     if previous is None:
         return {"previous_run": None, "note": "first run in this folder: nothing to compare"}
     diff = changes(current, previous)
