@@ -89,6 +89,10 @@ def decide_one(policies: dict | None = None, **row) -> pd.Series:
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _quiet_prefect_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+def _test_environment(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ.setdefault("PREFECT_HOME", str(tmp_path_factory.mktemp("prefect-home")))
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # The same in every environment (`make test` exports a salt too): runs write analytics/.
+    os.environ["EXPUNGE_SALT"] = "test-suite-salt"
+    # Runs that do not name a cache use a fresh one, not the user's ~/.cache.
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))

@@ -87,3 +87,12 @@ def test_data_dictionary_is_current():
     import render_dictionary
 
     assert (ROOT / "docs" / "data_dictionary.md").read_text() == render_dictionary.render()
+
+
+def test_analytics_is_written_for_records_without_any_person(tmp_path, monkeypatch):
+    monkeypatch.setenv("EXPUNGE_SALT", "s")
+    export = tmp_path / "nameless.csv"
+    export.write_text("case_number,disposition,charge_description\nC1,SIS,POSS MARIJ <10G\nC2,SIS,STEALING\n")
+    run = run_pipeline([export], tmp_path / "out", AS_OF, run_id="nameless")
+    data = pd.read_parquet(run / "analytics")
+    assert len(data) == 2 and data["person_key"].isna().all() and data["case_key"].notna().all()

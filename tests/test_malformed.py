@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+import traceback
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -71,7 +72,7 @@ def test_malformed_input_never_crashes_or_touches_published_runs(name, published
         assert result.exit_code == 1 and STOPS[name] in result.output
         assert not (published / f"m-{name}").exists() and (published / "latest").resolve() == latest
     else:
-        assert result.exit_code == 0, result.output
+        assert result.exit_code == 0, result.output + "".join(traceback.format_exception(*result.exc_info))
         run = published / f"m-{name}"
         rows = json.loads((run / "manifest.json").read_text())["rows"]
         assert rows["accounting_holds"] and rows["read"] == rows["charges"] + rows["quarantined"]

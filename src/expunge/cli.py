@@ -21,7 +21,10 @@ from expunge import __version__
 from expunge.errors import ExpungeError
 from expunge.rollup import DEFAULT_SUPPRESS_BELOW
 
-DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "expunge"
+
+def default_cache() -> Path:
+    """``$XDG_CACHE_HOME/expunge``, else ``~/.cache/expunge`` (read when a command runs)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "expunge"
 
 
 def _as_of(value: str | None) -> date:
@@ -66,8 +69,8 @@ def main() -> None:
               help="Official MSHP Charge Code CSV (as published) for exact code lookups.")
 @click.option("--crosswalk", type=click.Path(path_type=Path),
               help="Clerk-confirmed crosswalk CSV, applied before fuzzy matching.")
-@click.option("--cache-dir", type=click.Path(path_type=Path), default=DEFAULT_CACHE, show_default=True,
-              help="Where matched descriptions are cached between runs.")
+@click.option("--cache-dir", type=click.Path(path_type=Path), default=default_cache,
+              show_default="~/.cache/expunge", help="Where matched descriptions are cached between runs.")
 @click.option("--answers", type=click.Path(path_type=Path),
               help="Answers store kept with 'expunge review apply'; applied before deciding.")
 def run(inputs: tuple[Path, ...], out_dir: Path, profile: Path | None, rules: Path | None,

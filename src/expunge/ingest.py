@@ -380,8 +380,6 @@ def ingest_file(path: Path, label: str, profile: Profile, staging_dir: Path, qua
             first = 0
             if header is None:
                 header = _decode_header(block[rec.starts[0]:rec.ends[0]], profile, label)
-                if report.compressed is False and len(header) < 2 and not profile.columns:
-                    pass
                 cmap = map_columns(header, profile, label)
                 report.columns = {k: header[i] for k, i in cmap.fields.items()}
                 report.unmapped_columns = list(cmap.unmapped)

@@ -4,7 +4,8 @@ Stage: normalize. Input columns: ``charge_code``, ``ncic_modifier``, ``statute``
 ``charge_description`` (any may be missing). Output columns: ``charge_code_normalized``,
 ``statute_normalized``, ``offense_family``, ``substance_scope``, ``ref_level``,
 ``ref_class``, ``amount_max_g``, ``modifier_substance``, ``desc_substance``,
-``desc_amount_g``, ``desc_level_hint``, ``match_method``, ``match_score``, ``match_caveats``.
+``desc_amount_g``, ``desc_level_hint``, ``match_method``, ``match_source``, ``match_score``,
+``match_candidates`` (for the review queue), ``crosswalk_substance`` and ``match_caveats``.
 
 The ladder, in order of trust (ELIGIBILITY.md): the full charge code (any format: new
 ``579.015-004Y202035`` with or without its year tail or appended modifier, legacy 5-digit,

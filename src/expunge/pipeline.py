@@ -16,7 +16,7 @@ import platform
 import shutil
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -72,11 +72,6 @@ class RunPlan:
     @property
     def work_dir(self) -> Path:
         return Path(self.out_dir) / f".work-{self.run_id}"
-
-
-@dataclass
-class StageTimes:
-    seconds: dict[str, float] = field(default_factory=dict)
 
 
 def plan_run(
@@ -295,6 +290,3 @@ def run_pipeline(inputs: Sequence[str | Path], out_dir: str | Path, as_of: date,
         shutil.rmtree(plan.work_dir, ignore_errors=True)
         raise
 
-
-def plan_as_dict(plan: RunPlan) -> dict[str, Any]:
-    return asdict(plan)

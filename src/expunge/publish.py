@@ -76,9 +76,11 @@ def charges_table(decided: pd.DataFrame) -> pa.Table:
 
 
 def _salted(values: pd.Series, salt: str) -> pd.Series:
-    codes, uniq = pd.factorize(values.astype("str"))
-    hashed = np.array([hashlib.sha256(f"{salt}|{u}".encode()).hexdigest()[:16] for u in uniq], dtype=object)
-    return pd.Series(hashed[codes], index=values.index).where(values.notna())
+    """Salted hash of each value (missing stays missing); computed once per distinct value."""
+    codes, uniq = pd.factorize(values, use_na_sentinel=True)
+    hashed = np.array([hashlib.sha256(f"{salt}|{u}".encode()).hexdigest()[:16] for u in uniq] + [None],
+                      dtype=object)
+    return pd.Series(hashed[np.where(codes < 0, len(uniq), codes)], index=values.index)
 
 
 def analytics_table(decided: pd.DataFrame, salt: str) -> pa.Table:
