@@ -1,6 +1,6 @@
 """The offense catalog: what the normalizer matches against.
 
-* the **reference** the project ships (``reference/offense_codes.csv``: 297 MSHP codes with
+* the **reference** the project ships (``reference/offense_codes.csv``: 322 MSHP codes with
   our legal reading; ``reference/statutes.csv``), optionally extended with an **official
   MSHP Charge Code CSV** (``--charge-codes``, headerless as published), whose other codes
   are classified by their statute and description;

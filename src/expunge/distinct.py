@@ -40,3 +40,15 @@ def per_distinct(values: pd.Series | pd.DataFrame, fn: Callable, *, fill: str = 
     out = result.iloc[codes]
     out.index = values.index
     return out
+
+
+def hash_distinct(values: pd.Series, salt: str = "", length: int = 16) -> pd.Series:
+    """SHA-256 (hex, first ``length`` characters) of ``salt|value`` for each value, computed
+    once per distinct value; missing values stay missing. An empty salt hashes the value alone."""
+    import hashlib
+
+    codes, uniq = pd.factorize(values, use_na_sentinel=True)
+    prefix = f"{salt}|" if salt else ""
+    hashed = np.array([hashlib.sha256(f"{prefix}{u}".encode()).hexdigest()[:length] for u in uniq] + [None],
+                      dtype=object)
+    return pd.Series(hashed[np.where(codes < 0, len(uniq), codes)], index=values.index)

@@ -91,7 +91,7 @@ def write_documents(rows: pd.DataFrame, folder: Path, run: dict[str, str]) -> in
         people.setdefault((str(record["circuit"]), str(record["county"]), record["person_key"]), []).append(record)
     count = 0
     for (circuit, county, key), person in sorted(people.items()):
-        target = folder / f"circuit-{_safe(circuit)}" / "documents" / _safe(county)
+        target = folder / f"circuit-{safe_name(circuit)}" / "documents" / safe_name(county)
         target.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(target / f"{key}.docx", "w", zipfile.ZIP_DEFLATED) as z:
             for part, text in (("[Content_Types].xml", _CONTENT_TYPES), ("_rels/.rels", _RELS),
@@ -102,5 +102,6 @@ def write_documents(rows: pd.DataFrame, folder: Path, run: dict[str, str]) -> in
     return count
 
 
-def _safe(name: str) -> str:
+def safe_name(name: str) -> str:
+    """A file or folder name from free text (county, circuit)."""
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "UNKNOWN"

@@ -18,20 +18,14 @@ Conflicts are reported, never merged: one person id with different dates of birt
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 import pandas as pd
+
+from expunge.distinct import hash_distinct
 
 
 def _norm(values: pd.Series) -> pd.Series:
     return values.fillna("").astype("str").str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
-
-
-def _hash(raw: pd.Series) -> pd.Series:
-    codes, uniq = pd.factorize(raw)
-    hashed = np.array([hashlib.sha256(u.encode()).hexdigest()[:16] for u in uniq], dtype=object)
-    return pd.Series(hashed[codes], index=raw.index)
 
 
 def link_people(charges: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -68,7 +62,7 @@ def link_people(charges: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     raw = pd.Series(raw, index=charges.index)
     link = np.select([has_id, adopted, name_dob, last != ""], ["ID", "NAME_DOB_TO_ID", "NAME_DOB", "CASE_ONLY"],
                      default="NONE")
-    out = pd.DataFrame({"person_key": _hash(raw).where(raw != ""), "person_link": link}, index=charges.index)
+    out = pd.DataFrame({"person_key": hash_distinct(raw).where(raw != ""), "person_link": link}, index=charges.index)
 
     conflicts = []
     ids = pd.DataFrame({"id": ident, "dob": dob, "case": case, "last": last, "first": first})[has_id & (dob != "")]

@@ -12,9 +12,7 @@ give the same bytes; the manifest alone carries times.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -27,7 +25,8 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import yaml
 
-from expunge.documents import write_documents
+from expunge.distinct import hash_distinct
+from expunge.documents import safe_name, write_documents
 from expunge.facts import caveat_lists, caveat_text
 from expunge.report import render_report
 from expunge.review import ANSWER_FACTS
@@ -75,19 +74,11 @@ def charges_table(decided: pd.DataFrame) -> pa.Table:
     return typed_table(decided, charges_schema(), decided["caveat_bits"].to_numpy())
 
 
-def _salted(values: pd.Series, salt: str) -> pd.Series:
-    """Salted hash of each value (missing stays missing); computed once per distinct value."""
-    codes, uniq = pd.factorize(values, use_na_sentinel=True)
-    hashed = np.array([hashlib.sha256(f"{salt}|{u}".encode()).hexdigest()[:16] for u in uniq] + [None],
-                      dtype=object)
-    return pd.Series(hashed[np.where(codes < 0, len(uniq), codes)], index=values.index)
-
-
 def analytics_table(decided: pd.DataFrame, salt: str) -> pa.Table:
     """The de-identified copy of ``charges/`` (``schemas/analytics.v1.yaml``)."""
     frame = decided.assign(
-        person_key=_salted(decided["person_key"], salt),
-        case_key=_salted(decided["case_number"], salt),
+        person_key=hash_distinct(decided["person_key"], salt),
+        case_key=hash_distinct(decided["case_number"], salt),
         year_of_birth=pd.to_datetime(decided["personal_dob"]).dt.year.astype("Int16"),
         sex=decided["personal_sex"], race=decided["personal_race"],
     )
@@ -109,10 +100,6 @@ def write_dataset(table: pa.Table, out: Path) -> Path:
 
 def write_charges(decided: pd.DataFrame, run_dir: Path) -> Path:
     return write_dataset(charges_table(decided), run_dir / "charges")
-
-
-def _safe_name(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "UNKNOWN"
 
 
 def review_queue(decided: pd.DataFrame) -> pd.DataFrame:
@@ -174,15 +161,15 @@ def write_petitions(decided: pd.DataFrame, run_dir: Path) -> list[str]:
     rows = petition_rows(decided)
     written: list[str] = []
     for circ, by_circuit in rows.groupby("circuit", sort=True):
-        folder = run_dir / "petitions" / _safe_name(f"circuit-{circ}")
+        folder = run_dir / "petitions" / safe_name(f"circuit-{circ}")
         folder.mkdir(parents=True, exist_ok=True)
         sheets = {}
         for county, part in by_circuit.groupby("county", sort=True):
-            path = folder / f"{_safe_name(str(county))}.csv"
+            path = folder / f"{safe_name(str(county))}.csv"
             part.to_csv(path, index=False, lineterminator="\n")
             written.append(str(path.relative_to(run_dir)))
             sheets[str(county)] = part
-        book = write_workbook(folder / f"petitions-circuit-{_safe_name(str(circ))}.xlsx", sheets)
+        book = write_workbook(folder / f"petitions-circuit-{safe_name(str(circ))}.xlsx", sheets)
         if book is not None:
             written.append(str(book.relative_to(run_dir)))
     return written

@@ -15,13 +15,12 @@ class E delivery reading or a municipal case), plus a free ``answer_note``.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from expunge.distinct import hash_distinct
 from expunge.errors import ExpungeError
 from expunge.offenses import FAMILIES
 from expunge.rules import DETERMINATIONS, FACTS
@@ -48,9 +47,7 @@ def fingerprint(charge_code: pd.Series, statute: pd.Series, description: pd.Seri
     """A short hash of what the clerk saw; an answer stops applying when the charge changes."""
     text = (charge_code.fillna("").astype("str") + "|" + statute.fillna("").astype("str") + "|"
             + description.fillna("").astype("str") + "|" + disposition.fillna("").astype("str"))
-    codes, uniq = pd.factorize(text)
-    hashed = np.array([hashlib.sha256(u.encode()).hexdigest()[:12] for u in uniq], dtype=object)
-    return pd.Series(hashed[codes], index=charge_code.index)
+    return hash_distinct(text, length=12)
 
 
 def _read_table(path: Path) -> pd.DataFrame:
