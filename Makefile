@@ -11,7 +11,7 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 # in production the operator sets a secret EXPUNGE_SALT and keeps it away from the data.
 export EXPUNGE_SALT ?= demo-salt-not-secret
 
-.PHONY: install demo test lint sample measure clean
+.PHONY: install demo test lint sample measure clean server serve
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,22 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/expunge run $(SAMPLE) --out out --run-id demo --overwrite
+
+# Nightly operations (README, Operations): a local Prefect server with its UI, and the
+# scheduled deployment that decides whatever arrives in INBOX.
+PREFECT_PORT ?= 4200
+INBOX ?= inbox
+OUT   ?= out
+CRON  ?= 0 2 * * *
+SCHEDULE_TZ ?= America/Chicago
+
+server: $(STAMP)
+	PREFECT_SERVER_ANALYTICS_ENABLED=false $(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT)
+
+serve: $(STAMP)
+	@mkdir -p $(INBOX)
+	PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api $(BIN)/expunge serve --inbox $(INBOX) --out $(OUT) \
+		--cron "$(CRON)" --timezone "$(SCHEDULE_TZ)"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -1,22 +1,33 @@
-"""The nightly batch as a Prefect flow: plan -> ingest -> decide -> publish.
+"""The nightly batch as Prefect flows: plan -> ingest -> decide -> publish.
+
+* ``expunge-nightly`` (``nightly_batch``) decides the exports it is given.
+* ``expunge-inbox`` (``nightly_inbox``) decides whatever new exports arrived in an inbox
+  folder; re-delivered exports are logged and skipped. ``serve_nightly`` registers it as
+  a scheduled deployment on a local Prefect server (``expunge serve``).
 
 Each task is one call into ``expunge.pipeline``; tasks pass file paths and small reports,
 never data frames (STACK_NOTES.md: hashing or shipping frames costs seconds and can break
 a run). Retries cover transient I/O in ingest. The run summary becomes a markdown
-artifact with counts only, never personal data.
+artifact with counts only, never personal data. A failed run leaves no run folder, a
+``failed`` line with the clerk's message in ``OUT/runs.jsonl``, and a Failed state with
+the same message in the Prefect UI.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
 import time
 from datetime import date
+from pathlib import Path
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.schedules import Cron
 
 import flows.settings  # noqa: F401  (must precede the Prefect import)
-from expunge import pipeline
+from expunge import inbox, pipeline
 from expunge.ingest import IngestResult
 
 
@@ -37,16 +48,45 @@ def publish_task(plan: pipeline.RunPlan, ingested: IngestResult, decided_path: s
 
 
 def summary_markdown(run_dir: str) -> str:
-    """Counts per determination and row accounting; no names, no case numbers."""
-    import json
-    from pathlib import Path
-
+    """Counts per determination, row accounting and what changed; no names, no case numbers."""
     m = json.loads((Path(run_dir) / "manifest.json").read_text())
     lines = [f"# expunge run {m['run_id']}", "", f"As of **{m['as_of']}**, rules {m['ruleset']['name']} "
              f"v{m['ruleset']['version']}.", "", "| measure | charges |", "| --- | ---: |",
              f"| rows read | {m['rows']['read']:,} |", f"| quarantined | {m['rows']['quarantined']:,} |"]
     lines += [f"| {k} | {v:,} |" for k, v in sorted(m["determinations"].items())]
+    delta = m.get("delta", {})
+    if delta.get("previous_run"):
+        lines += ["", f"Since run {delta['previous_run']}:", "", "| change | charges |", "| --- | ---: |"]
+        lines += [f"| {k} | {v:,} |" for k, v in sorted(delta.get("changes", {}).items())] or ["| (none) | 0 |"]
     return "\n".join(lines) + "\n"
+
+
+def _run(plan: pipeline.RunPlan) -> str:
+    """The three stages as tasks; on failure, the work folder goes and the run log says why."""
+    times: dict[str, float] = {}
+    try:
+        t = time.perf_counter()
+        ingested = ingest_task(plan)
+        times["ingest"] = round(time.perf_counter() - t, 3)
+        t = time.perf_counter()
+        decided = decide_task(plan, ingested)
+        times["decide"] = round(time.perf_counter() - t, 3)
+        run_dir = publish_task(plan, ingested, decided, times)
+    except BaseException as exc:
+        shutil.rmtree(plan.work_dir, ignore_errors=True)
+        _failed(plan.out_dir, plan.run_id, plan.inputs, exc)
+        raise
+    pipeline.record_published(Path(run_dir))
+    create_markdown_artifact(key="expunge-run-summary", markdown=summary_markdown(run_dir),
+                             description="Counts per determination and changes (no personal data)")
+    return run_dir
+
+
+def _failed(out_dir: str, run_id: str | None, inputs: tuple[str, ...] | list[str], exc: BaseException) -> None:
+    message = pipeline.failure_message(exc)
+    get_run_logger().error(message)
+    if Path(out_dir).parent.is_dir():
+        pipeline.record_run(out_dir, "failed", run_id, inputs, message)
 
 
 @flow(name="expunge-nightly", log_prints=True)
@@ -66,26 +106,73 @@ def nightly_batch(
     answers: str | None = None,
 ) -> str:
     """Decide every charge of the exports and publish a run folder; returns its path."""
-    plan = pipeline.plan_run(inputs, out_dir, date.fromisoformat(as_of), run_id, rules, profile,
-                             policies, suppress_below, overwrite, charge_codes, crosswalk, cache_dir,
-                             answers)
-    times: dict[str, float] = {}
     try:
-        t = time.perf_counter()
-        ingested = ingest_task(plan)
-        times["ingest"] = round(time.perf_counter() - t, 3)
-        t = time.perf_counter()
-        decided = decide_task(plan, ingested)
-        times["decide"] = round(time.perf_counter() - t, 3)
-        run_dir = publish_task(plan, ingested, decided, times)
-    except BaseException:
-        import shutil
-
-        shutil.rmtree(plan.work_dir, ignore_errors=True)
+        plan = pipeline.plan_run(inputs, out_dir, date.fromisoformat(as_of), run_id, rules, profile,
+                                 policies, suppress_below, overwrite, charge_codes, crosswalk, cache_dir,
+                                 answers)
+    except BaseException as exc:
+        _failed(out_dir, run_id, inputs, exc)
         raise
-    create_markdown_artifact(key="expunge-run-summary", markdown=summary_markdown(run_dir),
-                             description="Counts per determination (no personal data)")
-    return run_dir
+    return _run(plan)
+
+
+@flow(name="expunge-inbox", log_prints=True)
+def nightly_inbox(
+    inbox_dir: str,
+    out_dir: str,
+    as_of: str | None = None,
+    rules: str | None = None,
+    profile: str | None = None,
+    policies: dict[str, str] | None = None,
+    suppress_below: int = 10,
+    charge_codes: str | None = None,
+    crosswalk: str | None = None,
+    cache_dir: str | None = None,
+    answers: str | None = None,
+) -> str | None:
+    """Decide the exports that arrived in ``inbox_dir`` since the last run; returns the run
+    folder, or None when nothing new arrived. ``as_of`` defaults to the day the run starts."""
+    day = date.fromisoformat(as_of) if as_of else date.today()
+    try:
+        waiting = inbox.scan(Path(inbox_dir), Path(out_dir))
+    except BaseException as exc:
+        _failed(out_dir, None, [inbox_dir], exc)
+        raise
+    for path, earlier in waiting.redelivered:
+        message = f"{path.name} was already published by run {earlier}; skipped (nothing changed)."
+        print(message)
+        pipeline.record_run(out_dir, "skipped", earlier, [path], message)
+    if not waiting.new:
+        print(f"Nothing new in {inbox_dir}.")
+        return None
+    try:
+        plan = pipeline.plan_run(list(waiting.new), out_dir, day, None, rules, profile, policies, suppress_below,
+                                 False, charge_codes, crosswalk, cache_dir, answers)
+    except BaseException as exc:
+        _failed(out_dir, None, [str(p) for p in waiting.new], exc)
+        raise
+    return _run(plan)
+
+
+def schedule(cron: str, timezone: str) -> Cron:
+    """The deployment's schedule; raises ValueError for a bad cron line or time zone."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone; use a name such as America/Chicago ({exc})") from exc
+    return Cron(cron, timezone=timezone)
+
+
+def serve_nightly(inbox_dir: str, out_dir: str, cron: str, timezone: str, name: str = "nightly",
+                  **parameters: object) -> None:
+    """Register ``expunge-inbox`` as a deployment with a cron schedule on the Prefect server
+    at ``PREFECT_API_URL`` and run its scheduled (and manually triggered) runs until stopped."""
+    params = {"inbox_dir": str(Path(inbox_dir).resolve()), "out_dir": str(Path(out_dir).resolve()),
+              **{k: v for k, v in parameters.items() if v is not None}}
+    nightly_inbox.serve(name=name, schedules=[schedule(cron, timezone)], parameters=params,
+                        description="Decide the exports that arrived in the inbox; publish a run folder.")
 
 
 def run_nightly(*args, **kwargs) -> str:  # type: ignore[no-untyped-def]

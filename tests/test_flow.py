@@ -45,4 +45,21 @@ def test_flow_with_bad_input_fails_with_the_message(harness, tmp_path):
 
     state = nightly_batch([str(tmp_path / "missing.csv")], str(tmp_path), "2026-11-27", return_state=True)
     assert state.is_failed() and "does not exist" in state.message
-    assert not any(tmp_path.iterdir())
+    assert [p.name for p in tmp_path.iterdir()] == ["runs.jsonl"]  # no run folder, no work folder
+    [entry] = [json.loads(line) for line in (tmp_path / "runs.jsonl").read_text().splitlines()]
+    assert entry["status"] == "failed" and "does not exist" in entry["message"]
+
+
+def test_inbox_flow_decides_new_exports_and_skips_redelivered_ones(harness, tmp_path):
+    import shutil
+
+    from flows.nightly import nightly_inbox
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(SAMPLE, inbox / "night1.csv")
+    (inbox / "night2.csv.part").write_text("still being copied")
+    first = nightly_inbox(str(inbox), str(tmp_path / "out"), "2026-11-27")
+    manifest = json.loads((tmp_path / "out" / "latest" / "manifest.json").read_text())
+    assert first and [i["file"] for i in manifest["inputs"]] == ["night1.csv"]
+    assert nightly_inbox(str(inbox), str(tmp_path / "out"), "2026-11-28") is None

@@ -77,3 +77,58 @@ def test_malformed_input_never_crashes_or_touches_published_runs(name, published
         rows = json.loads((run / "manifest.json").read_text())["rows"]
         assert rows["accounting_holds"] and rows["read"] == rows["charges"] + rows["quarantined"]
         assert pq.read_table(run / "quarantine.parquet").num_rows == QUARANTINED[name]
+
+
+# Hypothesis: generated exports — random columns, cells with delimiters, quotes, line breaks,
+# stray bytes, ragged rows — meet the same invariant as the corpus.
+from hypothesis import HealthCheck, event, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from expunge.errors import ExpungeError  # noqa: E402
+from expunge.pipeline import run_pipeline  # noqa: E402
+from tests.conftest import AS_OF  # noqa: E402
+
+FIELDS = ["case_number", "charge_seq", "county", "court", "charge_code", "statute", "charge_description",
+          "disposition", "disposition_date", "offense_date", "dob", "last_name", "first_name", "charge_level"]
+CELL = st.one_of(
+    st.sampled_from(["", "1622-CR00001", "0011-TR00007", "1", "2", "x", "POSS MARIJ 35G OR LESS", "GUILTY PLEA",
+                     "DISMISSED", "2019-02-30", "13/45/2020", "2019-06-01", "06/01/2019", "MISDEMEANOR", "35-42",
+                     "579.015", "ST. LOUIS", "22ND JUDICIAL CIRCUIT"]),
+    st.text(alphabet=st.sampled_from(list('ab ,"\n\r;\t\x00é\u201c')), max_size=12),
+)
+
+
+@st.composite
+def exports(draw) -> bytes:  # type: ignore[no-untyped-def]
+    header = draw(st.lists(st.sampled_from(FIELDS), min_size=1, max_size=len(FIELDS), unique=True))
+    if draw(st.integers(0, 3)) and "case_number" not in header:  # mostly a usable layout
+        header = ["case_number", "charge_description", *(h for h in header if h != "charge_description")]
+    rows = draw(st.lists(st.lists(CELL, min_size=0, max_size=len(header) + 2), max_size=12))
+
+    def line(cells: list[str]) -> str:
+        return ",".join(f'"{c.replace(chr(34), chr(34) * 2)}"' if draw(st.booleans()) else c for c in cells)
+
+    text = "\n".join([line(header), *(line(r) for r in rows)]) + draw(st.sampled_from(["", "\n", "\r\n"]))
+    encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]))
+    return text.encode(encoding, errors="replace")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(data=exports())
+def test_generated_exports_meet_the_same_invariant(data, published, tmp_path_factory):
+    before = snapshot(published / "good")
+    folder = tmp_path_factory.mktemp("generated")
+    export = folder / "export.csv"
+    export.write_bytes(data)
+    try:
+        run = run_pipeline([export], folder / "out", AS_OF, run_id="gen", cache_dir=folder / "cache")
+    except ExpungeError as exc:  # stopped: with a message that says what to do, nothing published
+        event("stopped with a message")
+        assert str(exc) and not (folder / "out" / "gen").exists()
+    else:
+        rows = json.loads((run / "manifest.json").read_text())["rows"]
+        event("published")
+        assert rows["accounting_holds"] and rows["read"] == rows["charges"] + rows["quarantined"]
+        assert pq.read_table(run / "quarantine.parquet").num_rows == rows["quarantined"]
+    assert snapshot(published / "good") == before

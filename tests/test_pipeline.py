@@ -200,7 +200,27 @@ def test_failed_run_leaves_no_run_folder(tmp_path, monkeypatch):
     monkeypatch.setattr(expunge.publish, "write_outputs", boom)
     with pytest.raises(RuntimeError):
         run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="y")
-    assert not list(tmp_path.iterdir())
+    assert [p.name for p in tmp_path.iterdir()] == ["runs.jsonl"]
+
+
+def test_a_failed_run_is_logged_with_what_to_do(tmp_path, monkeypatch):
+    import expunge.publish
+
+    monkeypatch.setattr(expunge.publish, "write_outputs", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
+    with pytest.raises(OSError):
+        run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="y")
+    [entry] = [json.loads(line) for line in (tmp_path / "runs.jsonl").read_text().splitlines()]
+    assert entry["status"] == "failed" and entry["run_id"] == "y"
+    assert "disk full" in entry["message"] and "Nothing was published" in entry["message"]
+
+
+def test_a_published_run_is_logged_with_its_counts_and_no_personal_data(tmp_path):
+    run = run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="y")
+    [entry] = [json.loads(line) for line in (tmp_path / "runs.jsonl").read_text().splitlines()]
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert entry["status"] == "published" and entry["rows_read"] == manifest["rows"]["read"] > 0
+    assert set(entry) == {"at", "status", "run_id", "inputs", "message", "rows_read", "quarantined",
+                          "determinations", "changes"}
 
 
 def test_default_run_id_is_the_as_of_date_and_an_input_hash(tmp_path):

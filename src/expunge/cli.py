@@ -2,6 +2,7 @@
 function and turns ``ExpungeError`` into a short message (no traceback) and a non-zero exit.
 
     expunge run INPUT... --out DIR     <->  flows.nightly.nightly_batch / pipeline.run_pipeline
+    expunge serve --inbox DIR --out DIR <-> flows.nightly.serve_nightly (expunge-inbox deployment)
     expunge sample --rows N --out FILE <->  sample.write_sample
     expunge rules check [FILE]         <->  rules.load_rules
 """
@@ -138,6 +139,56 @@ def _print_summary(run_dir: Path) -> None:
                                                                   if a["stale"] else ""))
     for w in m.get("warnings", []):
         click.echo(f"Note: {w}")
+
+
+@main.command()
+@click.option("--inbox", "inbox_dir", required=True, type=click.Path(path_type=Path),
+              help="Folder the exports are delivered to.")
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Folder for run folders.")
+@click.option("--cron", default="0 2 * * *", show_default=True, help="When to run (cron syntax).")
+@click.option("--timezone", default="America/Chicago", show_default=True, help="Time zone of the cron schedule.")
+@click.option("--name", default="nightly", show_default=True, help="Deployment name shown in the Prefect UI.")
+@click.option("--api-url", envvar="PREFECT_API_URL", help="Prefect server API (default: $PREFECT_API_URL).")
+@click.option("--profile", type=click.Path(path_type=Path), help="Profile YAML mapping the export's columns.")
+@click.option("--rules", type=click.Path(path_type=Path), help="Rule file (default: the shipped mo-a3 v1).")
+@click.option("--policy", "policy", multiple=True, help="Policy override name=value (repeatable).")
+@click.option("--charge-codes", type=click.Path(path_type=Path), help="Official MSHP Charge Code CSV.")
+@click.option("--crosswalk", type=click.Path(path_type=Path), help="Clerk-confirmed crosswalk CSV.")
+@click.option("--answers", type=click.Path(path_type=Path), help="Answers store kept with 'expunge review apply'.")
+@click.option("--cache-dir", type=click.Path(path_type=Path), default=default_cache,
+              show_default="~/.cache/expunge", help="Where matched descriptions are cached between runs.")
+def serve(inbox_dir: Path, out_dir: Path, cron: str, timezone: str, name: str, api_url: str | None,
+          profile: Path | None, rules: Path | None, policy: tuple[str, ...], charge_codes: Path | None,
+          crosswalk: Path | None, answers: Path | None, cache_dir: Path) -> None:
+    """Run the nightly batch on a schedule: register a deployment on a local Prefect server
+    and decide whatever new exports arrive in the inbox, until stopped (Ctrl-C).
+
+    Start the server first (`make server`, i.e. `prefect server start`); its UI at
+    http://127.0.0.1:4200 shows the schedule and every run. In Python: flows.nightly.serve_nightly(...).
+    """
+    if not api_url:
+        raise click.ClickException(
+            "Scheduling needs a running Prefect server. Start one with `make server` (or `prefect server start`), "
+            "then run: PREFECT_API_URL=http://127.0.0.1:4200/api expunge serve ...")
+    os.environ["PREFECT_API_URL"] = api_url
+    from flows.nightly import schedule, serve_nightly
+
+    try:
+        schedule(cron, timezone)
+    except ValueError as exc:
+        raise click.BadParameter(f"{cron!r} with time zone {timezone!r}: {exc}", param_hint="--cron") from exc
+    try:
+        from expunge.rules import load_rules
+
+        load_rules(rules).resolve_policies(_policies(policy))
+        if not inbox_dir.is_dir():
+            raise ExpungeError(f"The inbox {inbox_dir} is not a folder. Create it, or point --inbox at the folder "
+                               "the exports are delivered to.")
+    except ExpungeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    serve_nightly(str(inbox_dir), str(out_dir), cron, timezone, name, rules=_opt(rules), profile=_opt(profile),
+                  policies=_policies(policy) or None, charge_codes=_opt(charge_codes), crosswalk=_opt(crosswalk),
+                  answers=_opt(answers), cache_dir=_opt(cache_dir))
 
 
 @main.command()

@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 
 from expunge.distinct import per_distinct
-from expunge.engine import evaluate
+from expunge.engine import evaluate, overdue
 from expunge.facts import derive_facts
+from expunge.ledger import reusable, row_hashes, take
 from expunge.offenses import Normalizer, normalization_report, normalize_offenses
 from expunge.people import link_people
 from expunge.profile import input_schema
@@ -52,6 +53,17 @@ def circuit(court: pd.Series) -> pd.Series:
     return n.str.lstrip("0").where(n.notna(), "UNKNOWN")
 
 
+#: Per-charge results of the decide stage that depend only on the charge's own fields, a
+#: clerk's answer to it and the other charges of its case: what the ledger keeps.
+OFFENSE_COLUMNS = ("charge_code_normalized", "ncic_modifier_normalized", "statute_normalized", "reference_code",
+                   "match_method", "match_source", "match_candidates", "match_score", "desc_band", "norm_family")
+FACT_COLUMNS = ("case_kind", "offense_family", "substance", "level", "class", "amount_g", "disposition_class",
+                "disposition_status", "serving", "offense_after_effective", "already_expunged", "caveat_bits")
+DECISION_COLUMNS = ("determination", "reason_code", "rule_id", "citation", "explanation", "missing_fact",
+                    "question", "deadline")
+DERIVED_COLUMNS = OFFENSE_COLUMNS + FACT_COLUMNS + DECISION_COLUMNS
+
+
 def decide_charges(
     charges: pd.DataFrame,
     ruleset: RuleSet,
@@ -60,6 +72,7 @@ def decide_charges(
     run_id: str = "",
     norm: Normalizer | None = None,
     answers: pd.DataFrame | None = None,
+    prior: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Normalize and decide every charge.
 
@@ -70,19 +83,20 @@ def decide_charges(
         run_id: recorded in every row.
         norm: reference, thresholds, crosswalk and cache (shipped defaults when None).
         answers: a clerk's answers store (``review.load_answers``), applied before the rules.
+        prior: the ledger's rows (``ledger.load``) from an earlier run under the same rules
+            and settings; cases whose every charge is unchanged take their results from it
+            instead of being decided again.
 
     Returns:
-        The ``CHARGE_COLUMNS`` plus the personal fields, ``caveat_bits`` and
-        ``match_candidates``; ``attrs["normalization"]`` holds the normalization report.
+        The ``CHARGE_COLUMNS`` plus the personal fields, ``caveat_bits``,
+        ``match_candidates`` and the ledger's ``row_hash``; ``attrs["normalization"]`` holds
+        the normalization report and ``attrs["ledger"]`` how many charges were reused.
     """
     norm = norm or Normalizer.build()
     charges = charges.reset_index(drop=True)
     for name in input_schema().fields:
         if name not in charges:
             charges[name] = None
-    offenses = normalize_offenses(charges, norm)
-    facts = derive_facts(charges, offenses, policies, ruleset.effective_date)
-    facts["case_number"] = charges["case_number"]
     seq = pd.to_numeric(charges["charge_seq"], errors="coerce")
     charge_seq = seq.fillna(charges.groupby("case_number", sort=False).cumcount() + 1).astype("int32")
     prints = fingerprint(charges["charge_code"], charges["statute"], charges["charge_description"],
@@ -91,16 +105,22 @@ def decide_charges(
     stale = 0
     if answers is not None and len(answers):
         answered, stale = match_answers(charges.assign(charge_seq=charge_seq), answers, prints)
-        _apply_fact_answers(facts, answered)
-    decisions = evaluate(facts, ruleset, policies, as_of)
-    if "answer_decision" in answered:
-        clerk = (answered["answer_decision"] != "").to_numpy()
-        decisions.loc[clerk, "determination"] = answered.loc[clerk, "answer_decision"]
-        decisions.loc[clerk, ["rule_id", "reason_code", "citation"]] = CLERK_RULE
-        decisions.loc[clerk, "explanation"] = "Decided by a clerk on review."
-        decisions.loc[clerk, ["missing_fact", "question"]] = None
-        decisions.loc[clerk, "deadline"] = pd.NaT
-        decisions.loc[clerk, "overdue"] = False
+    own = [f for f in input_schema().fields if f not in ("source_file", "source_line", "charge_seq")]
+    hashes = row_hashes(pd.concat([charges[own], charge_seq, answered], axis=1))
+    reuse = reusable(charges["case_number"], charge_seq, hashes, prior)
+    fresh = ~reuse
+    parts = []
+    if fresh.any():
+        parts.append(_derive(charges[fresh], answered[fresh], ruleset, policies, as_of, norm))
+    if reuse.any():
+        assert prior is not None
+        parts.append(take(prior, charges.loc[reuse, "case_number"], charge_seq[reuse], DERIVED_COLUMNS))
+    derived = (pd.concat(parts) if len(parts) > 1 else parts[0]).reindex(charges.index) if parts else \
+        _derive(charges, answered, ruleset, policies, as_of, norm)
+    # Reused rows come back from Parquet: one set of types whatever their source.
+    derived = derived.astype({"deadline": "datetime64[s]", "match_score": "float64", "amount_g": "Float64",
+                              "caveat_bits": "uint32", "offense_after_effective": "bool",
+                              "already_expunged": "bool"})
 
     out = pd.DataFrame(index=charges.index)
     out["run_id"] = run_id
@@ -111,7 +131,7 @@ def decide_charges(
     out["county"] = per_distinct(charges["county"], county_name)
     out["court"] = charges["court"]
     out["circuit"] = per_distinct(charges["court"], circuit)
-    out["case_kind"] = facts["case_kind"]
+    out["case_kind"] = derived["case_kind"]
     people, conflicts = link_people(charges)
     out["person_key"] = people["person_key"]
     out["person_link"] = people["person_link"]
@@ -121,28 +141,29 @@ def decide_charges(
     out["description_raw"] = charges["charge_description"]
     out["disposition_raw"] = charges["disposition"]
     for c in ("charge_code_normalized", "ncic_modifier_normalized", "statute_normalized", "reference_code"):
-        out[c] = offenses[c]
+        out[c] = derived[c]
     for c in ("offense_family", "substance", "level", "class", "amount_g", "disposition_class",
               "disposition_status", "serving", "offense_after_effective", "already_expunged"):
-        out[c] = facts[c]
+        out[c] = derived[c]
     for c in ("offense_date", "filing_date", "disposition_date"):
         out[c] = pd.to_datetime(charges[c]).astype("datetime64[s]")
     out["offense_year"] = out["offense_date"].dt.year.fillna(out["filing_date"].dt.year).astype("Int16")
-    out["match_method"] = offenses["match_method"]
-    out["match_source"] = offenses["match_source"]
-    out["match_candidates"] = offenses["match_candidates"]
-    out["match_score"] = offenses["match_score"].astype("float64").round(1)
+    for c in ("match_method", "match_source", "match_candidates", "match_score", "desc_band", "norm_family"):
+        out[c] = derived[c]
     for c in ("determination", "reason_code", "rule_id", "citation", "explanation", "missing_fact",
-              "deadline", "overdue"):
-        out[c] = decisions[c]
-    out["caveat_bits"] = facts["caveat_bits"]
+              "deadline"):
+        out[c] = derived[c]
+    out["overdue"] = overdue(derived["determination"], derived["deadline"], derived["already_expunged"], as_of)
+    out["caveat_bits"] = derived["caveat_bits"]
     out["caveats"] = None  # filled from caveat_bits when written
-    out["question"] = decisions["question"]
+    out["question"] = derived["question"]
     for c in input_schema().personal:
         out[f"personal_{c}"] = charges[c]
     out["arresting_agency"] = charges["arresting_agency"]
     out["fingerprint"] = prints
-    out.attrs["normalization"] = normalization_report(charges, offenses)
+    out["row_hash"] = hashes
+    report_view = derived[["match_method", "match_source", "desc_band"]].assign(offense_family=derived["norm_family"])
+    out.attrs["normalization"] = normalization_report(charges, report_view)
     out.attrs["people_conflicts"] = conflicts
     out.attrs["as_of"] = as_of.isoformat()
     out.attrs["rules"] = f"{ruleset.name} v{ruleset.version}"
@@ -150,7 +171,41 @@ def decide_charges(
                            "conflicts": len(conflicts)}
     applied = 0 if answered.empty else int((answered != "").any(axis=1).sum())
     out.attrs["answers"] = {"applied": applied, "stale": stale}
+    out.attrs["ledger"] = {"charges_reused": int(reuse.sum()), "charges_decided": int(fresh.sum())}
     return out
+
+
+def ledger_rows(decided: pd.DataFrame) -> pd.DataFrame:
+    """What the ledger keeps of a decided batch: key, content hash and the derived results."""
+    return decided[["case_number", "charge_seq", "row_hash", *DERIVED_COLUMNS]]
+
+
+def _derive(charges: pd.DataFrame, answered: pd.DataFrame, ruleset: RuleSet, policies: Mapping[str, str],
+            as_of: date, norm: Normalizer) -> pd.DataFrame:
+    """Normalize, derive facts (with a clerk's answers in place) and apply the rules."""
+    offenses = normalize_offenses(charges, norm)
+    facts = derive_facts(charges, offenses, policies, ruleset.effective_date)
+    facts["case_number"] = charges["case_number"]
+    if len(answered.columns):
+        _apply_fact_answers(facts, answered)
+    decisions = evaluate(facts, ruleset, policies, as_of)
+    if "answer_decision" in answered:
+        clerk = (answered["answer_decision"] != "").to_numpy()
+        decisions.loc[clerk, "determination"] = answered.loc[clerk, "answer_decision"]
+        decisions.loc[clerk, ["rule_id", "reason_code", "citation"]] = CLERK_RULE
+        decisions.loc[clerk, "explanation"] = "Decided by a clerk on review."
+        decisions.loc[clerk, ["missing_fact", "question"]] = None
+        decisions.loc[clerk, "deadline"] = pd.NaT
+    d = pd.DataFrame(index=charges.index)
+    for c in OFFENSE_COLUMNS[:-1]:
+        d[c] = offenses[c]
+    d["match_score"] = offenses["match_score"].astype("float64").round(1)
+    d["norm_family"] = offenses["offense_family"]
+    for c in FACT_COLUMNS:
+        d[c] = facts[c]
+    for c in DECISION_COLUMNS:
+        d[c] = decisions[c]
+    return d
 
 
 def _apply_fact_answers(facts: pd.DataFrame, answered: pd.DataFrame) -> None:

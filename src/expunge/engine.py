@@ -86,6 +86,13 @@ def _first_match(facts: pd.DataFrame, ruleset: RuleSet, policies: Mapping[str, s
     return rule_idx, determination
 
 
+def overdue(determination: pd.Series, deadline: pd.Series, already_expunged: pd.Series, as_of: date) -> np.ndarray:
+    """Eligible, past its deadline on ``as_of`` and not marked expunged."""
+    eligible = determination.isin(ELIGIBLE).to_numpy(dtype=bool)
+    past = (deadline < pd.Timestamp(as_of)).fillna(False).to_numpy(dtype=bool)
+    return eligible & past & ~already_expunged.fillna(False).to_numpy(dtype=bool)
+
+
 def evaluate(
     facts: pd.DataFrame,
     ruleset: RuleSet,
@@ -132,10 +139,7 @@ def evaluate(
     out["deadline"] = pd.to_datetime(
         pd.Series(deadline_names, index=facts.index).map(deadline_values)
     ).astype("datetime64[s]")
-    expunged = (facts["already_expunged"].to_numpy(dtype=bool)
-                if "already_expunged" in facts else np.zeros(len(facts), dtype=bool))
-    eligible = np.isin(determination, ELIGIBLE)
-    past = (out["deadline"] < pd.Timestamp(as_of)).fillna(False).to_numpy(dtype=bool)
-    out["overdue"] = eligible & past & ~expunged
+    expunged = facts["already_expunged"] if "already_expunged" in facts else pd.Series(False, index=facts.index)
+    out["overdue"] = overdue(out["determination"], out["deadline"], expunged, as_of)
     out["case_has_eligible_mj"] = work[CONTEXT_FACT].to_numpy(dtype=bool)
     return out

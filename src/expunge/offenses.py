@@ -497,7 +497,7 @@ def match_reference(texts: pd.Series, ref: Reference, config: MatchConfig) -> pd
                     break
             cands.append("; ".join(parts))
     return pd.DataFrame({"ref_code": refs["code"].to_numpy()[best_idx], "ref_score": best,
-                         "ref_candidates": cands}, index=texts.index)
+                         "ref_candidates": pd.array(cands, dtype="str")}, index=texts.index)
 
 
 def describe_with_reference(descriptions: pd.Series, norm: Normalizer) -> pd.DataFrame:

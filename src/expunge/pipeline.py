@@ -27,11 +27,11 @@ import pyarrow.compute
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from expunge import __version__
-from expunge.decide import decide_charges
+from expunge import __version__, ledger
+from expunge.decide import decide_charges, ledger_rows
 from expunge.delta import move_latest, write_delta
 from expunge.duplicates import find_duplicates
-from expunge.errors import InputFileError, OutputExistsError
+from expunge.errors import ExpungeError, InputFileError, OutputExistsError
 from expunge.ingest import IngestResult, ingest, preflight, sha256_file, staging_schema
 from expunge.offenses import Normalizer
 from expunge.profile import load_profile
@@ -61,6 +61,8 @@ class RunPlan:
     crosswalk: str | None = None
     cache_dir: str | None = None
     answers: str | None = None
+    ledger_context: str = ""
+    use_ledger: bool = True
 
     def normalizer(self) -> Normalizer:
         return Normalizer.build(self.charge_codes, self.crosswalk, cache_dir=self.cache_dir)
@@ -88,6 +90,7 @@ def plan_run(
     crosswalk: str | Path | None = None,
     cache_dir: str | Path | None = None,
     answers: str | Path | None = None,
+    use_ledger: bool = True,
 ) -> RunPlan:
     """Validate the run's inputs and settings and fix its id.
 
@@ -119,6 +122,9 @@ def plan_run(
                      str(suppress_below)):
             h.update(part.encode())
         run_id = f"{as_of.isoformat()}-{h.hexdigest()[:10]}"
+    context = ledger.context_key([
+        ruleset.sha256, json.dumps(chosen, sort_keys=True), json.dumps(norm.manifest(), sort_keys=True),
+        sha256_file(Path(charge_codes)) if charge_codes else "", __version__, pd.__version__, pa.__version__])
     if not run_id or "/" in run_id or run_id.startswith("."):
         raise InputFileError(f"Run id {run_id!r} cannot name a folder; use letters, digits and dashes.")
     plan = RunPlan(
@@ -128,6 +134,7 @@ def plan_run(
         suppress_below=suppress_below, overwrite=overwrite,
         charge_codes=str(charge_codes) if charge_codes else None, crosswalk=str(crosswalk) if crosswalk else None,
         cache_dir=str(cache_dir) if cache_dir else None, answers=str(answers) if answers else None,
+        ledger_context=context, use_ledger=use_ledger,
     )
     if plan.run_dir.exists() and not overwrite:
         raise OutputExistsError(
@@ -157,8 +164,9 @@ def stage_decide(plan: RunPlan, ingested: IngestResult) -> str:
     pq.write_table(dups, plan.work_dir / "quarantine-duplicates.parquet")
     charges = charges[keep].reset_index(drop=True)
     answers = load_answers(plan.answers) if plan.answers else None
+    prior = ledger.load(Path(plan.out_dir), plan.ledger_context) if plan.use_ledger else None
     decided = decide_charges(charges, ruleset, plan.policies, date.fromisoformat(plan.as_of), plan.run_id,
-                             plan.normalizer(), answers)
+                             plan.normalizer(), answers, prior)
     path = plan.work_dir / "decided.pkl"
     decided.to_pickle(path)
     return str(path)
@@ -197,6 +205,7 @@ def stage_publish(plan: RunPlan, ingested: IngestResult, decided_path: str,
     manifest["answers"] = {"store": plan.answers, **decided.attrs.get("answers", {})}
     manifest["people"] = decided.attrs.get("people", {})
     manifest["rows"]["duplicates_quarantined"] = duplicates
+    manifest["ledger"] = decided.attrs.get("ledger", {})
     manifest["outputs"]["analytics"] = "analytics/" if salt else None
     if not salt:
         manifest["warnings"].append(f"analytics/ was not written: set {SALT_ENV} to a secret salt to write the "
@@ -214,6 +223,8 @@ def stage_publish(plan: RunPlan, ingested: IngestResult, decided_path: str,
         os.replace(final, trash)
     os.replace(build, final)
     move_latest(Path(plan.out_dir), final)  # only after the run folder is complete
+    ledger.save(Path(plan.out_dir), ledger_rows(decided), plan.ledger_context, plan.run_id,
+                [(f.sha256, f.label) for f in ingested.files])
     shutil.rmtree(plan.work_dir, ignore_errors=True)
     return str(final)
 
@@ -266,6 +277,32 @@ def build_manifest(plan: RunPlan, ingested: IngestResult, counts: dict[str, Any]
     }
 
 
+RUN_LOG = "runs.jsonl"
+
+
+def record_run(out_dir: str | Path, status: str, run_id: str | None, inputs: Sequence[str | Path],
+               message: str = "", **counts: Any) -> dict[str, Any]:
+    """Append one line to ``OUT/runs.jsonl``: when, which run, which inputs, what happened
+    (``published``, ``failed``, ``skipped``) and, for a failure, the message a clerk reads.
+    Input files are named, never their contents."""
+    entry = {"at": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"), "status": status, "run_id": run_id,
+             "inputs": [str(p) for p in inputs], "message": message, **counts}
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / RUN_LOG).open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(entry) + "\n")
+    return entry
+
+
+def failure_message(exc: BaseException) -> str:
+    """What a clerk reads about a failed run: the library's own message for a problem they can
+    fix, else what failed and that nothing was published."""
+    if isinstance(exc, ExpungeError):
+        return str(exc)
+    return (f"The run stopped ({type(exc).__name__}: {exc}). Nothing was published and the previous results "
+            "are untouched; fix the cause and run again (the run can be repeated safely).")
+
+
 def run_pipeline(inputs: Sequence[str | Path], out_dir: str | Path, as_of: date, *args: Any, **options: Any) -> Path:
     """Run the whole pipeline without an orchestrator and return the run folder.
 
@@ -285,8 +322,19 @@ def run_pipeline(inputs: Sequence[str | Path], out_dir: str | Path, as_of: date,
         t = time.perf_counter()
         decided = stage_decide(plan, ingested)
         times["decide"] = round(time.perf_counter() - t, 3)
-        return Path(stage_publish(plan, ingested, decided, times))
-    except BaseException:
+        run_dir = Path(stage_publish(plan, ingested, decided, times))
+    except BaseException as exc:
         shutil.rmtree(plan.work_dir, ignore_errors=True)
+        record_run(out_dir, "failed", plan.run_id, plan.inputs, failure_message(exc))
         raise
+    record_published(run_dir)
+    return run_dir
+
+
+def record_published(run_dir: Path) -> dict[str, Any]:
+    """The run-log line of a published run, with its counts (no personal data)."""
+    m = json.loads((run_dir / "manifest.json").read_text())
+    return record_run(run_dir.parent, "published", m["run_id"], [i["path"] for i in m["inputs"]],
+                      rows_read=m["rows"]["read"], quarantined=m["rows"]["quarantined"],
+                      determinations=m["determinations"], changes=m.get("delta", {}).get("changes"))
 

@@ -275,7 +275,9 @@ def canonicalize(raw: pd.Series, accept: float = FUZZY_ACCEPT, review_floor: flo
         decisive = [score[t] for t in toks if t and mapping[t] in DECISIVE]
         scores.append(min(decisive) if decisive else 100.0)
         doubts.append(" ".join(f"{t}~{unsure[t][0]}({unsure[t][1]:g})" for t in toks if t in unsure))
-    return pd.DataFrame(
-        {"text": texts, "token_score": scores, "level_hint": pre["level_hint"], "uncertain": doubts},
+    return pd.DataFrame(  # typed, so an empty batch has string columns too
+        {"text": pd.Series(texts, index=raw.index, dtype="str"),
+         "token_score": pd.Series(scores, index=raw.index, dtype="float64"), "level_hint": pre["level_hint"],
+         "uncertain": pd.Series(doubts, index=raw.index, dtype="str")},
         index=raw.index,
     )

@@ -1,0 +1,129 @@
+"""The ledger: what earlier runs in an output folder already decided, so a nightly run
+decides only what is new or changed, and a re-delivered export is recognised.
+
+Stage: decide (read) and publish (write). It lives in ``OUT/ledger/``:
+
+* ``charges.parquet`` — one row per charge of the last published run, keyed by case
+  number + charge sequence, with a content hash of the charge's input fields (and any
+  clerk answer that applies to it) and every per-charge result of the decide stage
+  (normalized offense, facts, rule, reason). No names, dates of birth or addresses.
+* ``context.json`` — what those results depend on besides the charge itself (rule file,
+  policies, reference tables, crosswalk, code version). A different context means the
+  ledger is not used: every charge is decided afresh.
+* ``files.csv`` — the SHA-256 of every export that was published, with its run id.
+
+The ledger is a cache of decisions, never a source of truth: a run that reuses it writes
+the same bytes as a run that does not (a test checks this), and a missing or damaged
+ledger only makes the next run decide everything again. It is replaced atomically after
+the run folder is published.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+LEDGER_DIR = "ledger"
+KEY = ["case_number", "charge_seq"]
+FILES_COLUMNS = ["sha256", "file", "run_id"]
+
+
+def context_key(parts: Sequence[str]) -> str:
+    """One hash of everything besides a charge's own fields that its decision depends on."""
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def row_hashes(frame: pd.DataFrame) -> np.ndarray:
+    """A 64-bit hash per row over all of ``frame``'s columns (vectorized, stable for the
+    same pandas version, which is part of the context)."""
+    if frame.empty:
+        return np.zeros(len(frame), dtype=np.uint64)
+    text = frame.astype("str").fillna("\x00")  # one dtype so equal values hash equally
+    return pd.util.hash_pandas_object(text, index=False).to_numpy(dtype=np.uint64)
+
+
+def reusable(case_number: pd.Series, charge_seq: pd.Series, hashes: np.ndarray,
+             prior: pd.DataFrame | None) -> np.ndarray:
+    """Which rows can take the prior decision: every charge of their case is in the ledger
+    with the same content hash, and the case has no charge the ledger lacks or vice versa.
+
+    The unit is the case because a rule may look at the other charges of the case."""
+    n = len(case_number)
+    if prior is None or prior.empty or n == 0:
+        return np.zeros(n, dtype=bool)
+    cur = pd.DataFrame({"case_number": case_number.to_numpy(), "charge_seq": charge_seq.to_numpy(),
+                        "row_hash": hashes})
+    old = prior[[*KEY, "row_hash"]].rename(columns={"row_hash": "old_hash"})
+    both = cur.merge(old, on=KEY, how="left", sort=False)
+    same = (both["old_hash"] == both["row_hash"]).fillna(False).to_numpy(dtype=bool)
+    by_case = pd.Series(same).groupby(cur["case_number"].to_numpy(), dropna=False)
+    ok = by_case.all() & (by_case.size() == prior.groupby("case_number").size().reindex(by_case.size().index))
+    return cur["case_number"].map(ok).fillna(False).to_numpy(dtype=bool)
+
+
+def take(prior: pd.DataFrame, case_number: pd.Series, charge_seq: pd.Series, columns: Sequence[str]) -> pd.DataFrame:
+    """The prior rows for these keys (all must exist), in the order given."""
+    wanted = pd.MultiIndex.from_arrays([case_number.to_numpy(), charge_seq.to_numpy()], names=KEY)
+    got = prior.set_index(KEY).reindex(wanted)[list(columns)]
+    got.index = case_number.index
+    return got
+
+
+def load(out_dir: Path, context: str) -> pd.DataFrame | None:
+    """The ledger's charges if it was written under ``context``; None otherwise."""
+    folder = Path(out_dir) / LEDGER_DIR
+    try:
+        saved = json.loads((folder / "context.json").read_text())
+        if saved.get("context") != context:
+            return None
+        return pq.read_table(folder / "charges.parquet").to_pandas()
+    except (OSError, ValueError, pa.ArrowException):
+        return None
+
+
+def save(out_dir: Path, rows: pd.DataFrame, context: str, run_id: str, files: Sequence[tuple[str, str]]) -> None:
+    """Replace the ledger with this run's rows; add its input files to ``files.csv``."""
+    folder = Path(out_dir) / LEDGER_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    _replace(folder / "charges.parquet", lambda p: pq.write_table(
+        pa.Table.from_pandas(_plain(rows), preserve_index=False), p, compression="zstd"))
+    _replace(folder / "context.json",
+             lambda p: p.write_text(json.dumps({"context": context, "run_id": run_id}, indent=2) + "\n"))
+    seen = processed_files(out_dir)
+    new = pd.DataFrame([(sha, name, run_id) for sha, name in files if sha not in set(seen["sha256"])],
+                       columns=FILES_COLUMNS)
+    merged = pd.concat([seen, new], ignore_index=True) if len(new) else seen
+    _replace(folder / "files.csv", lambda p: merged.to_csv(p, index=False, lineterminator="\n"))
+
+
+def processed_files(out_dir: Path) -> pd.DataFrame:
+    """Every export published from this output folder: sha256, file name, run id."""
+    path = Path(out_dir) / LEDGER_DIR / "files.csv"
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False)[FILES_COLUMNS]
+    except (OSError, ValueError, KeyError):
+        return pd.DataFrame(columns=FILES_COLUMNS, dtype=str)
+
+
+def _plain(rows: pd.DataFrame) -> pd.DataFrame:
+    plain = rows.reset_index(drop=True)
+    plain.attrs = {}
+    return plain
+
+
+def _replace(path: Path, write) -> None:  # type: ignore[no-untyped-def]
+    tmp = path.with_name(f".{path.name}.tmp")
+    write(tmp)
+    os.replace(tmp, path)

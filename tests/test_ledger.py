@@ -1,0 +1,106 @@
+"""The ledger: a nightly run decides only new or changed cases, and reusing earlier
+decisions never changes a byte of the outputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from expunge import ledger
+from expunge.pipeline import run_pipeline
+from tests.conftest import AS_OF, SAMPLE
+
+
+def data_files(run: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(run)): p.read_bytes() for p in sorted(run.rglob("*"))
+            if p.is_file() and p.name != "manifest.json" and "delta" not in p.parts}
+
+
+def next_nights_export(tmp_path: Path) -> Path:
+    """The sample with a few charges changed, one case's charges gone and dispositions arrived."""
+    lines = SAMPLE.read_text().splitlines(keepends=True)
+    header, body = lines[0], lines[1:]
+    body[10] = body[10].replace('"PENDING"', '"GUILTY PLEA"')
+    body[20] = body[20].replace("POSS", "POSESSION")
+    body[30] = body[30].replace('"DISMISSED', '"NOLLE PROSEQUI')
+    export = tmp_path / "night2.csv"
+    export.write_text(header + "".join(body[:-50]))
+    return export
+
+
+def manifest(run: Path) -> dict:
+    return json.loads((run / "manifest.json").read_text())
+
+
+def test_a_run_that_reuses_the_ledger_writes_the_same_bytes_as_a_run_that_does_not(tmp_path):
+    export = next_nights_export(tmp_path)
+    run_pipeline([SAMPLE], tmp_path / "nightly", AS_OF, run_id="one")
+    incremental = run_pipeline([export], tmp_path / "nightly", AS_OF, run_id="two")
+    full = run_pipeline([export], tmp_path / "fresh", AS_OF, run_id="two")
+    used = manifest(incremental)["ledger"]
+    assert used["charges_reused"] > 0.9 * manifest(incremental)["rows"]["charges"]
+    assert 0 < used["charges_decided"] < 200
+    assert manifest(full)["ledger"]["charges_reused"] == 0
+    assert data_files(incremental) == data_files(full)
+
+
+def test_the_same_export_again_is_taken_from_the_ledger_entirely(tmp_path):
+    run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="one")
+    again = run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="again")
+    assert manifest(again)["ledger"]["charges_decided"] == 0
+
+
+def test_a_ledger_written_under_other_rules_or_settings_is_not_used(tmp_path):
+    run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="one")
+    other = run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="other", policies={"nonconviction_records": "exclude"})
+    assert manifest(other)["ledger"]["charges_reused"] == 0
+
+
+def test_a_damaged_ledger_only_means_deciding_everything_again(tmp_path):
+    run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="one")
+    (tmp_path / "ledger" / "charges.parquet").write_bytes(b"not parquet")
+    again = run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="again")
+    assert manifest(again)["ledger"]["charges_reused"] == 0
+    assert manifest(again)["rows"]["accounting_holds"]
+
+
+def test_published_exports_are_recorded_with_their_run(tmp_path):
+    run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="one")
+    files = ledger.processed_files(tmp_path)
+    assert files.to_dict("records") == [{"sha256": manifest(tmp_path / "one")["inputs"][0]["sha256"],
+                                         "file": SAMPLE.name, "run_id": "one"}]
+
+
+def test_the_ledger_holds_no_names_dates_of_birth_or_addresses(tmp_path):
+    run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="one")
+    columns = set(pd.read_parquet(tmp_path / "ledger" / "charges.parquet").columns)
+    assert not {c for c in columns if "name" in c or "dob" in c or "address" in c or c.startswith("personal_")}
+
+
+def prior(*rows: tuple[str, int, int]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["case_number", "charge_seq", "row_hash"]).astype({"row_hash": "uint64"})
+
+
+def test_a_changed_charge_sends_its_whole_case_to_be_decided_again():
+    old = prior(("A", 1, 11), ("A", 2, 12), ("B", 1, 21))
+    ok = ledger.reusable(pd.Series(["A", "A", "B"]), pd.Series([1, 2, 1]), np.array([11, 99, 21], dtype=np.uint64),
+                         old)
+    assert ok.tolist() == [False, False, True]
+
+
+def test_a_case_that_lost_or_gained_a_charge_is_decided_again():
+    old = prior(("A", 1, 11), ("A", 2, 12), ("B", 1, 21))
+    lost = ledger.reusable(pd.Series(["A", "B"]), pd.Series([1, 1]), np.array([11, 21], dtype=np.uint64), old)
+    gained = ledger.reusable(pd.Series(["B", "B"]), pd.Series([1, 2]), np.array([21, 22], dtype=np.uint64), old)
+    assert lost.tolist() == [False, True] and gained.tolist() == [False, False]
+
+
+def test_row_hashes_change_with_any_field_and_not_with_the_frame_around_it():
+    a = pd.DataFrame({"x": ["1", "2"], "y": ["a", None]})
+    b = pd.DataFrame({"x": ["1", "2"], "y": ["a", "b"]})
+    assert ledger.row_hashes(a)[0] == ledger.row_hashes(b)[0]
+    assert ledger.row_hashes(a)[1] != ledger.row_hashes(b)[1]
+    assert ledger.row_hashes(a.iloc[1:])[0] == ledger.row_hashes(a)[1]
