@@ -11,7 +11,7 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 # in production the operator sets a secret EXPUNGE_SALT and keeps it away from the data.
 export EXPUNGE_SALT ?= demo-salt-not-secret
 
-.PHONY: install demo test lint sample measure clean server serve
+.PHONY: install demo test lint sample measure bench clean server serve
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,3 +55,8 @@ clean:
 
 measure: $(STAMP)
 	$(BIN)/python tools/measure_normalizer.py
+
+# Speed and memory against the copy floor at 1 M and 10 M charges (exports cached in .bench/);
+# results in docs/measurements/bench.md. Takes about half an hour on two cores.
+bench: $(STAMP)
+	$(BIN)/python tools/bench.py

@@ -37,14 +37,15 @@ def ingest_task(plan: pipeline.RunPlan) -> IngestResult:
 
 
 @task(name="decide", cache_policy=NO_CACHE)
-def decide_task(plan: pipeline.RunPlan, ingested: IngestResult) -> str:
-    return pipeline.stage_decide(plan, ingested)
+def decide_task(plan: pipeline.RunPlan, ingested: IngestResult, runner: str = "local",
+                dask_address: str | None = None) -> list[str]:
+    return pipeline.stage_decide(plan, ingested, runner, dask_address)
 
 
 @task(name="publish", cache_policy=NO_CACHE)
-def publish_task(plan: pipeline.RunPlan, ingested: IngestResult, decided_path: str,
+def publish_task(plan: pipeline.RunPlan, ingested: IngestResult, decided_paths: list[str],
                  times: dict[str, float]) -> str:
-    return pipeline.stage_publish(plan, ingested, decided_path, times)
+    return pipeline.stage_publish(plan, ingested, decided_paths, times)
 
 
 def summary_markdown(run_dir: str) -> str:
@@ -61,7 +62,7 @@ def summary_markdown(run_dir: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _run(plan: pipeline.RunPlan) -> str:
+def _run(plan: pipeline.RunPlan, runner: str = "local", dask_address: str | None = None) -> str:
     """The three stages as tasks; on failure, the work folder goes and the run log says why."""
     times: dict[str, float] = {}
     try:
@@ -69,7 +70,7 @@ def _run(plan: pipeline.RunPlan) -> str:
         ingested = ingest_task(plan)
         times["ingest"] = round(time.perf_counter() - t, 3)
         t = time.perf_counter()
-        decided = decide_task(plan, ingested)
+        decided = decide_task(plan, ingested, runner, dask_address)
         times["decide"] = round(time.perf_counter() - t, 3)
         run_dir = publish_task(plan, ingested, decided, times)
     except BaseException as exc:
@@ -104,16 +105,21 @@ def nightly_batch(
     crosswalk: str | None = None,
     cache_dir: str | None = None,
     answers: str | None = None,
+    partitions: int | None = None,
+    documents: bool = True,
+    runner: str = "local",
+    dask_address: str | None = None,
 ) -> str:
-    """Decide every charge of the exports and publish a run folder; returns its path."""
+    """Decide every charge of the exports and publish a run folder; returns its path.
+    ``runner="dask"`` decides the partitions on the Dask cluster at ``dask_address``."""
     try:
         plan = pipeline.plan_run(inputs, out_dir, date.fromisoformat(as_of), run_id, rules, profile,
                                  policies, suppress_below, overwrite, charge_codes, crosswalk, cache_dir,
-                                 answers)
+                                 answers, partitions=partitions, documents=documents)
     except BaseException as exc:
         _failed(out_dir, run_id, inputs, exc)
         raise
-    return _run(plan)
+    return _run(plan, runner, dask_address)
 
 
 @flow(name="expunge-inbox", log_prints=True)

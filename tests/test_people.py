@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from expunge.people import link_people
+import pandas as pd
+
+from expunge.people import conflict_table, identities, link_people, person_index
 from tests.conftest import make_charges
 
 
 def keys(*rows):
     people, conflicts = link_people(make_charges(*rows))
-    return list(people["person_key"]), list(people["person_link"]), conflicts
+    return list(people["person_key"]), list(people["person_link"]), conflict_table(conflicts)
 
 
 def test_the_exports_person_id_links_cases():
@@ -45,3 +47,14 @@ def test_one_name_and_birth_date_under_two_ids_is_reported_and_not_merged():
                            {"case_number": "C"})
     assert k[0] != k[1] and k[2] not in (k[0], k[1])
     assert conflicts.iloc[0]["conflict"] == "NAME_DOB_SEVERAL_IDS"
+
+
+def test_linking_a_partition_against_the_whole_exports_index_gives_the_same_keys():
+    charges = make_charges({"case_number": "A", "defendant_id": "P1"}, {"case_number": "B"},
+                           {"case_number": "C", "defendant_id": "P1", "dob": "1991-01-01"})
+    whole, whole_conflicts = link_people(charges)
+    index = person_index([identities(charges.iloc[:1]), identities(charges.iloc[1:])])
+    parts = [link_people(charges.iloc[:1], index), link_people(charges.iloc[1:], index)]
+    assert [*parts[0][0]["person_key"], *parts[1][0]["person_key"]] == list(whole["person_key"])
+    merged = conflict_table(pd.concat([parts[0][1], parts[1][1]]))
+    assert merged.equals(conflict_table(whole_conflicts)) and merged.iloc[0]["case_numbers"] == "A;C"

@@ -74,10 +74,18 @@ def main() -> None:
               show_default="~/.cache/expunge", help="Where matched descriptions are cached between runs.")
 @click.option("--answers", type=click.Path(path_type=Path),
               help="Answers store kept with 'expunge review apply'; applied before deciding.")
+@click.option("--partitions", type=click.IntRange(1, 256),
+              help="Decide in this many partitions of whole cases (default: from the input size, ~96 MB each).")
+@click.option("--runner", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="Decide partitions here, or in parallel on a Dask cluster.")
+@click.option("--dask-address", help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a local cluster).")
+@click.option("--documents/--no-documents", default=True, show_default=True,
+              help="Write one DOCX petition draft per person and county.")
 def run(inputs: tuple[Path, ...], out_dir: Path, profile: Path | None, rules: Path | None,
         as_of: str | None, run_id: str | None, policy: tuple[str, ...], suppress_below: int,
         overwrite: bool, orchestrator: str, charge_codes: Path | None, crosswalk: Path | None,
-        cache_dir: Path, answers: Path | None) -> None:
+        cache_dir: Path, answers: Path | None, partitions: int | None, runner: str, dask_address: str | None,
+        documents: bool) -> None:
     """Decide every charge in INPUT files (CSV or .csv.gz) and write a run folder.
 
     The last line printed is the run folder. In Python: flows.nightly.nightly_batch(...) or
@@ -90,18 +98,20 @@ def run(inputs: tuple[Path, ...], out_dir: Path, profile: Path | None, rules: Pa
 
         # Validate everything a clerk can get wrong before any orchestrator starts.
         extra = {"charge_codes": _opt(charge_codes), "crosswalk": _opt(crosswalk), "cache_dir": _opt(cache_dir),
-                 "answers": _opt(answers)}
+                 "answers": _opt(answers), "partitions": partitions, "documents": documents}
         plan_run(list(inputs), out_dir, day, run_id, rules, profile, policies, suppress_below, overwrite, **extra)
         if orchestrator == "prefect":
             from flows.nightly import run_nightly
 
             run_dir = run_nightly([str(p) for p in inputs], str(out_dir), day.isoformat(), run_id, _opt(rules),
-                                  _opt(profile), policies, suppress_below, overwrite, **extra)
+                                  _opt(profile), policies, suppress_below, overwrite, **extra, runner=runner,
+                                  dask_address=dask_address)
         else:
             from expunge.pipeline import run_pipeline
 
             run_dir = str(run_pipeline(list(inputs), out_dir, day, run_id, rules, profile, policies,
-                                       suppress_below, overwrite, **extra))
+                                       suppress_below, overwrite, **extra, runner=runner,
+                                       dask_address=dask_address))
     except ExpungeError as exc:
         raise click.ClickException(str(exc)) from exc
     _print_summary(Path(run_dir))

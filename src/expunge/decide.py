@@ -7,6 +7,7 @@ plus the personal fields the petition lists need (dropped before ``charges/`` is
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from datetime import date
 
@@ -18,7 +19,7 @@ from expunge.engine import evaluate, overdue
 from expunge.facts import derive_facts
 from expunge.ledger import reusable, row_hashes, take
 from expunge.offenses import Normalizer, normalization_report, normalize_offenses
-from expunge.people import link_people
+from expunge.people import PersonIndex, link_people
 from expunge.profile import input_schema
 from expunge.review import ANSWER_FACTS, CLERK_RULE, fingerprint, match_answers
 from expunge.rules import RuleSet
@@ -73,6 +74,7 @@ def decide_charges(
     norm: Normalizer | None = None,
     answers: pd.DataFrame | None = None,
     prior: pd.DataFrame | None = None,
+    people_index: PersonIndex | None = None,
 ) -> pd.DataFrame:
     """Normalize and decide every charge.
 
@@ -86,6 +88,8 @@ def decide_charges(
         prior: the ledger's rows (``ledger.load``) from an earlier run under the same rules
             and settings; cases whose every charge is unchanged take their results from it
             instead of being decided again.
+        people_index: ``people.person_index`` of the whole export when ``charges`` is one
+            partition of it (None: link within ``charges``).
 
     Returns:
         The ``CHARGE_COLUMNS`` plus the personal fields, ``caveat_bits``,
@@ -132,7 +136,7 @@ def decide_charges(
     out["court"] = charges["court"]
     out["circuit"] = per_distinct(charges["court"], circuit)
     out["case_kind"] = derived["case_kind"]
-    people, conflicts = link_people(charges)
+    people, conflicts = link_people(charges, people_index)
     out["person_key"] = people["person_key"]
     out["person_link"] = people["person_link"]
     out["charge_code_raw"] = charges["charge_code"]
@@ -167,23 +171,28 @@ def decide_charges(
     out.attrs["people_conflicts"] = conflicts
     out.attrs["as_of"] = as_of.isoformat()
     out.attrs["rules"] = f"{ruleset.name} v{ruleset.version}"
-    out.attrs["people"] = {"by_link": {k: int(v) for k, v in people["person_link"].value_counts().items()},
-                           "conflicts": len(conflicts)}
+    out.attrs["people"] = {"by_link": {k: int(v) for k, v in people["person_link"].value_counts().items()}}
     applied = 0 if answered.empty else int((answered != "").any(axis=1).sum())
     out.attrs["answers"] = {"applied": applied, "stale": stale}
     out.attrs["ledger"] = {"charges_reused": int(reuse.sum()), "charges_decided": int(fresh.sum())}
+    out.attrs["matching_seconds"] = sum(p.attrs.get("matching_seconds", 0.0) for p in parts)
     return out
+
+
+LEDGER_COLUMNS = ("case_number", "charge_seq", "row_hash", *DERIVED_COLUMNS)
 
 
 def ledger_rows(decided: pd.DataFrame) -> pd.DataFrame:
     """What the ledger keeps of a decided batch: key, content hash and the derived results."""
-    return decided[["case_number", "charge_seq", "row_hash", *DERIVED_COLUMNS]]
+    return decided[list(LEDGER_COLUMNS)]
 
 
 def _derive(charges: pd.DataFrame, answered: pd.DataFrame, ruleset: RuleSet, policies: Mapping[str, str],
             as_of: date, norm: Normalizer) -> pd.DataFrame:
     """Normalize, derive facts (with a clerk's answers in place) and apply the rules."""
+    started = time.perf_counter()
     offenses = normalize_offenses(charges, norm)
+    matching = time.perf_counter() - started
     facts = derive_facts(charges, offenses, policies, ruleset.effective_date)
     facts["case_number"] = charges["case_number"]
     if len(answered.columns):
@@ -205,6 +214,7 @@ def _derive(charges: pd.DataFrame, answered: pd.DataFrame, ruleset: RuleSet, pol
         d[c] = facts[c]
     for c in DECISION_COLUMNS:
         d[c] = decisions[c]
+    d.attrs["matching_seconds"] = matching
     return d
 
 

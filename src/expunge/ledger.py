@@ -3,7 +3,7 @@ decides only what is new or changed, and a re-delivered export is recognised.
 
 Stage: decide (read) and publish (write). It lives in ``OUT/ledger/``:
 
-* ``charges.parquet`` — one row per charge of the last published run, keyed by case
+* ``charges-<run_id>/`` — one Parquet file per partition, one row per charge of the last published run, keyed by case
   number + charge sequence, with a content hash of the charge's input fields (and any
   clerk answer that applies to it) and every per-charge result of the decide stage
   (normalized offense, facts, rule, reason). No names, dates of birth or addresses.
@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -81,31 +82,53 @@ def take(prior: pd.DataFrame, case_number: pd.Series, charge_seq: pd.Series, col
     return got
 
 
-def load(out_dir: Path, context: str) -> pd.DataFrame | None:
-    """The ledger's charges if it was written under ``context``; None otherwise."""
+def load(out_dir: Path, context: str, partitions: int = 1, k: int = 0) -> pd.DataFrame | None:
+    """The ledger's charges for partition ``k`` of ``partitions`` if the ledger was written
+    under ``context``; None otherwise (or when it cannot be read)."""
+    from expunge.partition import fine_bucket
+
     folder = Path(out_dir) / LEDGER_DIR
     try:
         saved = json.loads((folder / "context.json").read_text())
         if saved.get("context") != context:
             return None
-        return pq.read_table(folder / "charges.parquet").to_pandas()
-    except (OSError, ValueError, pa.ArrowException):
+        data = folder / saved["charges"]
+        own = data / _file(k, partitions)
+        if own.exists():  # written with the same partitioning
+            return pq.read_table(own).to_pandas()
+        rows = pq.read_table(data).to_pandas()
+        return rows[fine_bucket(rows["case_number"]) % partitions == k].reset_index(drop=True)
+    except (OSError, ValueError, KeyError, TypeError, pa.ArrowException):
         return None
 
 
-def save(out_dir: Path, rows: pd.DataFrame, context: str, run_id: str, files: Sequence[tuple[str, str]]) -> None:
-    """Replace the ledger with this run's rows; add its input files to ``files.csv``."""
+def save(out_dir: Path, partitions: Sequence[pd.DataFrame], context: str, run_id: str,
+         files: Sequence[tuple[str, str]]) -> None:
+    """Replace the ledger with this run's rows (one frame per partition); add its input files
+    to ``files.csv``. The new rows go to a new folder and ``context.json`` is switched to it
+    with one rename, so a reader sees the old ledger or the new one, never a mix."""
     folder = Path(out_dir) / LEDGER_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    _replace(folder / "charges.parquet", lambda p: pq.write_table(
-        pa.Table.from_pandas(_plain(rows), preserve_index=False), p, compression="zstd"))
-    _replace(folder / "context.json",
-             lambda p: p.write_text(json.dumps({"context": context, "run_id": run_id}, indent=2) + "\n"))
+    data = folder / f"charges-{run_id}"
+    if data.exists():
+        shutil.rmtree(data)
+    data.mkdir(parents=True)
+    for k, rows in enumerate(partitions):
+        pq.write_table(pa.Table.from_pandas(_plain(rows), preserve_index=False), data / _file(k, len(partitions)),
+                       compression="zstd")
+    _replace(folder / "context.json", lambda p: p.write_text(
+        json.dumps({"context": context, "run_id": run_id, "charges": data.name}, indent=2) + "\n"))
+    for old in folder.glob("charges-*"):
+        if old != data:
+            shutil.rmtree(old, ignore_errors=True)
     seen = processed_files(out_dir)
     new = pd.DataFrame([(sha, name, run_id) for sha, name in files if sha not in set(seen["sha256"])],
                        columns=FILES_COLUMNS)
     merged = pd.concat([seen, new], ignore_index=True) if len(new) else seen
     _replace(folder / "files.csv", lambda p: merged.to_csv(p, index=False, lineterminator="\n"))
+
+
+def _file(k: int, partitions: int) -> str:
+    return f"partition-{k:03d}-of-{partitions:03d}.parquet"
 
 
 def processed_files(out_dir: Path) -> pd.DataFrame:

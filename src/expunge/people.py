@@ -18,41 +18,74 @@ Conflicts are reported, never merged: one person id with different dates of birt
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from expunge.distinct import hash_distinct
+
+IDENTITY_FIELDS = ("defendant_id", "last_name", "first_name", "dob")
+CONFLICT_COLUMNS = ["conflict", "defendant_id", "last_name", "first_name", "dob", "case_numbers"]
 
 
 def _norm(values: pd.Series) -> pd.Series:
     return values.fillna("").astype("str").str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
 
 
-def link_people(charges: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Person keys for every charge, and the conflicts found.
-
-    Returns:
-        (frame with ``person_key`` and ``person_link`` aligned to ``charges``,
-         conflicts with ``conflict``, ``defendant_id``, ``last_name``, ``first_name``,
-         ``dob`` and ``case_numbers``).
-    """
+def identities(charges: pd.DataFrame) -> pd.DataFrame:
+    """Normalized ``id``, ``last``, ``first``, ``dob`` and name+birth-date key ``nd`` per row."""
     def col(name: str) -> pd.Series:
         return charges[name] if name in charges else pd.Series(None, index=charges.index, dtype="object")
 
-    ident = _norm(col("defendant_id"))
     last, first = _norm(col("last_name")), _norm(col("first_name"))
     dob = pd.to_datetime(col("dob"), errors="coerce").dt.strftime("%Y-%m-%d").fillna("")
-    has_id = ident != ""
-    name_dob = (last != "") & (dob != "")
-    nd_key = last + "|" + first + "|" + dob
+    nd = (last + "|" + first + "|" + dob).where((last != "") & (dob != ""), "")
+    return pd.DataFrame({"id": _norm(col("defendant_id")), "last": last, "first": first, "dob": dob, "nd": nd},
+                        index=charges.index)
 
-    # Name + date of birth -> the one id that carries it (if exactly one).
-    with_id = pd.DataFrame({"nd": nd_key[has_id & name_dob], "id": ident[has_id & name_dob]}).drop_duplicates()
+
+@dataclass(frozen=True)
+class PersonIndex:
+    """What linking needs from the whole export, at the scale of people, not rows: the one
+    id each name + birth date belongs to, and the keys in conflict."""
+
+    nd_to_id: pd.Series
+    several_ids: pd.Index
+    dob_conflict_ids: pd.Index
+
+
+def person_index(parts: Iterable[pd.DataFrame]) -> PersonIndex:
+    """Build the index from ``identities`` of every partition (each deduplicated first)."""
+    distinct = pd.concat([p[["id", "dob", "nd"]].drop_duplicates() for p in parts], ignore_index=True)
+    distinct = distinct.drop_duplicates()
+    with_id = distinct.loc[(distinct["id"] != "") & (distinct["nd"] != ""), ["nd", "id"]].drop_duplicates()
     ids_per_nd = with_id.groupby("nd")["id"].nunique()
     unique_nd = with_id[with_id["nd"].isin(ids_per_nd[ids_per_nd == 1].index)].set_index("nd")["id"]
-    adopted = (~has_id & name_dob) & nd_key.isin(unique_nd.index)
-    ident = ident.mask(adopted, nd_key.map(unique_nd))
+    dated = distinct.loc[(distinct["id"] != "") & (distinct["dob"] != ""), ["id", "dob"]].drop_duplicates()
+    dobs = dated.groupby("id")["dob"].nunique()
+    return PersonIndex(unique_nd, ids_per_nd[ids_per_nd > 1].index, dobs[dobs > 1].index)
 
+
+def link_people(charges: pd.DataFrame, index: PersonIndex | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Person keys for every charge, and the conflicts found among these charges.
+
+    Args:
+        charges: ingested charges (all of them, or one partition of whole cases).
+        index: the ``person_index`` of the whole export; built from ``charges`` when None.
+
+    Returns:
+        (frame with ``person_key`` and ``person_link`` aligned to ``charges``,
+         conflict rows for ``conflict_table``: one per charge involved).
+    """
+    who = identities(charges)
+    index = index or person_index([who])
+    ident, last, first, nd_key = who["id"], who["last"], who["first"], who["nd"]
+    has_id = ident != ""
+    name_dob = nd_key != ""
+    adopted = (~has_id & name_dob) & nd_key.isin(index.nd_to_id.index)
+    ident = ident.mask(adopted, nd_key.map(index.nd_to_id))
     case = charges["case_number"].astype("str")
     raw = np.select(
         [has_id | adopted, name_dob, last != ""],
@@ -64,20 +97,26 @@ def link_people(charges: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
                      default="NONE")
     out = pd.DataFrame({"person_key": hash_distinct(raw).where(raw != ""), "person_link": link}, index=charges.index)
 
-    conflicts = []
-    ids = pd.DataFrame({"id": ident, "dob": dob, "case": case, "last": last, "first": first})[has_id & (dob != "")]
-    dobs = ids.groupby("id")["dob"].nunique()
-    for pid in dobs[dobs > 1].index:
-        rows = ids[ids["id"] == pid]
-        conflicts.append({"conflict": "ID_DOB_CONFLICT", "defendant_id": pid, "last_name": rows["last"].iloc[0],
-                          "first_name": rows["first"].iloc[0], "dob": ";".join(sorted(set(rows["dob"]))),
-                          "case_numbers": ";".join(sorted(set(rows["case"])))})
-    for nd in ids_per_nd[ids_per_nd > 1].index:
-        rows = with_id[with_id["nd"] == nd]
-        l_, f_, d_ = nd.split("|")
-        conflicts.append({"conflict": "NAME_DOB_SEVERAL_IDS", "defendant_id": ";".join(sorted(rows["id"])),
-                          "last_name": l_, "first_name": f_, "dob": d_,
-                          "case_numbers": ";".join(sorted(set(case[nd_key == nd])))})
-    table = pd.DataFrame(conflicts, columns=["conflict", "defendant_id", "last_name", "first_name", "dob",
-                                             "case_numbers"])
-    return out, table
+    by_id = has_id & (who["dob"] != "") & who["id"].isin(index.dob_conflict_ids)
+    by_nd = name_dob & nd_key.isin(index.several_ids)
+    rows = pd.concat([
+        who[by_id].assign(conflict="ID_DOB_CONFLICT", key=who["id"][by_id], case=case[by_id]),
+        who[by_nd].assign(conflict="NAME_DOB_SEVERAL_IDS", key=nd_key[by_nd], case=case[by_nd]),
+    ], ignore_index=True)
+    return out, rows[["conflict", "key", "id", "last", "first", "dob", "case"]]
+
+
+def conflict_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """The clerk's conflict list from ``link_people``'s conflict rows (of one or many
+    partitions): one line per person id with several birth dates, and per name + birth date
+    under several ids, with the case numbers involved."""
+    def joined(values: pd.Series) -> str:
+        return ";".join(sorted({v for v in values if v}))
+
+    if rows.empty:
+        return pd.DataFrame(columns=CONFLICT_COLUMNS)
+    g = rows.groupby(["conflict", "key"], sort=True)
+    out = pd.DataFrame({"defendant_id": g["id"].agg(joined), "last_name": g["last"].min(),
+                        "first_name": g["first"].min(), "dob": g["dob"].agg(joined),
+                        "case_numbers": g["case"].agg(joined)}).reset_index()
+    return out[CONFLICT_COLUMNS]

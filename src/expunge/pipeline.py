@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import platform
 import shutil
 import time
@@ -27,14 +28,15 @@ import pyarrow.compute
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from expunge import __version__, ledger
-from expunge.decide import decide_charges, ledger_rows
+from expunge import __version__, ledger, partition
+from expunge.decide import LEDGER_COLUMNS, decide_charges, ledger_rows
 from expunge.delta import move_latest, write_delta
 from expunge.duplicates import find_duplicates
 from expunge.errors import ExpungeError, InputFileError, OutputExistsError
 from expunge.ingest import IngestResult, ingest, preflight, sha256_file, staging_schema
-from expunge.offenses import Normalizer
+from expunge.offenses import Normalizer, normalization_report
 from expunge.profile import load_profile
+from expunge.publish import read_partition
 from expunge.review import load_answers
 from expunge.rollup import DEFAULT_SUPPRESS_BELOW
 from expunge.rules import load_rules
@@ -63,6 +65,8 @@ class RunPlan:
     answers: str | None = None
     ledger_context: str = ""
     use_ledger: bool = True
+    partitions: int = 1
+    documents: bool = True
 
     def normalizer(self) -> Normalizer:
         return Normalizer.build(self.charge_codes, self.crosswalk, cache_dir=self.cache_dir)
@@ -91,6 +95,8 @@ def plan_run(
     cache_dir: str | Path | None = None,
     answers: str | Path | None = None,
     use_ledger: bool = True,
+    partitions: int | None = None,
+    documents: bool = True,
 ) -> RunPlan:
     """Validate the run's inputs and settings and fix its id.
 
@@ -110,16 +116,19 @@ def plan_run(
     if answers is not None:
         load_answers(answers)  # validates the store before any work
     shas = []
+    input_bytes = 0
     for item in inputs:
         p = Path(item)
         preflight(p, prof)  # missing, folder, empty, unreadable header, unrecognised columns
         shas.append(sha256_file(p))
+        input_bytes += p.stat().st_size * (6 if p.suffix.lower() == ".gz" else 1)
+    partitions = partitions or partition.choose_partitions(input_bytes)
     if run_id is None:
         h = hashlib.sha256()
         for part in (*shas, ruleset.sha256, repr(prof), json.dumps(chosen, sort_keys=True),
                      norm.reference.version, norm.crosswalk.sha256 if norm.crosswalk else "", __version__,
                      sha256_file(Path(answers)) if answers else "",
-                     str(suppress_below)):
+                     str(suppress_below), str(partitions), str(documents)):
             h.update(part.encode())
         run_id = f"{as_of.isoformat()}-{h.hexdigest()[:10]}"
     context = ledger.context_key([
@@ -135,6 +144,7 @@ def plan_run(
         charge_codes=str(charge_codes) if charge_codes else None, crosswalk=str(crosswalk) if crosswalk else None,
         cache_dir=str(cache_dir) if cache_dir else None, answers=str(answers) if answers else None,
         ledger_context=context, use_ledger=use_ledger,
+        partitions=partitions, documents=documents,
     )
     if plan.run_dir.exists() and not overwrite:
         raise OutputExistsError(
@@ -153,39 +163,79 @@ def stage_ingest(plan: RunPlan) -> IngestResult:
     return ingest(plan.inputs, load_profile(plan.profile_path), work / "staging", work / "quarantine.parquet")
 
 
-def stage_decide(plan: RunPlan, ingested: IngestResult) -> str:
-    """Normalize and decide every staged charge; returns the path of the decided frame."""
+def stage_partition(plan: RunPlan, ingested: IngestResult) -> list[list[str]]:
+    """Group the staged charges into partitions of whole cases and build the people index
+    (``OUT/.work-<run>/people_index.pkl``); returns the staged files of each partition."""
+    parts = partition.repartition(ingested.parts, plan.work_dir / "partitions", plan.partitions)
+    with (plan.work_dir / "people_index.pkl").open("wb") as fh:
+        pickle.dump(partition.build_person_index(ingested.parts), fh)
+    return parts
+
+
+def decide_partition(plan: RunPlan, k: int, parts: list[str]) -> str:
+    """Normalize and decide one partition; writes ``decided/part-<k>.parquet`` (with the
+    personal fields the petitions need), its duplicates, people conflicts and counts."""
     ruleset = load_rules(plan.rules_path)
-    if ingested.parts:
-        charges = ds.dataset(ingested.parts, format="parquet").to_table().to_pandas()
+    if parts:
+        charges = ds.dataset(parts, format="parquet").to_table().to_pandas()
     else:
         charges = staging_schema().empty_table().to_pandas()
     keep, dups = find_duplicates(charges)
-    pq.write_table(dups, plan.work_dir / "quarantine-duplicates.parquet")
+    out = plan.work_dir / "decided"
+    out.mkdir(exist_ok=True)
+    pq.write_table(dups, out / f"duplicates-{k:03d}.parquet")
     charges = charges[keep].reset_index(drop=True)
     answers = load_answers(plan.answers) if plan.answers else None
-    prior = ledger.load(Path(plan.out_dir), plan.ledger_context) if plan.use_ledger else None
+    prior = ledger.load(Path(plan.out_dir), plan.ledger_context, plan.partitions, k) if plan.use_ledger else None
+    with (plan.work_dir / "people_index.pkl").open("rb") as fh:
+        index = pickle.load(fh)
     decided = decide_charges(charges, ruleset, plan.policies, date.fromisoformat(plan.as_of), plan.run_id,
-                             plan.normalizer(), answers, prior)
-    path = plan.work_dir / "decided.pkl"
-    decided.to_pickle(path)
+                             plan.normalizer(), answers, prior, index)
+    side = decided.attrs
+    decided.attrs = {}  # never into Parquet metadata: the conflicts hold names
+    pq.write_table(side["people_conflicts"].pipe(pa.Table.from_pandas, preserve_index=False),
+                   out / f"conflicts-{k:03d}.parquet")
+    meta = {key: side[key] for key in ("answers", "ledger", "as_of", "rules", "matching_seconds")}
+    (out / f"meta-{k:03d}.json").write_text(json.dumps(meta))
+    path = out / f"part-{k:03d}.parquet"
+    pq.write_table(pa.Table.from_pandas(decided, preserve_index=False), path, compression="zstd")
     return str(path)
 
 
-def stage_publish(plan: RunPlan, ingested: IngestResult, decided_path: str,
+def stage_decide(plan: RunPlan, ingested: IngestResult, runner: str = "local", address: str | None = None) -> list[str]:
+    """Partition, then decide every partition (here, or on a Dask cluster with
+    ``runner="dask"``); returns the decided partitions' paths in order."""
+    parts = stage_partition(plan, ingested)
+    if runner == "dask":
+        from expunge.scaleout import map_on_dask
+
+        return map_on_dask(decide_partition, plan, parts, address)
+    return [decide_partition(plan, k, p) for k, p in enumerate(parts)]
+
+
+def stage_publish(plan: RunPlan, ingested: IngestResult, decided_paths: list[str],
                   times: dict[str, float] | None = None) -> str:
     """Write all outputs and the manifest, then move the run folder into place atomically."""
     from expunge.publish import write_outputs
 
     t0 = time.perf_counter()
-    decided: pd.DataFrame = pd.read_pickle(decided_path)
     build = plan.work_dir / plan.run_id
+    folder = plan.work_dir / "decided"
+    metas = [json.loads((folder / f"meta-{k:03d}.json").read_text()) for k in range(len(decided_paths))]
+    conflicts = [pq.read_table(p).to_pandas() for p in sorted(folder.glob("conflicts-*.parquet"))]
+    side = {"as_of": plan.as_of, "rules": metas[0]["rules"] if metas else "",
+            "conflicts": pd.concat(conflicts, ignore_index=True) if conflicts else None}
+    if side["conflicts"] is None:
+        del side["conflicts"]
     # The operator's salt comes from the environment at publish time only: it is never part
     # of the plan, the Prefect parameters or the manifest.
     salt = os.environ.get(SALT_ENV) or None
-    counts = write_outputs(decided, build, plan.suppress_below, salt)
-    dups = pq.read_table(plan.work_dir / "quarantine-duplicates.parquet")
-    quarantine = pa.concat_tables([pq.read_table(ingested.quarantine_path), dups])
+    counts = write_outputs(decided_paths, build, plan.suppress_below, salt, side, plan.documents)
+    every = counts.pop("narrow")
+    dups = pa.concat_tables([pq.read_table(p) for p in sorted(folder.glob("duplicates-*.parquet"))]) \
+        if decided_paths else pq.read_table(ingested.quarantine_path).slice(0, 0)
+    quarantine = pa.concat_tables([pq.read_table(ingested.quarantine_path), dups.cast(
+        pq.read_schema(ingested.quarantine_path))])
     quarantine = quarantine.sort_by([("source_file", "ascending"), ("source_line", "ascending")])
     pq.write_table(quarantine, build / "quarantine.parquet", compression="zstd")
     duplicates = dups.num_rows
@@ -201,17 +251,23 @@ def stage_publish(plan: RunPlan, ingested: IngestResult, decided_path: str,
         )
     stage_times = dict(times or {})
     stage_times["publish"] = round(time.perf_counter() - t0, 3)
-    manifest = build_manifest(plan, ingested, counts, stage_times, decided.attrs.get("normalization", {}))
-    manifest["answers"] = {"store": plan.answers, **decided.attrs.get("answers", {})}
-    manifest["people"] = decided.attrs.get("people", {})
+    stage_times["matching_within_decide"] = round(sum(m["matching_seconds"] for m in metas), 3)
+    report = normalization_report(every.rename(columns={"description_raw": "charge_description"}),
+                                  every.assign(offense_family=every["norm_family"]))
+    manifest = build_manifest(plan, ingested, counts, stage_times, report)
+    manifest["answers"] = {"store": plan.answers, **_summed([m["answers"] for m in metas])}
+    manifest["people"] = {"by_link": {k: int(v) for k, v in every["person_link"].value_counts().sort_index().items()
+                                      if v}, "conflicts": counts["people_conflicts"]}
     manifest["rows"]["duplicates_quarantined"] = duplicates
-    manifest["ledger"] = decided.attrs.get("ledger", {})
+    manifest["ledger"] = _summed([m["ledger"] for m in metas])
+    manifest["partitions"] = len(decided_paths)
     manifest["outputs"]["analytics"] = "analytics/" if salt else None
+    manifest["outputs"]["documents"] = counts["documents"]
     if not salt:
         manifest["warnings"].append(f"analytics/ was not written: set {SALT_ENV} to a secret salt to write the "
                                     "de-identified dataset.")
     (build / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
-    manifest["delta"] = write_delta(decided, Path(plan.out_dir), build)
+    manifest["delta"] = write_delta(every, Path(plan.out_dir), build)
     (build / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
     _restrict_personal(build)
     final = plan.run_dir
@@ -223,10 +279,18 @@ def stage_publish(plan: RunPlan, ingested: IngestResult, decided_path: str,
         os.replace(final, trash)
     os.replace(build, final)
     move_latest(Path(plan.out_dir), final)  # only after the run folder is complete
-    ledger.save(Path(plan.out_dir), ledger_rows(decided), plan.ledger_context, plan.run_id,
-                [(f.sha256, f.label) for f in ingested.files])
+    ledger.save(Path(plan.out_dir), [ledger_rows(read_partition(p, LEDGER_COLUMNS)) for p in decided_paths],
+                plan.ledger_context, plan.run_id, [(f.sha256, f.label) for f in ingested.files])
     shutil.rmtree(plan.work_dir, ignore_errors=True)
     return str(final)
+
+
+def _summed(dicts: list[dict[str, int]]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for d in dicts:
+        for k, v in d.items():
+            out[k] = out.get(k, 0) + int(v)
+    return out
 
 
 def _restrict_personal(run_dir: Path) -> None:
@@ -303,12 +367,14 @@ def failure_message(exc: BaseException) -> str:
             "are untouched; fix the cause and run again (the run can be repeated safely).")
 
 
-def run_pipeline(inputs: Sequence[str | Path], out_dir: str | Path, as_of: date, *args: Any, **options: Any) -> Path:
+def run_pipeline(inputs: Sequence[str | Path], out_dir: str | Path, as_of: date, *args: Any, runner: str = "local",
+                 dask_address: str | None = None, **options: Any) -> Path:
     """Run the whole pipeline without an orchestrator and return the run folder.
 
     Takes the arguments of ``plan_run`` (``run_id``, ``rules``, ``profile``, ``policies``,
     ``suppress_below``, ``overwrite``, ``charge_codes``, ``crosswalk``, ``cache_dir``,
-    ``answers``).
+    ``answers``, ``use_ledger``, ``partitions``, ``documents``); ``runner="dask"`` decides
+    the partitions on the Dask cluster at ``dask_address`` (a local one when None).
 
     Example:
         >>> run_pipeline(["sample_data/mo_charges_sample.csv"], "out", date(2026, 11, 27))  # doctest: +SKIP
@@ -320,7 +386,7 @@ def run_pipeline(inputs: Sequence[str | Path], out_dir: str | Path, as_of: date,
         ingested = stage_ingest(plan)
         times["ingest"] = round(time.perf_counter() - t, 3)
         t = time.perf_counter()
-        decided = stage_decide(plan, ingested)
+        decided = stage_decide(plan, ingested, runner, dask_address)
         times["decide"] = round(time.perf_counter() - t, 3)
         run_dir = Path(stage_publish(plan, ingested, decided, times))
     except BaseException as exc:

@@ -13,6 +13,8 @@ give the same bytes; the manifest alone carries times.
 from __future__ import annotations
 
 import json
+import shutil
+from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -21,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import yaml
@@ -28,11 +31,12 @@ import yaml
 from expunge.distinct import hash_distinct
 from expunge.documents import safe_name, write_documents
 from expunge.facts import caveat_lists, caveat_text
+from expunge.people import conflict_table
 from expunge.report import render_report
 from expunge.review import ANSWER_FACTS
 from expunge.rollup import cases, headline, summaries
 from expunge.rules import ELIGIBLE
-from expunge.xlsx import write_workbook
+from expunge.xlsx import MAX_ROWS, write_workbook
 
 _ARROW_TYPES = {
     "string": pa.string(), "int64": pa.int64(), "int32": pa.int32(), "int16": pa.int16(),
@@ -85,21 +89,18 @@ def analytics_table(decided: pd.DataFrame, salt: str) -> pa.Table:
     return typed_table(frame, dataset_schema("analytics"), decided["caveat_bits"].to_numpy())
 
 
-def write_dataset(table: pa.Table, out: Path) -> Path:
-    """Write a table as zstd Parquet, hive-partitioned by county, in a fixed order."""
+def write_dataset(table: pa.Table, out: Path, basename: str = "part-{i}.parquet") -> Path:
+    """Write a table as zstd Parquet, hive-partitioned by county, in a fixed order (called once
+    per partition with a distinct ``basename``)."""
     ds.write_dataset(
         table, out, format="parquet",
         partitioning=ds.partitioning(pa.schema([("county", pa.string())]), flavor="hive"),
-        basename_template="part-{i}.parquet",
+        basename_template=basename,
         file_options=ds.ParquetFileFormat().make_write_options(compression="zstd"),
-        existing_data_behavior="error", max_rows_per_file=5_000_000, max_rows_per_group=500_000,
+        existing_data_behavior="overwrite_or_ignore", max_rows_per_file=5_000_000, max_rows_per_group=500_000,
         preserve_order=True,
     )
     return out
-
-
-def write_charges(decided: pd.DataFrame, run_dir: Path) -> Path:
-    return write_dataset(charges_table(decided), run_dir / "charges")
 
 
 def review_queue(decided: pd.DataFrame) -> pd.DataFrame:
@@ -156,15 +157,145 @@ def petition_rows(decided: pd.DataFrame) -> pd.DataFrame:
                             "case_number", "charge_seq"], kind="stable", na_position="last")
 
 
-def write_petitions(decided: pd.DataFrame, run_dir: Path) -> list[str]:
-    """Per circuit: a CSV per county and one workbook with a sheet per county."""
-    rows = petition_rows(decided)
+#: What the roll-ups, the delta and the manifest need of every charge: a narrow frame,
+#: low-cardinality text as categories, read partition by partition.
+NARROW_COLUMNS = ("county", "case_number", "charge_seq", "person_key", "person_link", "offense_year",
+                  "offense_family", "level", "determination", "reason_code", "rule_id", "overdue",
+                  "description_raw", "norm_family", "match_method", "match_source", "desc_band")
+_CATEGORIES = ("county", "person_link", "offense_family", "level", "determination", "reason_code", "rule_id",
+               "description_raw", "norm_family", "match_method", "match_source", "desc_band")
+
+
+def narrow(decided: pd.DataFrame) -> pd.DataFrame:
+    """The ``NARROW_COLUMNS`` of a decided partition, text as sorted categories."""
+    out = decided[list(NARROW_COLUMNS)].copy()
+    for c in _CATEGORIES:
+        out[c] = out[c].astype("str").astype("category")
+    return out
+
+
+def concat_narrow(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Partitions' narrow frames as one, categories unioned (and sorted) so groupings match
+    those of a single frame."""
+    if len(frames) == 1:
+        return frames[0]
+    from pandas.api.types import union_categoricals
+
+    out = {}
+    for c in NARROW_COLUMNS:
+        if c in _CATEGORIES:
+            u = union_categoricals([f[c] for f in frames], sort_categories=True)
+            out[c] = pd.Categorical(u, categories=sorted(u.categories))
+        else:
+            out[c] = pd.concat([f[c] for f in frames], ignore_index=True)
+    return pd.DataFrame(out)
+
+
+def read_partition(path: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """A decided partition written by ``pipeline.decide_partition`` (only ``columns``, if given)."""
+    return pq.read_table(path, columns=list(columns) if columns else None).to_pandas()
+
+
+def write_outputs(parts: list[str], run_dir: Path, suppress_below: int, salt: str | None = None,
+                  side: dict[str, Any] | None = None, documents: bool = True) -> dict[str, Any]:
+    """Write every data output of a run into ``run_dir`` from its decided partitions,
+    one partition in memory at a time; returns counts and the run's narrow frame.
+
+    ``analytics/`` is written only with a ``salt`` (the operator's secret, never stored).
+    ``side``: ``as_of``, ``rules`` and the people ``conflicts`` rows of every partition."""
+    side = side or {}
+    run_dir.mkdir(parents=True, exist_ok=True)
+    many = len(parts) > 1
+    spill = run_dir.parent / "petition-spill"
+    spill.mkdir(exist_ok=True)
+    cases_writer: pq.ParquetWriter | None = None
+    queue_books: list[pd.DataFrame] = []
+    queue_rows = 0
+    frames: list[pd.DataFrame] = []
+    n_cases = 0
+    run_id = ""
+    for k, path in enumerate(parts):
+        decided = _sorted(read_partition(path))
+        run_id = run_id or (str(decided["run_id"].iloc[0]) if len(decided) else "")
+        name = f"part-{k:03d}-{{i}}.parquet" if many else "part-{i}.parquet"
+        write_dataset(charges_table(decided), run_dir / "charges", name)
+        if salt:
+            write_dataset(analytics_table(decided, salt), run_dir / "analytics", name)
+        case_table = pa.Table.from_pandas(cases(decided), preserve_index=False)
+        if cases_writer is None:
+            cases_writer = pq.ParquetWriter(run_dir / "cases.parquet", case_table.schema, compression="zstd")
+        cases_writer.write_table(case_table.cast(cases_writer.schema))
+        n_cases += case_table.num_rows
+        queue = review_queue(decided)
+        queue.to_csv(run_dir / "review_queue.csv", index=False, lineterminator="\n", mode="a" if k else "w",
+                     header=k == 0)
+        queue_rows += len(queue)
+        if queue_rows <= MAX_ROWS:
+            queue_books.append(queue)
+        _spill_petitions(petition_rows(decided), spill / f"part-{k:03d}.parquet")
+        frames.append(narrow(decided))
+        del decided
+    if cases_writer is not None:
+        cases_writer.close()
+    if queue_rows <= MAX_ROWS and queue_books:
+        write_workbook(run_dir / "review_queue.xlsx", {"review queue": pd.concat(queue_books, ignore_index=True)})
+    run = {"run_id": run_id, "as_of": side.get("as_of", ""), "rules": side.get("rules", "")}
+    petitions, n_documents = write_petitions(sorted(str(p) for p in spill.glob("part-*.parquet")), run_dir, run,
+                                             documents)
+    shutil.rmtree(spill, ignore_errors=True)
+    conflicts = conflict_table(side["conflicts"]) if "conflicts" in side else None
+    if conflicts is not None and len(conflicts):
+        conflicts.to_csv(run_dir / "people_conflicts.csv", index=False, lineterminator="\n")
+    every = concat_narrow(frames)
+    summary_dir = run_dir / "summary"
+    summary_dir.mkdir(exist_ok=True)
+    tables = summaries(every, below=suppress_below)
+    for name, table in tables.items():
+        table.to_csv(summary_dir / f"{name}.csv", index=False, lineterminator="\n")
+    head = headline(every)
+    head["small_cell_threshold"] = suppress_below
+    (summary_dir / "headline.json").write_text(json.dumps(head, indent=2, sort_keys=True) + "\n")
+    (summary_dir / "report.html").write_text(render_report(head, tables, run), encoding="utf-8")
+    return {
+        "charges": len(every),
+        "cases": n_cases,
+        "review_queue": queue_rows,
+        "petition_files": petitions,
+        "analytics": bool(salt),
+        "documents": n_documents,
+        "people_conflicts": 0 if conflicts is None else len(conflicts),
+        "by_determination": head["charges"]["by_determination"],  # type: ignore[index]
+        "headline": head,
+        "narrow": every,
+    }
+
+
+def _spill_petitions(rows: pd.DataFrame, path: Path) -> None:
+    """A partition's petition rows, one row group per circuit (so a circuit reads alone)."""
+    table = pa.Table.from_pandas(rows, preserve_index=False)
+    with pq.ParquetWriter(path, table.schema, compression="zstd") as w:
+        for circ in sorted(set(rows["circuit"].dropna())):
+            w.write_table(table.filter(pa.compute.equal(table.column("circuit"), circ)))
+
+
+def write_petitions(spills: list[str], run_dir: Path, run: dict[str, str],
+                    documents: bool = True) -> tuple[list[str], int]:
+    """Per circuit: a CSV per county, one workbook with a sheet per county and, with
+    ``documents``, one DOCX per person and county. Reads one circuit at a time."""
     written: list[str] = []
-    for circ, by_circuit in rows.groupby("circuit", sort=True):
+    n_docs = 0
+    if not spills:
+        return written, n_docs
+    data = ds.dataset(spills, format="parquet")
+    circuits = sorted(set(data.to_table(columns=["circuit"]).column("circuit").drop_null().to_pylist()))
+    order = ["circuit", "county", "last_name", "first_name", "person_key", "case_number", "charge_seq"]
+    for circ in circuits:
+        rows = data.to_table(filter=ds.field("circuit") == circ).to_pandas()
+        rows = rows.sort_values(order, kind="stable", na_position="last").reset_index(drop=True)
         folder = run_dir / "petitions" / safe_name(f"circuit-{circ}")
         folder.mkdir(parents=True, exist_ok=True)
         sheets = {}
-        for county, part in by_circuit.groupby("county", sort=True):
+        for county, part in rows.groupby("county", sort=True):
             path = folder / f"{safe_name(str(county))}.csv"
             part.to_csv(path, index=False, lineterminator="\n")
             written.append(str(path.relative_to(run_dir)))
@@ -172,51 +303,6 @@ def write_petitions(decided: pd.DataFrame, run_dir: Path) -> list[str]:
         book = write_workbook(folder / f"petitions-circuit-{safe_name(str(circ))}.xlsx", sheets)
         if book is not None:
             written.append(str(book.relative_to(run_dir)))
-    return written
-
-
-def write_outputs(decided: pd.DataFrame, run_dir: Path, suppress_below: int, salt: str | None = None) -> dict[str, Any]:
-    """Write every data output of a run into ``run_dir``; returns counts for the manifest.
-
-    ``analytics/`` is written only with a ``salt`` (the operator's secret, never stored)."""
-    run_dir.mkdir(parents=True, exist_ok=True)
-    # pandas carries DataFrame.attrs into Parquet metadata; the run's side tables (people
-    # conflicts hold names) must never ride along, so they are taken off first.
-    side = dict(decided.attrs)
-    decided = _sorted(decided)
-    decided.attrs = {}
-    write_charges(decided, run_dir)
-    if salt:
-        write_dataset(analytics_table(decided, salt), run_dir / "analytics")
-    case_table = cases(decided)
-    pq.write_table(pa.Table.from_pandas(case_table, preserve_index=False), run_dir / "cases.parquet",
-                   compression="zstd")
-    queue = review_queue(decided)
-    queue.to_csv(run_dir / "review_queue.csv", index=False, lineterminator="\n")
-    write_workbook(run_dir / "review_queue.xlsx", {"review queue": queue})
-    petitions = write_petitions(decided, run_dir)
-    run = {"run_id": str(decided["run_id"].iloc[0]) if len(decided) else "", "as_of": side.get("as_of", ""),
-           "rules": side.get("rules", "")}
-    documents = write_documents(petition_rows(decided), run_dir / "petitions", run)
-    conflicts = side.get("people_conflicts")
-    if conflicts is not None and len(conflicts):
-        conflicts.to_csv(run_dir / "people_conflicts.csv", index=False, lineterminator="\n")
-    summary_dir = run_dir / "summary"
-    summary_dir.mkdir(exist_ok=True)
-    tables = summaries(decided, below=suppress_below)
-    for name, table in tables.items():
-        table.to_csv(summary_dir / f"{name}.csv", index=False, lineterminator="\n")
-    head = headline(decided)
-    head["small_cell_threshold"] = suppress_below
-    (summary_dir / "headline.json").write_text(json.dumps(head, indent=2, sort_keys=True) + "\n")
-    (summary_dir / "report.html").write_text(render_report(head, tables, run), encoding="utf-8")
-    return {
-        "charges": len(decided),
-        "cases": len(case_table),
-        "review_queue": len(queue),
-        "petition_files": petitions,
-        "analytics": bool(salt),
-        "documents": documents,
-        "by_determination": head["charges"]["by_determination"],  # type: ignore[index]
-        "headline": head,
-    }
+        if documents:
+            n_docs += write_documents(rows, run_dir / "petitions", run)
+    return written, n_docs

@@ -1,0 +1,100 @@
+"""Partitions: split a large export into independent groups of whole cases.
+
+Stage: between ingest and decide. Every charge goes to the partition of its case number's
+hash, so a case (and everything a rule may look at) is always in one partition, and each
+partition can be decided alone, in bounded memory, on this machine or a Dask cluster.
+People span partitions; what linking needs from the whole export is the small
+``people.PersonIndex``, built here in one streaming pass over narrow columns.
+
+The number of partitions is a power of two chosen from the input size (about
+``TARGET_BYTES`` of CSV each, at most ``FINE_BUCKETS``); small exports have one partition
+and take exactly the single-frame path.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from expunge.people import IDENTITY_FIELDS, PersonIndex, identities, person_index
+
+FINE_BUCKETS = 256
+TARGET_BYTES = 96 << 20
+BATCH_ROWS = 1_000_000
+
+
+def choose_partitions(input_bytes: int, target_bytes: int = TARGET_BYTES) -> int:
+    """A power of two near ``input_bytes / target_bytes`` (1 for small inputs, at most 256)."""
+    want = max(1, math.ceil(input_bytes / max(target_bytes, 1)))
+    return min(FINE_BUCKETS, 1 << (want - 1).bit_length())
+
+
+def fine_bucket(case_number: pd.Series | pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A stable bucket in ``[0, 256)`` per case number; partition = fine bucket % partitions."""
+    values = case_number.to_pandas() if isinstance(case_number, pa.Array | pa.ChunkedArray) else case_number
+    keys = np.asarray(values.fillna("").astype("str"), dtype=object)
+    return (pd.util.hash_array(keys) % FINE_BUCKETS).astype(np.uint16)
+
+
+def repartition(parts: Sequence[str], out_dir: Path, partitions: int,
+                batch_rows: int = BATCH_ROWS) -> list[list[str]]:
+    """Rewrite staged parts as one Parquet file per partition (input order kept within each).
+
+    Reads at most about ``batch_rows`` rows at a time. With one partition the parts are
+    returned as they are."""
+    if partitions <= 1:
+        return [list(parts)]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / f"partition-{k:03d}.parquet" for k in range(partitions)]
+    writers: list[pq.ParquetWriter | None] = [None] * partitions
+    pending: list[pa.Table] = []
+    rows = 0
+
+    def flush() -> None:
+        table = pa.concat_tables(pending)
+        bucket = fine_bucket(table.column("case_number")) % partitions
+        order = np.argsort(bucket, kind="stable")
+        table = table.take(pa.array(order))
+        counts = np.bincount(bucket, minlength=partitions)
+        start = 0
+        for k, n in enumerate(counts):
+            if n:
+                if writers[k] is None:
+                    writers[k] = pq.ParquetWriter(paths[k], table.schema, compression="zstd")
+                writers[k].write_table(table.slice(start, int(n)))  # type: ignore[union-attr]
+            start += int(n)
+        pending.clear()
+
+    try:
+        for part in parts:
+            table = pq.read_table(part)
+            pending.append(table)
+            rows += table.num_rows
+            if rows >= batch_rows:
+                flush()
+                rows = 0
+        if pending:
+            flush()
+    finally:
+        for w in writers:
+            if w is not None:
+                w.close()
+    return [[str(p)] if writers[k] is not None else [] for k, p in enumerate(paths)]
+
+
+def build_person_index(parts: Sequence[str]) -> PersonIndex:
+    """The ``PersonIndex`` of all staged parts, reading only the identity columns."""
+    frames = []
+    for part in parts:
+        cols = [c for c in IDENTITY_FIELDS if c in pq.read_schema(part).names]
+        frame = pq.read_table(part, columns=cols).to_pandas()
+        frames.append(identities(frame)[["id", "dob", "nd"]].drop_duplicates())
+    if not frames:
+        frames = [identities(pd.DataFrame({"case_number": pd.Series([], dtype="str")}))]
+    return person_index(frames)

@@ -1,0 +1,100 @@
+"""Scale: partitions of whole cases decided one at a time (or on Dask) give the same data as
+one frame, and no stage holds more than a partition of full rows."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import expunge.pipeline
+from expunge import partition
+from expunge.pipeline import run_pipeline
+from tests.conftest import AS_OF, SAMPLE
+
+KEY = ["case_number", "charge_seq"]
+
+
+def files(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def by_key(path: Path) -> pd.DataFrame:
+    return pd.read_parquet(path).sort_values(KEY).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def single(tmp_path_factory) -> Path:
+    return run_pipeline([SAMPLE], tmp_path_factory.mktemp("one"), AS_OF, run_id="r", partitions=1)
+
+
+@pytest.fixture(scope="module")
+def four(tmp_path_factory) -> Path:
+    return run_pipeline([SAMPLE], tmp_path_factory.mktemp("four"), AS_OF, run_id="r", partitions=4)
+
+
+def test_a_partitioned_run_decides_every_charge_as_a_single_frame_run_does(single, four):
+    assert by_key(four / "charges").equals(by_key(single / "charges"))
+    assert pd.read_parquet(four / "cases.parquet").sort_values("case_number").reset_index(drop=True).equals(
+        pd.read_parquet(single / "cases.parquet"))
+
+
+def test_a_partitioned_run_writes_the_same_summaries_petitions_and_documents(single, four):
+    for folder in ("summary", "petitions"):
+        assert files(four / folder) == files(single / folder)
+
+
+def test_small_exports_take_one_partition_and_large_ones_a_power_of_two():
+    assert partition.choose_partitions(SAMPLE.stat().st_size) == 1
+    assert partition.choose_partitions(3_000_000_000) == 32
+    assert partition.choose_partitions(10**13) == partition.FINE_BUCKETS
+
+
+def test_every_partition_is_decided_alone(tmp_path, monkeypatch):
+    seen: list[int] = []
+    real = expunge.pipeline.decide_charges
+    monkeypatch.setattr(expunge.pipeline, "decide_charges", lambda charges, *a, **k: (
+        seen.append(len(charges)), real(charges, *a, **k))[1])
+    run = run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="r", partitions=8)
+    assert len(seen) == 8 and sum(seen) == pd.read_parquet(run / "charges").shape[0]
+    assert max(seen) < sum(seen) / 4  # no call sees the whole export
+
+
+def staged(tmp_path: Path, cases: list[str], per_part: int) -> list[str]:
+    table = pa.table({"case_number": cases, "charge_seq": list(range(len(cases)))})
+    paths = []
+    for i in range(0, len(cases), per_part):
+        path = tmp_path / f"part-{i:05d}.parquet"
+        pq.write_table(table.slice(i, per_part), path)
+        paths.append(str(path))
+    return paths
+
+
+def test_repartition_keeps_each_case_whole_and_the_input_order(tmp_path):
+    cases = [f"C{i % 37}" for i in range(1000)]
+    parts = partition.repartition(staged(tmp_path, cases, 100), tmp_path / "out", 4)
+    frames = [pq.read_table(p[0]).to_pandas() for p in parts if p]
+    assert sum(len(f) for f in frames) == 1000
+    owners = pd.concat([f.assign(k=k) for k, f in enumerate(frames)]).groupby("case_number")["k"].nunique()
+    assert (owners == 1).all()
+    assert all(f["charge_seq"].is_monotonic_increasing for f in frames)
+
+
+def test_repartition_reads_no_more_than_its_batch_at_a_time(tmp_path, monkeypatch):
+    held: list[int] = []
+    real = pa.concat_tables
+    monkeypatch.setattr(partition.pa, "concat_tables", lambda tables: (
+        held.append(sum(t.num_rows for t in tables)), real(tables))[1])
+    partition.repartition(staged(tmp_path, [f"C{i}" for i in range(1000)], 50), tmp_path / "out", 4, batch_rows=200)
+    assert len(held) == 5 and max(held) <= 200
+
+
+@pytest.mark.flow
+def test_the_dask_runner_writes_the_same_charges_as_the_local_runner(four, tmp_path):
+    run = run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="r", partitions=4, runner="dask")
+    assert files(run / "charges") == files(four / "charges")

@@ -1,0 +1,151 @@
+"""`make bench`: the pipeline against the copy floor, at 1 M and 10 M charges.
+
+For each size: generate (or reuse) a synthetic export with `expunge sample`, then measure,
+each in its own process so peak RSS comes from the OS (``os.wait4``):
+
+* the copy floor: pyarrow reads the same CSV (every column as text) and writes the same
+  county-partitioned zstd Parquet, nothing else;
+* the full pipeline (`expunge run --orchestrator none --no-documents`), with its stage
+  times from the manifest (ingest, decide, publish; matching inside decide);
+* at the smallest size only, the pipeline again with the DOCX drafts, to show their cost.
+
+Results go to docs/measurements/bench.json and docs/measurements/bench.md (quoted in the
+README), with the machine they ran on. Nothing here is a test: timings are never asserted.
+
+    python tools/bench.py [--sizes 1000000 10000000] [--data .bench]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+COPY_FLOOR = r"""
+import sys, pyarrow as pa, pyarrow.csv as pacsv, pyarrow.dataset as ds
+src, out = sys.argv[1], sys.argv[2]
+head = open(src, encoding="utf-8").readline().strip().split(",")
+cols = [c.strip('"') for c in head]
+table = pacsv.read_csv(src, convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in cols}),
+                       parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=lambda r: "skip"))
+ds.write_dataset(table, out, format="parquet", partitioning=ds.partitioning(pa.schema([("county", pa.string())]),
+                 flavor="hive"), file_options=ds.ParquetFileFormat().make_write_options(compression="zstd"),
+                 existing_data_behavior="delete_matching")
+print(table.num_rows)
+"""
+
+
+def measured(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
+    """Run ``cmd``; wall seconds and peak RSS (MB) of that process, from the kernel."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    out, err = proc.stdout.read().decode(), proc.stderr.read().decode()  # type: ignore[union-attr]
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{out}\n{err}")
+    return {"wall_s": round(wall, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "stdout": out}
+
+
+def machine() -> dict[str, object]:
+    mem = next((line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemTotal")), "0")
+    import pandas
+    import pyarrow
+    import rapidfuzz
+
+    return {"platform": platform.platform(), "cpus": os.cpu_count(), "ram_gb": round(int(mem) / 2**20, 1),
+            "python": platform.python_version(), "pandas": pandas.__version__, "pyarrow": pyarrow.__version__,
+            "rapidfuzz": rapidfuzz.__version__, "date": time.strftime("%Y-%m-%d")}
+
+
+def bench_size(rows: int, data: Path, documents: bool) -> dict[str, object]:
+    export = data / f"export-{rows}.csv"
+    if not export.exists():
+        print(f"generating {rows:,} charges -> {export}", flush=True)
+        subprocess.run([str(BIN / "expunge"), "sample", "--rows", str(rows), "--seed", "11", "--messiness", "0.35",
+                        "--out", str(export)], check=True, stdout=subprocess.DEVNULL)
+    size_mb = export.stat().st_size / 2**20
+    floor_out = data / f"floor-{rows}"
+    print(f"{rows:,}: copy floor", flush=True)
+    floor = measured([sys.executable, "-c", COPY_FLOOR, str(export), str(floor_out)])
+    shutil.rmtree(floor_out, ignore_errors=True)
+    env = {**os.environ, "EXPUNGE_SALT": os.environ.get("EXPUNGE_SALT", "bench-salt")}
+    runs = {}
+    for label, docs in (("pipeline", False), ("pipeline_with_documents", True)):
+        if docs and not documents:
+            continue
+        out = data / f"out-{rows}-{label}"
+        shutil.rmtree(out, ignore_errors=True)
+        cache = data / f"cache-{rows}-{label}"
+        shutil.rmtree(cache, ignore_errors=True)  # a cold description cache: the first night
+        print(f"{rows:,}: {label}", flush=True)
+        result = measured([str(BIN / "expunge"), "run", str(export), "--out", str(out), "--run-id", "bench",
+                           "--as-of", "2026-11-27", "--orchestrator", "none", "--cache-dir", str(cache),
+                           "--documents" if docs else "--no-documents"], env)
+        manifest = json.loads((out / "bench" / "manifest.json").read_text())
+        result.pop("stdout")
+        result["stages_s"] = manifest["timings_seconds"]
+        result["partitions"] = manifest["partitions"]
+        result["documents"] = manifest["outputs"]["documents"]
+        result["rows_per_s"] = round(rows / result["wall_s"])
+        result["ratio_to_copy_floor"] = round(result["wall_s"] / floor["wall_s"], 2)
+        result["matching_share_of_wall"] = round(manifest["timings_seconds"]["matching_within_decide"]
+                                                 / result["wall_s"], 3)
+        runs[label] = result
+        shutil.rmtree(out, ignore_errors=True)
+    floor.pop("stdout")
+    floor["rows_per_s"] = round(rows / floor["wall_s"])
+    return {"rows": rows, "csv_mb": round(size_mb, 1), "copy_floor": floor, **runs}
+
+
+def markdown(results: dict[str, object]) -> str:
+    m = results["machine"]
+    lines = ["# Benchmark: the pipeline against the copy floor", "",
+             f"Machine: {m['platform']}, {m['cpus']} CPUs, {m['ram_gb']} GB RAM; Python {m['python']}, "
+             f"pandas {m['pandas']}, pyarrow {m['pyarrow']}, rapidfuzz {m['rapidfuzz']}; run {m['date']} "
+             "by `make bench` (tools/bench.py).", "",
+             "| charges | CSV | copy floor | pipeline (no DOCX) | ratio | peak RSS (floor / pipeline) | "
+             "ingest / decide / publish | matching share | partitions |",
+             "| ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |"]
+    for r in results["sizes"]:
+        f, p = r["copy_floor"], r["pipeline"]
+        st = p["stages_s"]
+        lines.append(f"| {r['rows']:,} | {r['csv_mb']:,} MB | {f['wall_s']} s | {p['wall_s']} s "
+                     f"({p['rows_per_s']:,} rows/s) | {p['ratio_to_copy_floor']}× | {f['peak_rss_mb']:,} / "
+                     f"{p['peak_rss_mb']:,} MB | {st['ingest']} / {st['decide']} / {st['publish']} s | "
+                     f"{p['matching_share_of_wall']:.1%} | {p['partitions']} |")
+    for r in results["sizes"]:
+        if "pipeline_with_documents" in r:
+            d = r["pipeline_with_documents"]
+            lines += ["", f"With the DOCX drafts at {r['rows']:,} charges: {d['wall_s']} s, {d['documents']:,} "
+                      f"documents, peak RSS {d['peak_rss_mb']:,} MB (publish {d['stages_s']['publish']} s)."]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    ap.add_argument("--data", type=Path, default=ROOT / ".bench")
+    ap.add_argument("--results", type=Path, default=ROOT / "docs" / "measurements")
+    args = ap.parse_args()
+    args.data.mkdir(parents=True, exist_ok=True)
+    results = {"machine": machine(),
+               "sizes": [bench_size(n, args.data, documents=(n == min(args.sizes))) for n in sorted(args.sizes)]}
+    args.results.mkdir(parents=True, exist_ok=True)
+    (args.results / "bench.json").write_text(json.dumps(results, indent=2) + "\n")
+    (args.results / "bench.md").write_text(markdown(results))
+    print(markdown(results))
+
+
+if __name__ == "__main__":
+    main()
