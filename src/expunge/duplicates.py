@@ -20,31 +20,37 @@ def find_duplicates(charges: pd.DataFrame) -> tuple[np.ndarray, pa.Table]:
     """Rows to keep, and the quarantine rows for the others."""
     fields = [f for f in input_schema().fields if f in charges]
     content = pd.util.hash_pandas_object(charges[fields].astype("string"), index=False).to_numpy()
-    where = charges["source_file"].astype(str) + ":" + charges["source_line"].astype(str)
-    first_of = pd.Series(where.to_numpy()).groupby(content).transform("first").to_numpy()
+    files = charges["source_file"].astype(str).to_numpy()
+    lines = charges["source_line"].to_numpy()
+
+    def where(rows: np.ndarray) -> np.ndarray:  # "file:line", only for the rows named
+        return np.char.add(np.char.add(files[rows].astype(str), ":"), lines[rows].astype(str)).astype(object)
+
     exact = pd.Series(content).duplicated(keep="first").to_numpy()
+    first_row = pd.Series(np.arange(len(charges))).groupby(content).transform("first").to_numpy()
     keyed = charges["charge_seq"].notna().to_numpy() & ~exact
     key = charges["case_number"].astype(str) + "#" + charges["charge_seq"].astype("string").fillna("")
-    k = pd.DataFrame({"key": key.to_numpy(), "content": content, "where": where.to_numpy()})[keyed]
+    k = pd.DataFrame({"key": key.to_numpy(), "content": content})[keyed]
     variants = k.groupby("key")["content"].transform("nunique")
-    clash_rows = k.index[variants.to_numpy() > 1]
-    clash = np.zeros(len(charges), dtype=bool)
-    clash[clash_rows] = True
-    others = k.loc[clash_rows].groupby("key")["where"].transform(lambda w: ", ".join(w))
+    clash_rows = k.index[variants.to_numpy() > 1].to_numpy()
+    others = pd.Series(where(clash_rows), index=clash_rows).groupby(k.loc[clash_rows, "key"].to_numpy()).transform(
+        lambda w: ", ".join(w))
     reasons = np.full(len(charges), "", dtype=object)
-    reasons[exact] = "exact duplicate of " + first_of[exact]
+    reasons[exact] = "exact duplicate of " + where(first_row[exact])
     reasons[clash_rows] = ("case " + charges["case_number"].to_numpy()[clash_rows].astype(str) + " count "
                            + charges["charge_seq"].astype(str).to_numpy()[clash_rows]
                            + " appears with different content at " + others.to_numpy())
-    drop = exact | clash
+    drop = exact.copy()
+    drop[clash_rows] = True
     rows = np.flatnonzero(drop)
-    raw = (charges["case_number"].astype(str) + "," + charges["charge_seq"].astype(str) + ","
-           + charges["charge_description"].astype(str)).to_numpy()
+    picked = charges.iloc[rows]
+    raw = (picked["case_number"].astype(str) + "," + picked["charge_seq"].astype(str) + ","
+           + picked["charge_description"].astype(str)).to_numpy()
     table = pa.table({
-        "source_file": pa.array(charges["source_file"].to_numpy()[rows].astype(str)),
-        "source_line": pa.array(charges["source_line"].to_numpy()[rows].astype(np.int64)),
+        "source_file": pa.array(files[rows].astype(str)),
+        "source_line": pa.array(lines[rows].astype(np.int64)),
         "field": pa.array(["(row)"] * rows.size, pa.string()),
         "reason": pa.array(reasons[rows].astype(str)),
-        "raw_record": pa.array(raw[rows].astype(str)),
+        "raw_record": pa.array(raw.astype(str)),
     }, schema=QUARANTINE_SCHEMA)
     return ~drop, table

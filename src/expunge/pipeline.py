@@ -19,6 +19,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from expunge.duplicates import find_duplicates
 from expunge.errors import ExpungeError, InputFileError, OutputExistsError
 from expunge.ingest import IngestResult, ingest, preflight, sha256_file, staging_schema
 from expunge.offenses import Normalizer, normalization_report
+from expunge.people import PersonIndex
 from expunge.profile import load_profile
 from expunge.publish import read_partition
 from expunge.review import load_answers
@@ -187,8 +189,7 @@ def decide_partition(plan: RunPlan, k: int, parts: list[str]) -> str:
     charges = charges[keep].reset_index(drop=True)
     answers = load_answers(plan.answers) if plan.answers else None
     prior = ledger.load(Path(plan.out_dir), plan.ledger_context, plan.partitions, k) if plan.use_ledger else None
-    with (plan.work_dir / "people_index.pkl").open("rb") as fh:
-        index = pickle.load(fh)
+    index = _person_index(str(plan.work_dir / "people_index.pkl"))
     decided = decide_charges(charges, ruleset, plan.policies, date.fromisoformat(plan.as_of), plan.run_id,
                              plan.normalizer(), answers, prior, index)
     side = decided.attrs
@@ -200,6 +201,13 @@ def decide_partition(plan: RunPlan, k: int, parts: list[str]) -> str:
     path = out / f"part-{k:03d}.parquet"
     pq.write_table(pa.Table.from_pandas(decided, preserve_index=False), path, compression="zstd")
     return str(path)
+
+
+@lru_cache(maxsize=1)
+def _person_index(path: str) -> PersonIndex:
+    """The run's people index, read once per process (a Dask worker decides many partitions)."""
+    with open(path, "rb") as fh:
+        return pickle.load(fh)
 
 
 def stage_decide(plan: RunPlan, ingested: IngestResult, runner: str = "local", address: str | None = None) -> list[str]:

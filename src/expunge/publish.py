@@ -232,9 +232,12 @@ def write_outputs(parts: list[str], run_dir: Path, suppress_below: int, salt: st
         queue_rows += len(queue)
         if queue_rows <= MAX_ROWS:
             queue_books.append(queue)
+        else:  # too long for a workbook: CSV only
+            queue_books.clear()
         _spill_petitions(petition_rows(decided), spill / f"part-{k:03d}.parquet")
         frames.append(narrow(decided))
         del decided
+        pa.default_memory_pool().release_unused()  # hand freed partition buffers back to the OS
     if cases_writer is not None:
         cases_writer.close()
     if queue_rows <= MAX_ROWS and queue_books:
