@@ -179,12 +179,8 @@ def decide_charges(
     return out
 
 
+#: What the ledger keeps of a decided charge: key, content hash and the derived results.
 LEDGER_COLUMNS = ("case_number", "charge_seq", "row_hash", *DERIVED_COLUMNS)
-
-
-def ledger_rows(decided: pd.DataFrame) -> pd.DataFrame:
-    """What the ledger keeps of a decided batch: key, content hash and the derived results."""
-    return decided[list(LEDGER_COLUMNS)]
 
 
 def _derive(charges: pd.DataFrame, answered: pd.DataFrame, ruleset: RuleSet, policies: Mapping[str, str],

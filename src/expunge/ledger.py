@@ -24,7 +24,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -102,18 +102,19 @@ def load(out_dir: Path, context: str, partitions: int = 1, k: int = 0) -> pd.Dat
         return None
 
 
-def save(out_dir: Path, partitions: Sequence[pd.DataFrame], context: str, run_id: str,
+def save(out_dir: Path, partitions: Sequence[Callable[[], pd.DataFrame]], context: str, run_id: str,
          files: Sequence[tuple[str, str]]) -> None:
-    """Replace the ledger with this run's rows (one frame per partition); add its input files
-    to ``files.csv``. The new rows go to a new folder and ``context.json`` is switched to it
-    with one rename, so a reader sees the old ledger or the new one, never a mix."""
+    """Replace the ledger with this run's rows (one loader per partition, called one at a
+    time so a single partition is in memory); add its input files to ``files.csv``. The new
+    rows go to a new folder and ``context.json`` is switched to it with one rename, so a
+    reader sees the old ledger or the new one, never a mix."""
     folder = Path(out_dir) / LEDGER_DIR
     data = folder / f"charges-{run_id}"
     if data.exists():
         shutil.rmtree(data)
     data.mkdir(parents=True)
     for k, rows in enumerate(partitions):
-        pq.write_table(pa.Table.from_pandas(_plain(rows), preserve_index=False), data / _file(k, len(partitions)),
+        pq.write_table(pa.Table.from_pandas(_plain(rows()), preserve_index=False), data / _file(k, len(partitions)),
                        compression="zstd")
     _replace(folder / "context.json", lambda p: p.write_text(
         json.dumps({"context": context, "run_id": run_id, "charges": data.name}, indent=2) + "\n"))

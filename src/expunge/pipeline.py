@@ -19,7 +19,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from expunge import __version__, ledger, partition
-from expunge.decide import LEDGER_COLUMNS, decide_charges, ledger_rows
+from expunge.decide import LEDGER_COLUMNS, decide_charges
 from expunge.delta import move_latest, write_delta
 from expunge.duplicates import find_duplicates
 from expunge.errors import ExpungeError, InputFileError, OutputExistsError
@@ -287,8 +287,9 @@ def stage_publish(plan: RunPlan, ingested: IngestResult, decided_paths: list[str
         os.replace(final, trash)
     os.replace(build, final)
     move_latest(Path(plan.out_dir), final)  # only after the run folder is complete
-    ledger.save(Path(plan.out_dir), [ledger_rows(read_partition(p, LEDGER_COLUMNS)) for p in decided_paths],
-                plan.ledger_context, plan.run_id, [(f.sha256, f.label) for f in ingested.files])
+    loaders = [partial(read_partition, p, LEDGER_COLUMNS) for p in decided_paths]
+    ledger.save(Path(plan.out_dir), loaders, plan.ledger_context, plan.run_id,
+                [(f.sha256, f.label) for f in ingested.files])
     shutil.rmtree(plan.work_dir, ignore_errors=True)
     return str(final)
 

@@ -862,12 +862,14 @@ def write_sample(
                 table, truth, bad = generate(
                     n, seed=seed * 1000 + part, messiness=messiness, malformed=malformed if part == 0 else 0
                 )
-                if part > 0:
+                if part > 0:  # each chunk invents its own cases and people
+                    suffix = pa.scalar(f"-{part:03d}")
                     table = table.set_column(
-                        0,
-                        "case_number",
-                        pa.compute.binary_join_element_wise(table["case_number"], pa.scalar(f"-{part:03d}"), ""),
-                    )
+                        0, "case_number", pa.compute.binary_join_element_wise(table["case_number"], suffix, ""))
+                    i = table.schema.get_field_index("defendant_id")
+                    ids = table["defendant_id"]
+                    table = table.set_column(i, "defendant_id", pa.compute.if_else(
+                        pa.compute.equal(ids, ""), ids, pa.compute.binary_join_element_wise(ids, suffix, "")))
                     truth = truth.set_column(0, "case_number", table["case_number"])
                 buf = pa.BufferOutputStream()
                 pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=part == 0, quoting_style="needed"))
