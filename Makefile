@@ -57,6 +57,6 @@ measure: $(STAMP)
 	$(BIN)/python tools/measure_normalizer.py
 
 # Speed and memory against the copy floor at 1 M and 10 M charges (exports cached in .bench/);
-# results in docs/measurements/bench.md. Takes about half an hour on two cores.
+# results in docs/measurements/bench.md. Took 25 minutes on two cores, generating the exports included.
 bench: $(STAMP)
 	$(BIN)/python tools/bench.py
