@@ -98,3 +98,16 @@ def test_repartition_reads_no_more_than_its_batch_at_a_time(tmp_path, monkeypatc
 def test_the_dask_runner_writes_the_same_charges_as_the_local_runner(four, tmp_path):
     run = run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="r", partitions=4, runner="dask")
     assert files(run / "charges") == files(four / "charges")
+
+
+def test_a_later_run_in_the_same_work_folder_reads_its_own_people_index(tmp_path):
+    import pickle
+
+    from expunge.people import identities, person_index
+    from expunge.pipeline import _person_index
+    from tests.conftest import make_charges
+
+    path = tmp_path / "people_index.pkl"
+    for who in ("P1", "P22"):
+        path.write_bytes(pickle.dumps(person_index([identities(make_charges({"defendant_id": who}))])))
+        assert list(_person_index(str(path)).nd_to_id) == [who]

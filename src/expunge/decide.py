@@ -18,7 +18,7 @@ from expunge.distinct import per_distinct
 from expunge.engine import evaluate, overdue
 from expunge.facts import derive_facts
 from expunge.ledger import reusable, row_hashes, take
-from expunge.offenses import Normalizer, normalization_report, normalize_offenses
+from expunge.offenses import Normalizer, normalize_offenses
 from expunge.people import PersonIndex, link_people
 from expunge.profile import input_schema
 from expunge.review import ANSWER_FACTS, CLERK_RULE, fingerprint, match_answers
@@ -93,8 +93,9 @@ def decide_charges(
 
     Returns:
         The ``CHARGE_COLUMNS`` plus the personal fields, ``caveat_bits``,
-        ``match_candidates`` and the ledger's ``row_hash``; ``attrs["normalization"]`` holds
-        the normalization report and ``attrs["ledger"]`` how many charges were reused.
+        ``match_candidates``, the ledger's ``row_hash`` and the normalization report's
+        ``desc_band``/``norm_family``; ``attrs`` hold the people conflict rows, answers
+        applied, ledger reuse and matching time.
     """
     norm = norm or Normalizer.build()
     charges = charges.reset_index(drop=True)
@@ -166,12 +167,9 @@ def decide_charges(
     out["arresting_agency"] = charges["arresting_agency"]
     out["fingerprint"] = prints
     out["row_hash"] = hashes
-    report_view = derived[["match_method", "match_source", "desc_band"]].assign(offense_family=derived["norm_family"])
-    out.attrs["normalization"] = normalization_report(charges, report_view)
     out.attrs["people_conflicts"] = conflicts
     out.attrs["as_of"] = as_of.isoformat()
     out.attrs["rules"] = f"{ruleset.name} v{ruleset.version}"
-    out.attrs["people"] = {"by_link": {k: int(v) for k, v in people["person_link"].value_counts().items()}}
     applied = 0 if answered.empty else int((answered != "").any(axis=1).sum())
     out.attrs["answers"] = {"applied": applied, "stale": stale}
     out.attrs["ledger"] = {"charges_reused": int(reuse.sum()), "charges_decided": int(fresh.sum())}

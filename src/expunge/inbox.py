@@ -38,7 +38,8 @@ def scan(inbox: Path, out_dir: Path) -> InboxScan:
     if not inbox.is_dir():
         raise InputFileError(f"The inbox {inbox} is not a folder. Create it, or point --inbox at the folder the "
                              "exports are delivered to.")
-    done = dict(zip(processed_files(out_dir)["sha256"], processed_files(out_dir)["run_id"], strict=True))
+    seen = processed_files(out_dir)
+    done = dict(zip(seen["sha256"], seen["run_id"], strict=True))
     new, again = [], []
     for path in sorted(inbox.iterdir()):
         if not path.is_file() or path.name.startswith(".") or path.name.lower().endswith(IN_PROGRESS):

@@ -32,6 +32,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from expunge.partition import fine_bucket
+
 LEDGER_DIR = "ledger"
 KEY = ["case_number", "charge_seq"]
 FILES_COLUMNS = ["sha256", "file", "run_id"]
@@ -85,8 +87,6 @@ def take(prior: pd.DataFrame, case_number: pd.Series, charge_seq: pd.Series, col
 def load(out_dir: Path, context: str, partitions: int = 1, k: int = 0) -> pd.DataFrame | None:
     """The ledger's charges for partition ``k`` of ``partitions`` if the ledger was written
     under ``context``; None otherwise (or when it cannot be read)."""
-    from expunge.partition import fine_bucket
-
     folder = Path(out_dir) / LEDGER_DIR
     try:
         saved = json.loads((folder / "context.json").read_text())

@@ -194,7 +194,7 @@ def decide_partition(plan: RunPlan, k: int, parts: list[str]) -> str:
                              plan.normalizer(), answers, prior, index)
     side = decided.attrs
     decided.attrs = {}  # never into Parquet metadata: the conflicts hold names
-    pq.write_table(side["people_conflicts"].pipe(pa.Table.from_pandas, preserve_index=False),
+    pq.write_table(pa.Table.from_pandas(side["people_conflicts"], preserve_index=False),
                    out / f"conflicts-{k:03d}.parquet")
     meta = {key: side[key] for key in ("answers", "ledger", "as_of", "rules", "matching_seconds")}
     (out / f"meta-{k:03d}.json").write_text(json.dumps(meta))
@@ -203,9 +203,15 @@ def decide_partition(plan: RunPlan, k: int, parts: list[str]) -> str:
     return str(path)
 
 
-@lru_cache(maxsize=1)
 def _person_index(path: str) -> PersonIndex:
-    """The run's people index, read once per process (a Dask worker decides many partitions)."""
+    """The run's people index, read once per process (a Dask worker decides many partitions);
+    keyed by the file's identity, so a later run reusing the same work folder reads its own."""
+    st = os.stat(path)
+    return _read_person_index(path, st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=1)
+def _read_person_index(path: str, _mtime_ns: int, _size: int) -> PersonIndex:
     with open(path, "rb") as fh:
         return pickle.load(fh)
 
@@ -231,17 +237,13 @@ def stage_publish(plan: RunPlan, ingested: IngestResult, decided_paths: list[str
     folder = plan.work_dir / "decided"
     metas = [json.loads((folder / f"meta-{k:03d}.json").read_text()) for k in range(len(decided_paths))]
     conflicts = [pq.read_table(p).to_pandas() for p in sorted(folder.glob("conflicts-*.parquet"))]
-    side = {"as_of": plan.as_of, "rules": metas[0]["rules"] if metas else "",
-            "conflicts": pd.concat(conflicts, ignore_index=True) if conflicts else None}
-    if side["conflicts"] is None:
-        del side["conflicts"]
+    side = {"as_of": plan.as_of, "rules": metas[0]["rules"], "conflicts": pd.concat(conflicts, ignore_index=True)}
     # The operator's salt comes from the environment at publish time only: it is never part
     # of the plan, the Prefect parameters or the manifest.
     salt = os.environ.get(SALT_ENV) or None
     counts = write_outputs(decided_paths, build, plan.suppress_below, salt, side, plan.documents)
     every = counts.pop("narrow")
-    dups = pa.concat_tables([pq.read_table(p) for p in sorted(folder.glob("duplicates-*.parquet"))]) \
-        if decided_paths else pq.read_table(ingested.quarantine_path).slice(0, 0)
+    dups = pa.concat_tables([pq.read_table(p) for p in sorted(folder.glob("duplicates-*.parquet"))])
     quarantine = pa.concat_tables([pq.read_table(ingested.quarantine_path), dups.cast(
         pq.read_schema(ingested.quarantine_path))])
     quarantine = quarantine.sort_by([("source_file", "ascending"), ("source_line", "ascending")])
