@@ -60,3 +60,22 @@ def test_rerunning_the_same_run_compares_with_what_it_was_compared_with(tmp_path
     again = json.loads((run_pipeline([export], tmp_path, AS_OF, run_id="two", overwrite=True)
                         / "manifest.json").read_text())
     assert again["delta"] == first["delta"] and again["delta"]["previous_run"] == "one"
+
+
+def test_the_change_list_streams_in_batches_with_the_same_rows(tmp_path):
+    from expunge.delta import write_delta
+    from expunge.rollup import Rollups
+
+    run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="one")
+    lines = SAMPLE.read_text().splitlines(keepends=True)
+    export = tmp_path / "night2.csv"
+    export.write_text(lines[0] + "".join(lines[1:-300]))
+    second = run_pipeline([export], tmp_path / "other", AS_OF, run_id="two")
+    now = Rollups(sorted(str(p) for p in (second / "charges").rglob("*.parquet")))
+    small, large = tmp_path / "small" / "two", tmp_path / "large" / "two"
+    small.mkdir(parents=True)
+    large.mkdir(parents=True)
+    in_sevens = write_delta(now.con, tmp_path, small, batch_rows=7)
+    at_once = write_delta(now.con, tmp_path, large, batch_rows=10**6)
+    assert in_sevens == at_once and at_once["changes"]["GONE"] > 250  # 300 lines, a few of them quarantined
+    assert (small / "delta" / "changes.csv").read_bytes() == (large / "delta" / "changes.csv").read_bytes()

@@ -66,3 +66,34 @@ def test_one_document_per_person_and_county_lists_that_persons_eligible_charges(
 def test_document_files_are_named_by_person_key_and_owner_only(run_dir):
     for doc in (run_dir / "petitions").rglob("*.docx"):
         assert len(doc.stem) == 16 and doc.stat().st_mode & 0o077 == 0
+
+
+def test_a_sheet_streamed_in_chunks_is_the_sheet_written_whole(tmp_path, monkeypatch):
+    import expunge.xlsx
+
+    frame = pd.DataFrame({"case": [f"C{i}" for i in range(250)], "n": range(250),
+                          "ok": [i % 2 == 0 for i in range(250)],
+                          "note": ["a & <b>"] * 249 + ["the longest cell of all"]})
+    whole = expunge.xlsx.write_workbook(tmp_path / "whole.xlsx", {"t": frame})
+    monkeypatch.setattr(expunge.xlsx, "CHUNK_ROWS", 7)
+    seen: list[int] = []
+
+    def chunks():
+        for start in range(0, len(frame), 7):
+            seen.append(len(frame.iloc[start:start + 7]))
+            yield frame.iloc[start:start + 7]
+
+    streamed = expunge.xlsx.write_workbook(tmp_path / "streamed.xlsx", {"t": chunks}, {"t": len(frame)})
+    assert max(seen) == 7 and sum(seen) == 2 * len(frame)  # two passes: widths, then cells
+    assert streamed.read_bytes() == whole.read_bytes()
+    sheet = openpyxl.load_workbook(streamed)["t"]
+    assert sheet.max_row == 251 and sheet["D251"].value == "the longest cell of all"
+    assert sheet.column_dimensions["D"].width == len("the longest cell of all") + 2
+
+
+def test_a_sheet_too_long_for_excel_is_not_written(tmp_path):
+    import expunge.xlsx
+
+    rows = {"t": expunge.xlsx.MAX_ROWS + 1}
+    assert expunge.xlsx.write_workbook(tmp_path / "big.xlsx", {"t": lambda: iter(())}, rows) is None
+    assert not (tmp_path / "big.xlsx").exists()

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from expunge.rules import ELIGIBLE
 
 KEY = ["case_number", "charge_seq"]
+_IN = "(" + ", ".join(f"'{v}'" for v in ELIGIBLE) + ")"
 COLUMNS = ["county", "case_number", "charge_seq", "change", "determination_before", "determination_after",
            "rule_before", "rule_after", "reason_before", "reason_after"]
 
@@ -38,43 +39,55 @@ def previous_run(out_dir: Path, run_id: str) -> Path | None:
     return target if target is not None and (target / "charges").is_dir() else None
 
 
-def previous_charges(out_dir: Path, run_id: str) -> tuple[pd.DataFrame | None, str | None]:
-    """The charges of the run to compare with (``previous_run``), if any."""
-    target = previous_run(out_dir, run_id)
-    if target is None:
-        return None, None
-    cols = [*KEY, "determination", "rule_id", "reason_code"]
-    return pd.read_parquet(target / "charges", columns=cols), target.name
+def changes_sql(previous: Path) -> str:
+    """SQL listing the charges (view ``charges``) whose determination is new or different
+    since the run folder ``previous``, in the order ``changes.csv`` is written."""
+    files = "'" + str(previous / "charges").replace("'", "''") + "/**/*.parquet'"
+    source = (f"read_parquet({files}, hive_partitioning = true)" if any((previous / "charges").rglob("*.parquet"))
+              else "(SELECT NULL::VARCHAR AS case_number, NULL::INTEGER AS charge_seq, NULL::VARCHAR AS "
+                   "determination, NULL::VARCHAR AS rule_id, NULL::VARCHAR AS reason_code WHERE false)")
+    was_e, is_e = f"p.determination IN {_IN}", f"n.determination IN {_IN}"
+    return f"""
+        WITH n AS (SELECT county, case_number, charge_seq, determination, rule_id, reason_code FROM charges),
+             p AS (SELECT case_number, charge_seq, determination, rule_id, reason_code
+                   FROM {source}),
+             j AS (
+               SELECT n.county, coalesce(n.case_number, p.case_number) AS case_number,
+                      coalesce(n.charge_seq, p.charge_seq) AS charge_seq,
+                      CASE WHEN p.case_number IS NULL THEN 'NEW_CHARGE'
+                           WHEN n.case_number IS NULL THEN 'GONE'
+                           WHEN NOT {was_e} AND {is_e} THEN 'NEWLY_ELIGIBLE'
+                           WHEN {was_e} AND NOT {is_e} THEN 'NO_LONGER_ELIGIBLE'
+                           WHEN n.determination = 'NEEDS_REVIEW' AND p.determination <> 'NEEDS_REVIEW'
+                                THEN 'NEWLY_IN_REVIEW'
+                           WHEN n.determination <> p.determination THEN 'CHANGED'
+                           ELSE '' END AS change,
+                      p.determination AS determination_before, n.determination AS determination_after,
+                      p.rule_id AS rule_before, n.rule_id AS rule_after,
+                      p.reason_code AS reason_before, n.reason_code AS reason_after
+               FROM n FULL OUTER JOIN p ON n.case_number = p.case_number AND n.charge_seq = p.charge_seq)
+        SELECT {", ".join(COLUMNS)} FROM j WHERE change <> ''
+        ORDER BY county NULLS LAST, case_number NULLS LAST, charge_seq NULLS LAST"""
 
 
-def changes(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
-    """Charges whose determination is new or different since ``previous``."""
-    now = current[["county", *KEY, "determination", "rule_id", "reason_code"]]
-    both = now.merge(previous[[*KEY, "determination", "rule_id", "reason_code"]], on=KEY, how="outer",
-                     suffixes=("_after", "_before"), indicator=True)
-    before, after = both["determination_before"], both["determination_after"]
-    was_e, is_e = before.isin(ELIGIBLE), after.isin(ELIGIBLE)
-    change = np.select(
-        [both["_merge"] == "left_only", both["_merge"] == "right_only", ~was_e & is_e, was_e & ~is_e,
-         (after == "NEEDS_REVIEW") & (before != "NEEDS_REVIEW"), before != after],
-        ["NEW_CHARGE", "GONE", "NEWLY_ELIGIBLE", "NO_LONGER_ELIGIBLE", "NEWLY_IN_REVIEW", "CHANGED"],
-        default="")
-    out = both.assign(change=change, rule_before=both["rule_id_before"], rule_after=both["rule_id_after"],
-                      reason_before=both["reason_code_before"], reason_after=both["reason_code_after"])
-    out = out[out["change"] != ""]
-    return out[COLUMNS].sort_values(["county", *KEY], kind="stable", na_position="last").reset_index(drop=True)
+def write_delta(con: Any, out_dir: Path, run_dir: Path, batch_rows: int = 200_000) -> dict[str, object]:
+    """Write ``delta/changes.csv`` against the previous latest run; counts for the manifest.
 
-
-def write_delta(current: pd.DataFrame, out_dir: Path, run_dir: Path) -> dict[str, object]:
-    """Write ``delta/changes.csv`` against the previous latest run; counts for the manifest."""
-    previous, name = previous_charges(out_dir, run_dir.name)
+    ``con``: a DuckDB connection with this run's charges as the view ``charges``
+    (``rollup.Rollups.con``); the comparison streams, whatever the size of either run."""
+    previous = previous_run(out_dir, run_dir.name)
     if previous is None:
         return {"previous_run": None, "note": "first run in this folder: nothing to compare"}
-    diff = changes(current, previous)
     (run_dir / "delta").mkdir(exist_ok=True)
-    diff.to_csv(run_dir / "delta" / "changes.csv", index=False, lineterminator="\n")
-    counts = {k: int(v) for k, v in diff["change"].value_counts().sort_index().items()}
-    return {"previous_run": name, "changes": counts}
+    path = run_dir / "delta" / "changes.csv"
+    pd.DataFrame(columns=COLUMNS).to_csv(path, index=False, lineterminator="\n")
+    counts: dict[str, int] = {}
+    for batch in con.sql(changes_sql(previous)).to_arrow_reader(batch_rows):
+        frame = batch.to_pandas()
+        frame.to_csv(path, index=False, header=False, mode="a", lineterminator="\n")
+        for k, v in frame["change"].value_counts().items():
+            counts[str(k)] = counts.get(str(k), 0) + int(v)
+    return {"previous_run": previous.name, "changes": dict(sorted(counts.items()))}
 
 
 def move_latest(out_dir: Path, run_dir: Path) -> None:

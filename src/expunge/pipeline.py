@@ -35,12 +35,12 @@ from expunge.delta import move_latest, write_delta
 from expunge.duplicates import find_duplicates
 from expunge.errors import ExpungeError, InputFileError, OutputExistsError
 from expunge.ingest import IngestResult, ingest, preflight, sha256_file, staging_schema
-from expunge.offenses import Normalizer, normalization_report
+from expunge.offenses import Normalizer
 from expunge.people import PersonIndex
 from expunge.profile import load_profile
 from expunge.publish import read_partition
 from expunge.review import load_answers
-from expunge.rollup import DEFAULT_SUPPRESS_BELOW
+from expunge.rollup import DEFAULT_SUPPRESS_BELOW, normalization_report
 from expunge.rules import load_rules
 
 SALT_ENV = "EXPUNGE_SALT"
@@ -242,7 +242,7 @@ def stage_publish(plan: RunPlan, ingested: IngestResult, decided_paths: list[str
     # of the plan, the Prefect parameters or the manifest.
     salt = os.environ.get(SALT_ENV) or None
     counts = write_outputs(decided_paths, build, plan.suppress_below, salt, side, plan.documents)
-    every = counts.pop("narrow")
+    every = counts.pop("rollups")
     dups = pa.concat_tables([pq.read_table(p) for p in sorted(folder.glob("duplicates-*.parquet"))])
     quarantine = pa.concat_tables([pq.read_table(ingested.quarantine_path), dups.cast(
         pq.read_schema(ingested.quarantine_path))])
@@ -262,12 +262,11 @@ def stage_publish(plan: RunPlan, ingested: IngestResult, decided_paths: list[str
     stage_times = dict(times or {})
     stage_times["publish"] = round(time.perf_counter() - t0, 3)
     stage_times["matching_within_decide"] = round(sum(m["matching_seconds"] for m in metas), 3)
-    report = normalization_report(every.rename(columns={"description_raw": "charge_description"}),
-                                  every.assign(offense_family=every["norm_family"]))
+    report = normalization_report(every)
     manifest = build_manifest(plan, ingested, counts, stage_times, report)
     manifest["answers"] = {"store": plan.answers, **_summed([m["answers"] for m in metas])}
-    manifest["people"] = {"by_link": {k: int(v) for k, v in every["person_link"].value_counts().sort_index().items()
-                                      if v}, "conflicts": counts["people_conflicts"]}
+    manifest["people"] = {"by_link": dict(sorted(every.value_counts("person_link"))),
+                          "conflicts": counts["people_conflicts"]}
     manifest["rows"]["duplicates_quarantined"] = duplicates
     manifest["ledger"] = _summed([m["ledger"] for m in metas])
     manifest["partitions"] = len(decided_paths)
@@ -277,7 +276,7 @@ def stage_publish(plan: RunPlan, ingested: IngestResult, decided_paths: list[str
         manifest["warnings"].append(f"analytics/ was not written: set {SALT_ENV} to a secret salt to write the "
                                     "de-identified dataset.")
     (build / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
-    manifest["delta"] = write_delta(every, Path(plan.out_dir), build)
+    manifest["delta"] = write_delta(every.con, Path(plan.out_dir), build)
     (build / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
     _restrict_personal(build)
     final = plan.run_dir

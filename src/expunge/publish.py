@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Sequence
-from functools import lru_cache
+from collections.abc import Iterator, Sequence
+from functools import lru_cache, partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -34,9 +34,9 @@ from expunge.facts import caveat_lists, caveat_text
 from expunge.people import conflict_table
 from expunge.report import render_report
 from expunge.review import ANSWER_FACTS
-from expunge.rollup import cases, headline, summaries
+from expunge.rollup import Rollups, cases
 from expunge.rules import ELIGIBLE
-from expunge.xlsx import MAX_ROWS, write_workbook
+from expunge.xlsx import CHUNK_ROWS, MAX_ROWS, Rows, write_workbook
 
 _ARROW_TYPES = {
     "string": pa.string(), "int64": pa.int64(), "int32": pa.int32(), "int16": pa.int16(),
@@ -157,38 +157,11 @@ def petition_rows(decided: pd.DataFrame) -> pd.DataFrame:
                             "case_number", "charge_seq"], kind="stable", na_position="last")
 
 
-#: What the roll-ups, the delta and the manifest need of every charge: a narrow frame,
-#: low-cardinality text as categories, read partition by partition.
+#: What the roll-ups, the delta and the manifest need of every charge: written per partition
+#: to ``narrow/part-<k>.parquet`` beside the run folder and aggregated by DuckDB out of core.
 NARROW_COLUMNS = ("county", "case_number", "charge_seq", "person_key", "person_link", "offense_year",
                   "offense_family", "level", "determination", "reason_code", "rule_id", "overdue",
                   "description_raw", "norm_family", "match_method", "match_source", "desc_band")
-_CATEGORIES = ("county", "person_link", "offense_family", "level", "determination", "reason_code", "rule_id",
-               "description_raw", "norm_family", "match_method", "match_source", "desc_band")
-
-
-def narrow(decided: pd.DataFrame) -> pd.DataFrame:
-    """The ``NARROW_COLUMNS`` of a decided partition, text as sorted categories."""
-    out = decided[list(NARROW_COLUMNS)].copy()
-    for c in _CATEGORIES:
-        out[c] = out[c].astype("str").astype("category")
-    return out
-
-
-def concat_narrow(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Partitions' narrow frames as one, categories unioned (and sorted) so groupings match
-    those of a single frame."""
-    if len(frames) == 1:
-        return frames[0]
-    from pandas.api.types import union_categoricals
-
-    out = {}
-    for c in NARROW_COLUMNS:
-        if c in _CATEGORIES:
-            u = union_categoricals([f[c] for f in frames], sort_categories=True)
-            out[c] = pd.Categorical(u, categories=sorted(u.categories))
-        else:
-            out[c] = pd.concat([f[c] for f in frames], ignore_index=True)
-    return pd.DataFrame(out)
 
 
 def read_partition(path: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
@@ -199,7 +172,7 @@ def read_partition(path: str, columns: Sequence[str] | None = None) -> pd.DataFr
 def write_outputs(parts: list[str], run_dir: Path, suppress_below: int, salt: str | None = None,
                   side: dict[str, Any] | None = None, documents: bool = True) -> dict[str, Any]:
     """Write every data output of a run into ``run_dir`` from its decided partitions,
-    one partition in memory at a time; returns counts and the run's narrow frame.
+    one partition in memory at a time; returns counts and the run's ``Rollups``.
 
     ``analytics/`` is written only with a ``salt`` (the operator's secret, never stored).
     ``side``: ``as_of``, ``rules`` and the people ``conflicts`` rows of every partition."""
@@ -209,9 +182,11 @@ def write_outputs(parts: list[str], run_dir: Path, suppress_below: int, salt: st
     spill = run_dir.parent / "petition-spill"
     spill.mkdir(exist_ok=True)
     cases_writer: pq.ParquetWriter | None = None
-    queue_books: list[pd.DataFrame] = []
     queue_rows = 0
-    frames: list[pd.DataFrame] = []
+    queue_spill = spill / "review"
+    queue_spill.mkdir(exist_ok=True)
+    narrow = run_dir.parent / "narrow"
+    narrow.mkdir(exist_ok=True)
     n_cases = 0
     run_id = ""
     for k, path in enumerate(parts):
@@ -230,37 +205,38 @@ def write_outputs(parts: list[str], run_dir: Path, suppress_below: int, salt: st
         queue.to_csv(run_dir / "review_queue.csv", index=False, lineterminator="\n", mode="a" if k else "w",
                      header=k == 0)
         queue_rows += len(queue)
-        if queue_rows <= MAX_ROWS:
-            queue_books.append(queue)
-        else:  # too long for a workbook: CSV only
-            queue_books.clear()
+        if queue_rows <= MAX_ROWS:  # else too long for a workbook: CSV only
+            pq.write_table(pa.Table.from_pandas(queue, preserve_index=False), queue_spill / f"part-{k:03d}.parquet")
         _spill_petitions(petition_rows(decided), spill / f"part-{k:03d}.parquet")
-        frames.append(narrow(decided))
+        pq.write_table(pa.Table.from_pandas(decided[list(NARROW_COLUMNS)], preserve_index=False),
+                       narrow / f"part-{k:03d}.parquet", compression="zstd")
         del decided
         pa.default_memory_pool().release_unused()  # hand freed partition buffers back to the OS
     if cases_writer is not None:
         cases_writer.close()
-    if queue_rows <= MAX_ROWS and queue_books:
-        write_workbook(run_dir / "review_queue.xlsx", {"review queue": pd.concat(queue_books, ignore_index=True)})
+    if 0 < queue_rows <= MAX_ROWS:
+        queue_files = sorted(queue_spill.glob("part-*.parquet"))
+        write_workbook(run_dir / "review_queue.xlsx", {"review queue": partial(_batches, queue_files)},
+                       {"review queue": queue_rows})
     run = {"run_id": run_id, "as_of": side.get("as_of", ""), "rules": side.get("rules", "")}
     petitions, n_documents = write_petitions(sorted(str(p) for p in spill.glob("part-*.parquet")), run_dir, run,
-                                             documents)
+                                             documents, spill / "sorted")
     shutil.rmtree(spill, ignore_errors=True)
     conflicts = conflict_table(side["conflicts"]) if "conflicts" in side else None
     if conflicts is not None and len(conflicts):
         conflicts.to_csv(run_dir / "people_conflicts.csv", index=False, lineterminator="\n")
-    every = concat_narrow(frames)
+    every = Rollups(sorted(str(p) for p in narrow.glob("part-*.parquet")), spill_dir=run_dir.parent)
     summary_dir = run_dir / "summary"
     summary_dir.mkdir(exist_ok=True)
-    tables = summaries(every, below=suppress_below)
+    tables = every.summaries(below=suppress_below)
     for name, table in tables.items():
         table.to_csv(summary_dir / f"{name}.csv", index=False, lineterminator="\n")
-    head = headline(every)
+    head = every.headline()
     head["small_cell_threshold"] = suppress_below
     (summary_dir / "headline.json").write_text(json.dumps(head, indent=2, sort_keys=True) + "\n")
     (summary_dir / "report.html").write_text(render_report(head, tables, run), encoding="utf-8")
     return {
-        "charges": len(every),
+        "charges": head["charges"]["total"],  # type: ignore[index]
         "cases": n_cases,
         "review_queue": queue_rows,
         "petition_files": petitions,
@@ -269,43 +245,65 @@ def write_outputs(parts: list[str], run_dir: Path, suppress_below: int, salt: st
         "people_conflicts": 0 if conflicts is None else len(conflicts),
         "by_determination": head["charges"]["by_determination"],  # type: ignore[index]
         "headline": head,
-        "narrow": every,
+        "rollups": every,
     }
 
 
+def _batches(files: Sequence[Path]) -> Iterator[pd.DataFrame]:
+    """The rows of Parquet ``files`` in order, ``CHUNK_ROWS`` at a time."""
+    for f in files:
+        for batch in pq.ParquetFile(f).iter_batches(CHUNK_ROWS):
+            yield batch.to_pandas()
+
+
+_PLACE = ["circuit", "county"]
+_PETITION_ORDER = [*_PLACE, "last_name", "first_name", "person_key", "case_number", "charge_seq"]
+
+
 def _spill_petitions(rows: pd.DataFrame, path: Path) -> None:
-    """A partition's petition rows, one row group per circuit (so a circuit reads alone)."""
+    """A partition's petition rows, one row group per circuit and county (so a county reads alone)."""
+    rows = rows.dropna(subset=["circuit"]).sort_values(_PLACE, kind="stable")
     table = pa.Table.from_pandas(rows, preserve_index=False)
+    starts = np.flatnonzero(~rows[_PLACE].duplicated().to_numpy())
     with pq.ParquetWriter(path, table.schema, compression="zstd") as w:
-        for circ in sorted(set(rows["circuit"].dropna())):
-            w.write_table(table.filter(pa.compute.equal(table.column("circuit"), circ)))
+        for a, b in zip(starts, [*starts[1:], len(rows)], strict=True):
+            w.write_table(table.slice(a, b - a))
 
 
-def write_petitions(spills: list[str], run_dir: Path, run: dict[str, str],
-                    documents: bool = True) -> tuple[list[str], int]:
+def write_petitions(spills: list[str], run_dir: Path, run: dict[str, str], documents: bool = True,
+                    scratch: Path | None = None) -> tuple[list[str], int]:
     """Per circuit: a CSV per county, one workbook with a sheet per county and, with
-    ``documents``, one DOCX per person and county. Reads one circuit at a time."""
+    ``documents``, one DOCX per person and county. Reads one county at a time; each
+    county's sorted rows wait in ``scratch`` for the circuit's workbook."""
     written: list[str] = []
     n_docs = 0
     if not spills:
         return written, n_docs
     data = ds.dataset(spills, format="parquet")
-    circuits = sorted(set(data.to_table(columns=["circuit"]).column("circuit").drop_null().to_pylist()))
-    order = ["circuit", "county", "last_name", "first_name", "person_key", "case_number", "charge_seq"]
-    for circ in circuits:
-        rows = data.to_table(filter=ds.field("circuit") == circ).to_pandas()
-        rows = rows.sort_values(order, kind="stable", na_position="last").reset_index(drop=True)
+    places = data.to_table(columns=_PLACE).group_by(_PLACE).aggregate([([], "count_all")]).to_pandas()
+    places = places.sort_values(_PLACE, kind="stable")
+    scratch = scratch or run_dir.parent / "petition-sorted"
+    for circ, counties in places.groupby("circuit", sort=True):
         folder = run_dir / "petitions" / safe_name(f"circuit-{circ}")
         folder.mkdir(parents=True, exist_ok=True)
-        sheets = {}
-        for county, part in rows.groupby("county", sort=True):
+        sorted_dir = scratch / safe_name(f"circuit-{circ}")
+        sorted_dir.mkdir(parents=True, exist_ok=True)
+        sheets: dict[str, Rows] = {}
+        for i, county in enumerate(counties["county"]):
+            where = (ds.field("circuit") == circ) & (ds.field("county") == county)
+            rows = data.to_table(filter=where).to_pandas()
+            rows = rows.sort_values(_PETITION_ORDER, kind="stable", na_position="last").reset_index(drop=True)
             path = folder / f"{safe_name(str(county))}.csv"
-            part.to_csv(path, index=False, lineterminator="\n")
+            rows.to_csv(path, index=False, lineterminator="\n")
             written.append(str(path.relative_to(run_dir)))
-            sheets[str(county)] = part
-        book = write_workbook(folder / f"petitions-circuit-{safe_name(str(circ))}.xlsx", sheets)
+            kept = sorted_dir / f"{i:04d}.parquet"
+            pq.write_table(pa.Table.from_pandas(rows, preserve_index=False), kept)
+            sheets[str(county)] = partial(_batches, [kept])
+            if documents:
+                n_docs += write_documents(rows, run_dir / "petitions", run)
+        book = write_workbook(folder / f"petitions-circuit-{safe_name(str(circ))}.xlsx", sheets,
+                              dict(zip(counties["county"].astype(str), counties["count_all"], strict=True)))
         if book is not None:
             written.append(str(book.relative_to(run_dir)))
-        if documents:
-            n_docs += write_documents(rows, run_dir / "petitions", run)
+        shutil.rmtree(sorted_dir, ignore_errors=True)
     return written, n_docs

@@ -7,8 +7,12 @@ bounds where charges still need review.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from expunge.rules import ELIGIBLE
 
@@ -50,15 +54,6 @@ def cases(charges: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def _count(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    g = frame.groupby(by, dropna=False, sort=True)
-    return pd.DataFrame({
-        "charges": g.size(),
-        "cases": g["case_number"].nunique(),
-        "people": g["person_key"].nunique(),
-    }).reset_index()
-
-
 def suppress(table: pd.DataFrame, columns: tuple[str, ...] = ("charges", "cases", "people"),
              below: int = DEFAULT_SUPPRESS_BELOW) -> pd.DataFrame:
     """Blank counts between 1 and ``below - 1`` (small cells can identify people) and say so
@@ -73,68 +68,157 @@ def suppress(table: pd.DataFrame, columns: tuple[str, ...] = ("charges", "cases"
     return out
 
 
-def bounds(charges: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Charges, cases and people with an eligible charge per group: the lower bound counts
-    review as not eligible, the upper bound counts it as eligible."""
-    d = charges["determination"]
-    work = charges[[*by, "case_number", "person_key"]].copy()
-    work["e"] = d.isin(ELIGIBLE).to_numpy()
-    work["u"] = (d.isin(ELIGIBLE) | (d == "NEEDS_REVIEW")).to_numpy()
-    g = work.groupby(by, dropna=False, sort=True)
-    out = pd.DataFrame({"charges_lower": g["e"].sum(), "charges_upper": g["u"].sum()})
-    for unit, key in (("cases", "case_number"), ("people", "person_key")):
-        per = work.dropna(subset=[key]).groupby([*by, key], dropna=False)[["e", "u"]].any().reset_index()
-        gu = per.groupby(by, dropna=False, sort=True)
-        out[f"{unit}_lower"] = gu["e"].sum()
-        out[f"{unit}_upper"] = gu["u"].sum()
-    return out.fillna(0).astype("int64").reset_index()
+def _in(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+class Rollups:
+    """The roll-ups of a run's charges, computed by DuckDB over a table that need not fit in
+    memory: Parquet files (the decided partitions' narrow columns) or a DataFrame.
+
+    DuckDB aggregates out of core (``memory_limit``, spilling to ``spill_dir``), so memory
+    does not grow with the export; people and cases are counted distinct across all of it.
+    Groups come back in pandas' order (sorted, missing last) so a run's summaries do not
+    depend on how it was partitioned.
+    """
+
+    def __init__(self, source: pd.DataFrame | Sequence[str | Path], spill_dir: Path | None = None,
+                 memory_limit: str = "1GB") -> None:
+        import duckdb
+
+        self.con = duckdb.connect()
+        self.con.execute(f"SET memory_limit = '{memory_limit}'")
+        self.con.execute("SET preserve_insertion_order = false")
+        if spill_dir is not None:
+            self.con.execute(f"SET temp_directory = {_literal(str(spill_dir))}")
+        if isinstance(source, pd.DataFrame):
+            self.con.register("charges_frame", pa.Table.from_pandas(source, preserve_index=False))
+            self.con.execute("CREATE VIEW charges AS SELECT * FROM charges_frame")
+        else:
+            files = ", ".join(_literal(str(p)) for p in source)
+            self.con.execute(f"CREATE VIEW charges AS SELECT * FROM read_parquet([{files}])")
+        self.con.execute(
+            f"CREATE VIEW flagged AS SELECT *, determination IN {_in(ELIGIBLE)} AS e, "
+            f"determination IN {_in(ELIGIBLE)} OR determination = 'NEEDS_REVIEW' AS u FROM charges")
+
+    def frame(self, sql: str, by: Sequence[str] = ()) -> pd.DataFrame:
+        """The result of ``sql`` as pandas (small integers nullable), sorted by ``by``."""
+        table = self.con.sql(sql).to_arrow_table()
+        out = table.to_pandas(types_mapper={pa.int16(): pd.Int16Dtype()}.get)
+        if by:
+            out = out.sort_values(list(by), na_position="last", kind="stable").reset_index(drop=True)
+        return out
+
+    def scalar(self, sql: str) -> int:
+        row = self.con.execute(sql).fetchone()
+        return int(row[0] or 0) if row else 0
+
+    def count(self, by: Sequence[str]) -> pd.DataFrame:
+        """Charges, distinct cases and distinct people per group of ``by``."""
+        cols = ", ".join(by)
+        return self.frame(
+            f"SELECT {cols}, count(*) AS charges, count(DISTINCT case_number) AS cases, "
+            f"count(DISTINCT person_key) AS people FROM charges GROUP BY {cols}", by)
+
+    def bounds(self, by: Sequence[str]) -> pd.DataFrame:
+        """Charges, cases and people with an eligible charge per group: the lower bound counts
+        review as not eligible, the upper bound counts it as eligible."""
+        cols = ", ".join(by)
+        same = " AND ".join(f"c.{b} IS NOT DISTINCT FROM {{t}}.{b}" for b in by)
+        units = []
+        for unit, key in (("cases", "case_number"), ("people", "person_key")):
+            units.append(
+                f"LEFT JOIN (SELECT {cols}, sum(e::INT) AS {unit}_lower, sum(u::INT) AS {unit}_upper FROM "
+                f"(SELECT {cols}, bool_or(e) AS e, bool_or(u) AS u FROM flagged WHERE {key} IS NOT NULL "
+                f"GROUP BY {cols}, {key}) GROUP BY {cols}) AS {unit} ON {same.format(t=unit)}")
+        out = self.frame(
+            f"SELECT {', '.join('c.' + b for b in by)}, c.charges_lower, c.charges_upper, "
+            "coalesce(cases_lower, 0) AS cases_lower, coalesce(cases_upper, 0) AS cases_upper, "
+            "coalesce(people_lower, 0) AS people_lower, coalesce(people_upper, 0) AS people_upper FROM "
+            f"(SELECT {cols}, sum(e::INT) AS charges_lower, sum(u::INT) AS charges_upper FROM flagged "
+            f"GROUP BY {cols}) AS c " + " ".join(units), by)
+        for c in ("charges_lower", "charges_upper", "cases_lower", "cases_upper", "people_lower", "people_upper"):
+            out[c] = out[c].astype("int64")
+        return out
+
+    def summaries(self, below: int = DEFAULT_SUPPRESS_BELOW) -> dict[str, pd.DataFrame]:
+        """De-identified aggregates for advocacy groups (small cells suppressed).
+
+        ``sizing``: charges, cases and people by county, offense year, family, level and
+        determination. ``bounds_by_county`` / ``bounds_by_year``: lower and upper bounds of
+        what is eligible. Every count says what it counts (charges, cases or people)."""
+        b_cols = ("charges_lower", "charges_upper", "cases_lower", "cases_upper", "people_lower", "people_upper")
+        return {
+            "by_determination": suppress(self.count(["determination", "reason_code"]), below=below),
+            "by_county": suppress(self.count(["county", "determination"]), below=below),
+            "sizing": suppress(self.count(["county", "offense_year", "offense_family", "level", "determination"]),
+                               below=below),
+            "bounds_by_county": suppress(self.bounds(["county"]), b_cols, below=below),
+            "bounds_by_year": suppress(self.bounds(["offense_year"]), b_cols, below=below),
+        }
+
+    def headline(self) -> dict[str, object]:
+        """Totals with bounds: lower counts review as not eligible, upper counts it as eligible."""
+        by_det = self.frame("SELECT determination, count(*) AS n FROM charges GROUP BY determination",
+                            ["determination"])
+        c = self.con.execute(
+            "SELECT count(*), sum(e::INT), sum(u::INT), sum(overdue::INT), "
+            "count(*) FILTER (WHERE person_key IS NULL) FROM flagged").fetchone() or (0,) * 5
+        cases = self.con.execute(
+            "SELECT count(*), sum(e::INT), sum(u::INT) FROM (SELECT bool_or(e) AS e, bool_or(u) AS u FROM flagged "
+            "WHERE case_number IS NOT NULL GROUP BY case_number)").fetchone() or (0,) * 3
+        people = self.con.execute(
+            "SELECT count(*), sum(e::INT), sum(u::INT) FROM (SELECT bool_or(e) AS e, bool_or(u) AS u FROM flagged "
+            "WHERE person_key IS NOT NULL GROUP BY person_key)").fetchone() or (0,) * 3
+        n = [int(v or 0) for v in (*c, *cases, *people)]
+        return {
+            "charges": {
+                "total": n[0],
+                "by_determination": {str(k): int(v) for k, v in zip(by_det["determination"], by_det["n"], strict=True)
+                                     if pd.notna(k)},
+                "eligible_lower": n[1], "eligible_upper": n[2], "overdue": n[3],
+            },
+            "cases": {"total": n[5], "with_eligible_charge_lower": n[6], "with_eligible_charge_upper": n[7]},
+            "people": {"total": n[8], "affected_lower": n[9], "affected_upper": n[10],
+                       "charges_without_person_key": n[4]},
+        }
+
+    def value_counts(self, column: str, where: str = "TRUE", top: int | None = None) -> list[tuple[str, int]]:
+        """(value, rows) of ``column``, most frequent first (ties by value); missing left out."""
+        limit = f" LIMIT {int(top)}" if top else ""
+        rows = self.con.execute(
+            f"SELECT {column}, count(*) AS n FROM charges WHERE {column} IS NOT NULL AND ({where}) "
+            f"GROUP BY {column} ORDER BY n DESC, {column}{limit}").fetchall()
+        return [(str(k), int(v)) for k, v in rows]
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def summaries(charges: pd.DataFrame, below: int = DEFAULT_SUPPRESS_BELOW) -> dict[str, pd.DataFrame]:
-    """De-identified aggregates for advocacy groups (small cells suppressed).
-
-    ``sizing``: charges, cases and people by county, offense year, family, level and
-    determination. ``bounds_by_county`` / ``bounds_by_year``: lower and upper bounds of
-    what is eligible. Every count says what it counts (charges, cases or people)."""
-    b_cols = ("charges_lower", "charges_upper", "cases_lower", "cases_upper", "people_lower", "people_upper")
-    return {
-        "by_determination": suppress(_count(charges, ["determination", "reason_code"]), below=below),
-        "by_county": suppress(_count(charges, ["county", "determination"]), below=below),
-        "sizing": suppress(_count(charges, ["county", "offense_year", "offense_family", "level", "determination"]),
-                           below=below),
-        "bounds_by_county": suppress(bounds(charges, ["county"]), b_cols, below=below),
-        "bounds_by_year": suppress(bounds(charges, ["offense_year"]), b_cols, below=below),
-    }
+    """``Rollups.summaries`` of a DataFrame of charges."""
+    return Rollups(charges).summaries(below)
 
 
 def headline(charges: pd.DataFrame) -> dict[str, object]:
-    """Totals with bounds: lower counts review as not eligible, upper counts it as eligible."""
-    d = charges["determination"]
-    eligible = d.isin(ELIGIBLE)
-    review = d == "NEEDS_REVIEW"
-    by_case = pd.DataFrame({"e": eligible, "r": review, "k": charges["case_number"]}).groupby("k")
-    case_e = by_case["e"].any()
-    case_r = by_case["r"].any()
-    people = pd.DataFrame({"k": charges["person_key"], "e": eligible, "er": eligible | review})
-    people = people.dropna(subset=["k"]).groupby("k")[["e", "er"]].any()
-    pe, pr = people["e"], people["er"]
+    """``Rollups.headline`` of a DataFrame of charges."""
+    return Rollups(charges).headline()
+
+
+def normalization_report(rollups: Rollups, top: int = 50) -> dict[str, object]:
+    """``offenses.normalization_report`` of a run's decided charges (their ``description_raw``,
+    ``norm_family``, ``match_method``, ``match_source`` and ``desc_band``), out of core."""
+    n = rollups.scalar("SELECT count(*) FROM charges")
+    share = lambda column: {k: round(v / max(n, 1), 4) for k, v in rollups.value_counts(column)}  # noqa: E731
+    unknown = "norm_family = 'UNKNOWN'"
     return {
-        "charges": {
-            "total": len(charges),
-            "by_determination": {k: int(v) for k, v in d.value_counts().sort_index().items()},
-            "eligible_lower": int(eligible.sum()),
-            "eligible_upper": int((eligible | review).sum()),
-            "overdue": int(charges["overdue"].sum()),
-        },
-        "cases": {
-            "total": len(case_e),
-            "with_eligible_charge_lower": int(case_e.sum()),
-            "with_eligible_charge_upper": int((case_e | case_r).sum()),
-        },
-        "people": {
-            "total": len(people),
-            "affected_lower": int(pe.sum()),
-            "affected_upper": int(pr.sum()),
-            "charges_without_person_key": int(charges["person_key"].isna().sum()),
-        },
+        "rows": n,
+        "distinct_descriptions": rollups.scalar("SELECT count(DISTINCT description_raw) FROM charges"),
+        "share_by_method": share("match_method"),
+        "share_by_source": share("match_source"),
+        "review_band_rows": rollups.scalar("SELECT count(*) FROM charges WHERE desc_band = 'review'"),
+        "unmatched_rows": rollups.scalar(f"SELECT count(*) FROM charges WHERE {unknown}"),
+        "top_unmatched_descriptions": [{"description": k, "rows": v}
+                                       for k, v in rollups.value_counts("description_raw", unknown, top)],
     }

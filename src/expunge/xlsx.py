@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import pandas as pd
@@ -74,40 +75,78 @@ def _values(values: pd.Series) -> tuple[pa.Array, str]:
     return _escape(pc.cast(arr, pa.string())), "inlineStr"
 
 
-def _cells(values: pd.Series, ref: pa.Array) -> tuple[pa.Array, int]:
-    """XML of one column's cells ('' where the value is missing) and its longest text."""
+def _cells(values: pd.Series, ref: pa.Array) -> pa.Array:
+    """XML of one column's cells ('' where the value is missing)."""
     text, kind = _values(values)
     if kind == "inlineStr":
         xml = _join('<c r="', ref, '" t="inlineStr"><is><t xml:space="preserve">', text, "</t></is></c>")
     else:
         xml = _join('<c r="', ref, '" t="b"><v>' if kind == "b" else '"><v>', text, "</v></c>")
-    longest = pc.max(pc.utf8_length(text)).as_py() if len(text) else 0
-    return pc.fill_null(xml, ""), int(longest or 0)
+    return pc.fill_null(xml, "")
 
 
-def _sheet_xml(frame: pd.DataFrame) -> str:
-    n = len(frame)
-    rows = pc.cast(pa.array(np.arange(2, n + 2)), pa.string())
+#: Rows turned into XML at a time: a sheet's XML is never held whole.
+CHUNK_ROWS = 20_000
+_HEAD = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_NS}">'
+         '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
+         'state="frozen"/></sheetView></sheetViews>')
+
+#: A sheet's rows: a table, or a function giving its rows in chunks (called twice: once for
+#: the column widths, once for the cells), so a sheet need not be in memory at once.
+Rows = pd.DataFrame | Callable[[], Iterable[pd.DataFrame]]
+
+
+def _chunks(rows: Rows) -> Iterator[pd.DataFrame]:
+    if isinstance(rows, pd.DataFrame):
+        for start in range(0, max(len(rows), 1), CHUNK_ROWS):
+            yield rows.iloc[start:start + CHUNK_ROWS]
+    else:
+        yield from rows()
+
+
+def _write_sheet(out: IO[bytes], rows: Rows) -> None:
+    """Stream one worksheet's XML to ``out``, ``CHUNK_ROWS`` rows at a time."""
+    columns: list[str] = []
+    longest: list[int] = []
+    for chunk in _chunks(rows):  # first pass: column widths
+        columns = columns or [str(c) for c in chunk.columns]
+        longest = longest or [len(c) for c in columns]
+        for i, col in enumerate(chunk.columns):
+            text, _ = _values(chunk[col])
+            if len(text):
+                longest[i] = max(longest[i], int(pc.max(pc.utf8_length(text)).as_py() or 0))
     header = "".join(
-        f'<c r="{column_letter(i)}1" t="inlineStr"><is><t>{_escape(pa.array([str(c)]))[0].as_py()}</t></is></c>'
-        for i, c in enumerate(frame.columns, start=1))
-    cells, widths = [], []
-    for i, col in enumerate(frame.columns, start=1):
-        xml, longest = _cells(frame[col], _join(column_letter(i), rows))
-        cells.append(xml)
-        widths.append(min(MAX_WIDTH, max(len(str(col)), longest) + 2))
-    lines = "".join(_join('<row r="', rows, '">', *cells, "</row>").to_pylist()) if n else ""
-    cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>' for i, w in enumerate(widths, 1))
-    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_NS}">'
-            '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
-            'state="frozen"/></sheetView></sheetViews>'
-            f'<cols>{cols}</cols><sheetData><row r="1">{header}</row>{lines}</sheetData></worksheet>')
+        f'<c r="{column_letter(i)}1" t="inlineStr"><is><t>{_escape(pa.array([c]))[0].as_py()}</t></is></c>'
+        for i, c in enumerate(columns, start=1))
+    cols = "".join(f'<col min="{i}" max="{i}" width="{min(MAX_WIDTH, w + 2)}" customWidth="1"/>'
+                   for i, w in enumerate(longest, 1))
+    out.write(f'{_HEAD}<cols>{cols}</cols><sheetData><row r="1">{header}</row>'.encode())
+    first = 2
+    for chunk in _chunks(rows):
+        n = len(chunk)
+        if not n:
+            continue
+        numbers = pc.cast(pa.array(np.arange(first, first + n)), pa.string())
+        cells = [_cells(chunk[col], _join(column_letter(i), numbers)) for i, col in enumerate(chunk.columns, 1)]
+        xml = _join('<row r="', numbers, '">', *cells, "</row>")
+        out.write(pc.binary_join(pa.array([xml], type=pa.list_(pa.string())), "")[0].as_py().encode())
+        first += n
+    out.write(b"</sheetData></worksheet>")
 
 
-def write_workbook(path: Path, sheets: Mapping[str, pd.DataFrame]) -> Path | None:
-    """Write ``sheets`` (name -> table) to ``path``; None (nothing written) when a sheet
-    would exceed ``MAX_ROWS``."""
-    if any(len(f) > MAX_ROWS for f in sheets.values()):
+def _part(z: zipfile.ZipFile, name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0))  # no timestamps: same data, same bytes
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info._compresslevel = 1  # type: ignore[attr-defined]  # measured 0.17 s vs 0.51 s (level 6), 19 % larger
+    return info
+
+
+def write_workbook(path: Path, sheets: Mapping[str, Rows], rows: Mapping[str, int] | None = None) -> Path | None:
+    """Write ``sheets`` (name -> rows) to ``path``, one sheet after another, each streamed in
+    chunks; None (nothing written) when a sheet would exceed ``MAX_ROWS``. ``rows`` gives the
+    row counts of sheets passed as functions."""
+    counts = {n: len(f) if isinstance(f, pd.DataFrame) else (rows or {}).get(n, 0) for n, f in sheets.items()}
+    if any(c > MAX_ROWS for c in counts.values()):
         return None
     taken: set[str] = set()
     names = [sheet_name(n, taken) for n in sheets]
@@ -134,9 +173,10 @@ def write_workbook(path: Path, sheets: Mapping[str, pd.DataFrame]) -> Path | Non
                  f'<Relationship Id="rId1" Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
     parts = {"[Content_Types].xml": types, "_rels/.rels": root_rels, "xl/workbook.xml": workbook,
              "xl/_rels/workbook.xml.rels": rels}
-    parts.update({f"xl/worksheets/sheet{i}.xml": _sheet_xml(f) for i, f in enumerate(sheets.values(), 1)})
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, text in parts.items():  # level 1: measured 0.17 s vs 0.51 s on a 62 MB sheet, 19 % larger
-            z.writestr(zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0)), text.encode("utf-8"),
-                       compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
+        for name, text in parts.items():
+            z.writestr(_part(z, name), text.encode("utf-8"))
+        for i, sheet in enumerate(sheets.values(), 1):
+            with z.open(_part(z, f"xl/worksheets/sheet{i}.xml"), "w") as out:
+                _write_sheet(out, sheet)
     return path
