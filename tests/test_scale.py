@@ -110,4 +110,4 @@ def test_a_later_run_in_the_same_work_folder_reads_its_own_people_index(tmp_path
     path = tmp_path / "people_index.pkl"
     for who in ("P1", "P22"):
         path.write_bytes(pickle.dumps(person_index([identities(make_charges({"defendant_id": who}))])))
-        assert list(_person_index(str(path)).nd_to_id) == [who]
+        assert _person_index(str(path)).ids.to_pylist() == [who]

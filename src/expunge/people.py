@@ -51,11 +51,14 @@ def identities(charges: pd.DataFrame) -> pd.DataFrame:
 @dataclass(frozen=True)
 class PersonIndex:
     """What linking needs from the whole export, at the scale of people, not rows: the one
-    id each name + birth date belongs to, and the keys in conflict."""
+    id each name + birth date belongs to (``nd_keys[i]`` -> ``ids[i]``), and the keys in
+    conflict. Arrow arrays: compact (a 10 M-charge export's index would take several times
+    the memory as Python strings) and looked up by Arrow's hash kernels."""
 
-    nd_to_id: pd.Series
-    several_ids: pd.Index
-    dob_conflict_ids: pd.Index
+    nd_keys: pa.Array
+    ids: pa.Array
+    several_ids: pa.Array
+    dob_conflict_ids: pa.Array
 
 
 def person_index(parts: Iterable[pd.DataFrame]) -> PersonIndex:
@@ -64,14 +67,12 @@ def person_index(parts: Iterable[pd.DataFrame]) -> PersonIndex:
     distinct = distinct.drop_duplicates()
     with_id = distinct.loc[(distinct["id"] != "") & (distinct["nd"] != ""), ["nd", "id"]].drop_duplicates()
     ids_per_nd = with_id.groupby("nd")["id"].nunique()
-    unique_nd = with_id[with_id["nd"].isin(ids_per_nd[ids_per_nd == 1].index)].set_index("nd")["id"]
+    unique_nd = with_id[with_id["nd"].isin(ids_per_nd[ids_per_nd == 1].index)]
     dated = distinct.loc[(distinct["id"] != "") & (distinct["dob"] != ""), ["id", "dob"]].drop_duplicates()
     dobs = dated.groupby("id")["dob"].nunique()
-    # Object-dtype indexes: their hash tables are built on first lookup and kept, so a process
-    # deciding many partitions hashes the people once.
-    unique_nd.index = pd.Index(unique_nd.index, dtype="object")
-    return PersonIndex(unique_nd, pd.Index(ids_per_nd[ids_per_nd > 1].index, dtype="object"),
-                       pd.Index(dobs[dobs > 1].index, dtype="object"))
+    text = lambda values: pa.array(np.asarray(values, dtype=object), type=pa.string())  # noqa: E731
+    return PersonIndex(text(unique_nd["nd"]), text(unique_nd["id"]), text(ids_per_nd[ids_per_nd > 1].index),
+                       text(dobs[dobs > 1].index))
 
 
 def link_people(charges: pd.DataFrame, index: PersonIndex | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -90,10 +91,14 @@ def link_people(charges: pd.DataFrame, index: PersonIndex | None = None) -> tupl
     ident, last, first, nd_key = who["id"], who["last"], who["first"], who["nd"]
     has_id = ident != ""
     name_dob = nd_key != ""
-    found = _positions(index.nd_to_id.index, nd_key)
-    adopted = (~has_id & name_dob) & (found >= 0)
-    ids = np.append(index.nd_to_id.to_numpy(dtype=object), None)  # position -1 -> None
-    ident = ident.mask(adopted, pd.Series(ids[found], index=charges.index))
+    lookup = ~has_id & name_dob  # only rows without an id can adopt one
+    found = np.full(len(charges), -1, dtype=np.int64)
+    found[lookup.to_numpy()] = _positions(index.nd_keys, nd_key[lookup])
+    adopted = lookup & (found >= 0)
+    if adopted.any():
+        taken = index.ids.take(pa.array(found[adopted.to_numpy()])).to_numpy(zero_copy_only=False)
+        ident = ident.copy()
+        ident[adopted.to_numpy()] = taken
     case = charges["case_number"].astype("str")
     raw = np.select(
         [has_id | adopted, name_dob, last != ""],
@@ -114,12 +119,14 @@ def link_people(charges: pd.DataFrame, index: PersonIndex | None = None) -> tupl
     return out, rows[["conflict", "key", "id", "last", "first", "dob", "case"]]
 
 
-def _positions(keys: pd.Index, values: pd.Series) -> np.ndarray:
-    """Position of each value in the unique ``keys`` (-1 when absent), by hash lookup
-    (``Series.isin`` on Arrow strings walks a Python list of the keys: 20 s per partition
-    against the people index of a 10 M-row export)."""
-    keys = keys if keys.dtype == object else pd.Index(keys, dtype="object")
-    return keys.get_indexer(values.astype("object"))
+def _positions(keys: pa.Array, values: pd.Series) -> np.ndarray:
+    """Position of each value in the unique ``keys`` (-1 when absent), by Arrow's hash
+    lookup (``Series.isin`` on Arrow strings walks a Python list of the keys: 20 s per
+    partition against the people index of a 10 M-row export)."""
+    if not len(values):
+        return np.empty(0, dtype=np.int64)
+    found = pc.index_in(pa.array(values.to_numpy(dtype=object), type=pa.string()), value_set=keys)
+    return found.fill_null(-1).to_numpy().astype(np.int64)
 
 
 def conflict_table(rows: pd.DataFrame) -> pd.DataFrame:
