@@ -109,13 +109,15 @@ def nightly_batch(
     documents: bool = True,
     runner: str = "local",
     dask_address: str | None = None,
+    workers: int | None = None,
 ) -> str:
     """Decide every charge of the exports and publish a run folder; returns its path.
+    ``workers``: local processes deciding and writing partitions (default: one per CPU);
     ``runner="dask"`` decides the partitions on the Dask cluster at ``dask_address``."""
     try:
         plan = pipeline.plan_run(inputs, out_dir, date.fromisoformat(as_of), run_id, rules, profile,
                                  policies, suppress_below, overwrite, charge_codes, crosswalk, cache_dir,
-                                 answers, partitions=partitions, documents=documents)
+                                 answers, partitions=partitions, documents=documents, workers=workers)
     except BaseException as exc:
         _failed(out_dir, run_id, inputs, exc)
         raise

@@ -81,11 +81,13 @@ def main() -> None:
 @click.option("--dask-address", help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a local cluster).")
 @click.option("--documents/--no-documents", default=True, show_default=True,
               help="Write one DOCX petition draft per person and county.")
+@click.option("--workers", type=click.IntRange(1, 64),
+              help="Processes deciding and writing partitions side by side (default: one per CPU).")
 def run(inputs: tuple[Path, ...], out_dir: Path, profile: Path | None, rules: Path | None,
         as_of: str | None, run_id: str | None, policy: tuple[str, ...], suppress_below: int,
         overwrite: bool, orchestrator: str, charge_codes: Path | None, crosswalk: Path | None,
         cache_dir: Path, answers: Path | None, partitions: int | None, runner: str, dask_address: str | None,
-        documents: bool) -> None:
+        documents: bool, workers: int | None) -> None:
     """Decide every charge in INPUT files (CSV or .csv.gz) and write a run folder.
 
     The last line printed is the run folder. In Python: flows.nightly.nightly_batch(...) or
@@ -98,7 +100,8 @@ def run(inputs: tuple[Path, ...], out_dir: Path, profile: Path | None, rules: Pa
 
         # Validate everything a clerk can get wrong before any orchestrator starts.
         extra = {"charge_codes": _opt(charge_codes), "crosswalk": _opt(crosswalk), "cache_dir": _opt(cache_dir),
-                 "answers": _opt(answers), "partitions": partitions, "documents": documents}
+                 "answers": _opt(answers), "partitions": partitions, "documents": documents,
+                 "workers": workers}
         plan_run(list(inputs), out_dir, day, run_id, rules, profile, policies, suppress_below, overwrite, **extra)
         if orchestrator == "prefect":
             from flows.nightly import run_nightly

@@ -66,13 +66,13 @@ def person_index(parts: Iterable[pd.DataFrame]) -> PersonIndex:
     distinct = pd.concat([p[["id", "dob", "nd"]].drop_duplicates() for p in parts], ignore_index=True)
     distinct = distinct.drop_duplicates()
     with_id = distinct.loc[(distinct["id"] != "") & (distinct["nd"] != ""), ["nd", "id"]].drop_duplicates()
-    ids_per_nd = with_id.groupby("nd")["id"].nunique()
-    unique_nd = with_id[with_id["nd"].isin(ids_per_nd[ids_per_nd == 1].index)]
+    several = with_id["nd"].duplicated(keep=False)  # one name + birth date, several ids
+    unique_nd = with_id[~several]
     dated = distinct.loc[(distinct["id"] != "") & (distinct["dob"] != ""), ["id", "dob"]].drop_duplicates()
-    dobs = dated.groupby("id")["dob"].nunique()
+    dob_conflict = dated.loc[dated["id"].duplicated(keep=False), "id"].drop_duplicates().sort_values()
     text = lambda values: pa.array(np.asarray(values, dtype=object), type=pa.string())  # noqa: E731
-    return PersonIndex(text(unique_nd["nd"]), text(unique_nd["id"]), text(ids_per_nd[ids_per_nd > 1].index),
-                       text(dobs[dobs > 1].index))
+    return PersonIndex(text(unique_nd["nd"]), text(unique_nd["id"]),
+                       text(with_id.loc[several, "nd"].drop_duplicates().sort_values()), text(dob_conflict))
 
 
 def link_people(charges: pd.DataFrame, index: PersonIndex | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:

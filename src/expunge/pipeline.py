@@ -16,7 +16,8 @@ import pickle
 import platform
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache, partial
@@ -42,6 +43,7 @@ from expunge.publish import read_partition
 from expunge.review import load_answers
 from expunge.rollup import DEFAULT_SUPPRESS_BELOW, normalization_report
 from expunge.rules import load_rules
+from expunge.scaleout import map_local
 
 SALT_ENV = "EXPUNGE_SALT"
 
@@ -69,6 +71,7 @@ class RunPlan:
     use_ledger: bool = True
     partitions: int = 1
     documents: bool = True
+    workers: int = 1
 
     def normalizer(self) -> Normalizer:
         return Normalizer.build(self.charge_codes, self.crosswalk, cache_dir=self.cache_dir)
@@ -99,11 +102,14 @@ def plan_run(
     use_ledger: bool = True,
     partitions: int | None = None,
     documents: bool = True,
+    workers: int | None = None,
 ) -> RunPlan:
     """Validate the run's inputs and settings and fix its id.
 
     The default run id is the as-of date plus a hash of the inputs, rule file, profile and
-    policies: the same inputs give the same id (and the same outputs).
+    policies: the same inputs give the same id (and the same outputs). ``workers``: processes
+    that decide and write partitions side by side (default: one per CPU); it changes how
+    fast, never what is written.
 
     Raises:
         InputFileError, ProfileError, RuleFileError: a setting or file is unusable.
@@ -146,7 +152,7 @@ def plan_run(
         charge_codes=str(charge_codes) if charge_codes else None, crosswalk=str(crosswalk) if crosswalk else None,
         cache_dir=str(cache_dir) if cache_dir else None, answers=str(answers) if answers else None,
         ledger_context=context, use_ledger=use_ledger,
-        partitions=partitions, documents=documents,
+        partitions=partitions, documents=documents, workers=max(1, workers or os.cpu_count() or 1),
     )
     if plan.run_dir.exists() and not overwrite:
         raise OutputExistsError(
@@ -216,15 +222,32 @@ def _read_person_index(path: str, _mtime_ns: int, _size: int) -> PersonIndex:
         return pickle.load(fh)
 
 
-def stage_decide(plan: RunPlan, ingested: IngestResult, runner: str = "local", address: str | None = None) -> list[str]:
-    """Partition, then decide every partition (here, or on a Dask cluster with
-    ``runner="dask"``); returns the decided partitions' paths in order."""
-    parts = stage_partition(plan, ingested)
-    if runner == "dask":
-        from expunge.scaleout import map_on_dask
+@contextmanager
+def _timed(plan: RunPlan, step: str) -> Iterator[None]:
+    """Record how long ``step`` took in the work folder; the manifest lists every step."""
+    t = time.perf_counter()
+    yield
+    with (plan.work_dir / "steps.jsonl").open("a") as fh:
+        fh.write(json.dumps({step: round(time.perf_counter() - t, 3)}) + "\n")
 
-        return map_on_dask(decide_partition, plan, parts, address)
-    return [decide_partition(plan, k, p) for k, p in enumerate(parts)]
+
+def _steps(plan: RunPlan) -> dict[str, float]:
+    path = plan.work_dir / "steps.jsonl"
+    lines = path.read_text().splitlines() if path.exists() else []
+    return {k: v for line in lines for k, v in json.loads(line).items()}
+
+
+def stage_decide(plan: RunPlan, ingested: IngestResult, runner: str = "local", address: str | None = None) -> list[str]:
+    """Partition, then decide every partition (in ``plan.workers`` processes here, or on a
+    Dask cluster with ``runner="dask"``); returns the decided partitions' paths in order."""
+    with _timed(plan, "partition"):
+        parts = stage_partition(plan, ingested)
+    with _timed(plan, "decide_partitions"):
+        if runner == "dask":
+            from expunge.scaleout import map_on_dask
+
+            return map_on_dask(decide_partition, plan, parts, address)
+        return map_local(decide_partition, [(plan, k, p) for k, p in enumerate(parts)], plan.workers)
 
 
 def stage_publish(plan: RunPlan, ingested: IngestResult, decided_paths: list[str],
@@ -241,7 +264,8 @@ def stage_publish(plan: RunPlan, ingested: IngestResult, decided_paths: list[str
     # The operator's salt comes from the environment at publish time only: it is never part
     # of the plan, the Prefect parameters or the manifest.
     salt = os.environ.get(SALT_ENV) or None
-    counts = write_outputs(decided_paths, build, plan.suppress_below, salt, side, plan.documents)
+    counts = write_outputs(decided_paths, build, plan.suppress_below, salt, side, plan.documents,
+                           partial(map_local, workers=plan.workers), steps := {})
     every = counts.pop("rollups")
     dups = pa.concat_tables([pq.read_table(p) for p in sorted(folder.glob("duplicates-*.parquet"))])
     quarantine = pa.concat_tables([pq.read_table(ingested.quarantine_path), dups.cast(
@@ -261,6 +285,7 @@ def stage_publish(plan: RunPlan, ingested: IngestResult, decided_paths: list[str
         )
     stage_times = dict(times or {})
     stage_times["publish"] = round(time.perf_counter() - t0, 3)
+    stage_times["steps"] = {**_steps(plan), **steps}
     stage_times["matching_within_decide"] = round(sum(m["matching_seconds"] for m in metas), 3)
     report = normalization_report(every)
     manifest = build_manifest(plan, ingested, counts, stage_times, report)
@@ -383,7 +408,7 @@ def run_pipeline(inputs: Sequence[str | Path], out_dir: str | Path, as_of: date,
 
     Takes the arguments of ``plan_run`` (``run_id``, ``rules``, ``profile``, ``policies``,
     ``suppress_below``, ``overwrite``, ``charge_codes``, ``crosswalk``, ``cache_dir``,
-    ``answers``, ``use_ledger``, ``partitions``, ``documents``); ``runner="dask"`` decides
+    ``answers``, ``use_ledger``, ``partitions``, ``documents``, ``workers``); ``runner="dask"`` decides
     the partitions on the Dask cluster at ``dask_address`` (a local one when None).
 
     Example:

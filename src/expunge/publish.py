@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache, partial
 from importlib import resources
 from pathlib import Path
@@ -169,63 +170,92 @@ def read_partition(path: str, columns: Sequence[str] | None = None) -> pd.DataFr
     return pq.read_table(path, columns=list(columns) if columns else None).to_pandas()
 
 
+def write_partition(path: str, k: int, many: bool, run_dir: Path, salt: str | None = None) -> dict[str, Any]:
+    """The outputs of decided partition ``k`` that can be written alone: its files of
+    ``charges/`` (and ``analytics/`` with a ``salt``), and, in ``spill_dir(run_dir)``, its
+    cases, review queue, petition rows and narrow roll-up columns, for ``write_outputs`` to
+    put together. Partitions can be written in parallel."""
+    spill = spill_dir(run_dir)
+    decided = _sorted(read_partition(path))
+    name = f"part-{k:03d}-{{i}}.parquet" if many else "part-{i}.parquet"
+    write_dataset(charges_table(decided), run_dir / "charges", name)
+    if salt:
+        write_dataset(analytics_table(decided, salt), run_dir / "analytics", name)
+    case_rows = pa.Table.from_pandas(cases(decided), preserve_index=False)
+    pq.write_table(case_rows, spill / "cases" / f"part-{k:03d}.parquet")
+    queue = review_queue(decided)
+    queue.to_csv(spill / "review" / f"part-{k:03d}.csv", index=False, lineterminator="\n", header=k == 0)
+    pq.write_table(pa.Table.from_pandas(queue, preserve_index=False), spill / "review" / f"part-{k:03d}.parquet")
+    _spill_petitions(petition_rows(decided), spill / "petitions" / f"part-{k:03d}.parquet")
+    pq.write_table(pa.Table.from_pandas(decided[list(NARROW_COLUMNS)], preserve_index=False),
+                   spill / "narrow" / f"part-{k:03d}.parquet", compression="zstd")
+    run_id = str(decided["run_id"].iloc[0]) if len(decided) else ""
+    del decided
+    pa.default_memory_pool().release_unused()  # hand freed partition buffers back to the OS
+    return {"run_id": run_id, "review_queue": len(queue)}
+
+
+def spill_dir(run_dir: Path) -> Path:
+    """Where a run's partitions leave their pieces (beside the run folder, never in it)."""
+    return run_dir.parent / "publish-spill"
+
+
 def write_outputs(parts: list[str], run_dir: Path, suppress_below: int, salt: str | None = None,
-                  side: dict[str, Any] | None = None, documents: bool = True) -> dict[str, Any]:
-    """Write every data output of a run into ``run_dir`` from its decided partitions,
-    one partition in memory at a time; returns counts and the run's ``Rollups``.
+                  side: dict[str, Any] | None = None, documents: bool = True,
+                  mapper: Callable[..., list[Any]] | None = None,
+                  steps: dict[str, float] | None = None) -> dict[str, Any]:
+    """Write every data output of a run into ``run_dir`` from its decided partitions, each
+    partition by ``write_partition`` (through ``mapper(fn, args)``, e.g.
+    ``scaleout.map_local``, to use several processes), then the run-wide files from their
+    pieces; returns counts and the run's ``Rollups``.
 
     ``analytics/`` is written only with a ``salt`` (the operator's secret, never stored).
-    ``side``: ``as_of``, ``rules`` and the people ``conflicts`` rows of every partition."""
+    ``side``: ``as_of``, ``rules`` and the people ``conflicts`` rows of every partition;
+    ``steps`` receives the seconds each step took."""
     side = side or {}
+    steps = {} if steps is None else steps
+    clock = time.perf_counter()
+
+    def step(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        steps[name] = round(now - clock, 3)
+        clock = now
+
     run_dir.mkdir(parents=True, exist_ok=True)
-    many = len(parts) > 1
-    spill = run_dir.parent / "petition-spill"
-    spill.mkdir(exist_ok=True)
-    cases_writer: pq.ParquetWriter | None = None
-    queue_rows = 0
-    queue_spill = spill / "review"
-    queue_spill.mkdir(exist_ok=True)
-    narrow = run_dir.parent / "narrow"
-    narrow.mkdir(exist_ok=True)
+    spill = spill_dir(run_dir)
+    for sub in ("cases", "review", "petitions", "narrow"):
+        (spill / sub).mkdir(parents=True, exist_ok=True)
+    mapper = mapper or (lambda fn, args: [fn(*a) for a in args])
+    done = mapper(write_partition, [(p, k, len(parts) > 1, run_dir, salt) for k, p in enumerate(parts)])
+    run_id = next((d["run_id"] for d in done if d["run_id"]), "")
+    queue_rows = sum(d["review_queue"] for d in done)
+    step("publish_partitions")
+    pieces = sorted((spill / "cases").glob("part-*.parquet"))
+    schema = pa.unify_schemas([pq.read_schema(p) for p in pieces], promote_options="permissive")
     n_cases = 0
-    run_id = ""
-    for k, path in enumerate(parts):
-        decided = _sorted(read_partition(path))
-        run_id = run_id or (str(decided["run_id"].iloc[0]) if len(decided) else "")
-        name = f"part-{k:03d}-{{i}}.parquet" if many else "part-{i}.parquet"
-        write_dataset(charges_table(decided), run_dir / "charges", name)
-        if salt:
-            write_dataset(analytics_table(decided, salt), run_dir / "analytics", name)
-        case_table = pa.Table.from_pandas(cases(decided), preserve_index=False)
-        if cases_writer is None:
-            cases_writer = pq.ParquetWriter(run_dir / "cases.parquet", case_table.schema, compression="zstd")
-        cases_writer.write_table(case_table.cast(cases_writer.schema))
-        n_cases += case_table.num_rows
-        queue = review_queue(decided)
-        queue.to_csv(run_dir / "review_queue.csv", index=False, lineterminator="\n", mode="a" if k else "w",
-                     header=k == 0)
-        queue_rows += len(queue)
-        if queue_rows <= MAX_ROWS:  # else too long for a workbook: CSV only
-            pq.write_table(pa.Table.from_pandas(queue, preserve_index=False), queue_spill / f"part-{k:03d}.parquet")
-        _spill_petitions(petition_rows(decided), spill / f"part-{k:03d}.parquet")
-        pq.write_table(pa.Table.from_pandas(decided[list(NARROW_COLUMNS)], preserve_index=False),
-                       narrow / f"part-{k:03d}.parquet", compression="zstd")
-        del decided
-        pa.default_memory_pool().release_unused()  # hand freed partition buffers back to the OS
-    if cases_writer is not None:
-        cases_writer.close()
-    if 0 < queue_rows <= MAX_ROWS:
-        queue_files = sorted(queue_spill.glob("part-*.parquet"))
+    with pq.ParquetWriter(run_dir / "cases.parquet", schema, compression="zstd") as w:
+        for piece in pieces:
+            table = pq.read_table(piece)
+            w.write_table(table.cast(schema))
+            n_cases += table.num_rows
+    with (run_dir / "review_queue.csv").open("wb") as out:
+        for piece in sorted((spill / "review").glob("part-*.csv")):
+            with piece.open("rb") as src:
+                shutil.copyfileobj(src, out)
+    if 0 < queue_rows <= MAX_ROWS:  # else too long for a workbook: CSV only
+        queue_files = sorted((spill / "review").glob("part-*.parquet"))
         write_workbook(run_dir / "review_queue.xlsx", {"review queue": partial(_batches, queue_files)},
                        {"review queue": queue_rows})
+    step("cases_and_review_queue")
     run = {"run_id": run_id, "as_of": side.get("as_of", ""), "rules": side.get("rules", "")}
-    petitions, n_documents = write_petitions(sorted(str(p) for p in spill.glob("part-*.parquet")), run_dir, run,
-                                             documents, spill / "sorted")
-    shutil.rmtree(spill, ignore_errors=True)
+    petitions, n_documents = write_petitions(sorted(str(p) for p in (spill / "petitions").glob("part-*.parquet")),
+                                             run_dir, run, documents, spill / "sorted")
+    step("petitions")
     conflicts = conflict_table(side["conflicts"]) if "conflicts" in side else None
     if conflicts is not None and len(conflicts):
         conflicts.to_csv(run_dir / "people_conflicts.csv", index=False, lineterminator="\n")
-    every = Rollups(sorted(str(p) for p in narrow.glob("part-*.parquet")), spill_dir=run_dir.parent)
+    every = Rollups(sorted(str(p) for p in (spill / "narrow").glob("part-*.parquet")), spill_dir=spill)
     summary_dir = run_dir / "summary"
     summary_dir.mkdir(exist_ok=True)
     tables = every.summaries(below=suppress_below)
@@ -235,6 +265,7 @@ def write_outputs(parts: list[str], run_dir: Path, suppress_below: int, salt: st
     head["small_cell_threshold"] = suppress_below
     (summary_dir / "headline.json").write_text(json.dumps(head, indent=2, sort_keys=True) + "\n")
     (summary_dir / "report.html").write_text(render_report(head, tables, run), encoding="utf-8")
+    step("rollups")
     return {
         "charges": head["charges"]["total"],  # type: ignore[index]
         "cases": n_cases,

@@ -1,4 +1,4 @@
-"""Scale-out: decide partitions in parallel on a Dask cluster.
+"""Scale-out: work on partitions in parallel, in processes of this machine or on a Dask cluster.
 
 Stage: decide. Each partition is decided by ``pipeline.decide_partition`` in a Dask worker
 process; the workers read and write the run's work folder, so on a real cluster that folder
@@ -32,3 +32,20 @@ def map_on_dask(fn: Callable[..., str], plan: Any, parts: Sequence[list[str]], a
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def map_local(fn: Callable[..., Any], args: Sequence[tuple[Any, ...]], workers: int = 1) -> list[Any]:
+    """``fn(*a)`` for every ``a`` in ``args``, in up to ``workers`` processes of this machine
+    (here, one after another, when ``workers`` is 1 or there is one item); results in order.
+
+    Worker processes are started fresh ("spawn"), never forked from a process that may run
+    threads (Prefect's, pyarrow's); each keeps what it caches (the people index) across the
+    items it is given."""
+    workers = max(1, min(workers, len(args)))
+    if workers == 1:
+        return [fn(*a) for a in args]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return list(pool.map(fn, *zip(*args, strict=True)))

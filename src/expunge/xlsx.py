@@ -23,6 +23,7 @@ MAX_WIDTH = 60
 #: Larger tables stay CSV only: Excel stops at 1,048,576 rows, and clerks work a county at a time.
 MAX_ROWS = 200_000
 _INVALID_XML = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+_NEEDS_ESCAPE = r"[\x00-\x08\x0b\x0c\x0e-\x1f&<>]"
 _NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
@@ -48,6 +49,8 @@ def column_letter(i: int) -> str:
 
 
 def _escape(text: pa.Array) -> pa.Array:
+    if not pc.any(pc.match_substring_regex(text, _NEEDS_ESCAPE)).as_py():  # one pass for most columns
+        return text
     t = pc.replace_substring_regex(text, _INVALID_XML, "")
     for old, new in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
         t = pc.replace_substring(t, old, new)
@@ -58,8 +61,9 @@ def _join(*parts: pa.Array | str) -> pa.Array:
     return pc.binary_join_element_wise(*parts, "")
 
 
-def _values(values: pd.Series) -> tuple[pa.Array, str]:
-    """A column's cell values as text and the cell type ("b", "n" or "inlineStr")."""
+def _values(values: pd.Series, escape: bool = True) -> tuple[pa.Array, str]:
+    """A column's cell values as text (XML-escaped with ``escape``) and the cell type ("b",
+    "n" or "inlineStr")."""
     if pd.api.types.is_bool_dtype(values):
         flags = pa.array(values.astype("boolean"), type=pa.bool_())
         return pc.if_else(flags, "1", "0"), "b"
@@ -72,7 +76,8 @@ def _values(values: pd.Series) -> tuple[pa.Array, str]:
     arr = pa.array(values, from_pandas=True)
     if pa.types.is_timestamp(arr.type):  # ISO 8601, as Python's isoformat writes it
         arr = pc.strftime(arr, "%Y-%m-%dT%H:%M:%S")
-    return _escape(pc.cast(arr, pa.string())), "inlineStr"
+    text = pc.cast(arr, pa.string())
+    return (_escape(text) if escape else text), "inlineStr"
 
 
 def _cells(values: pd.Series, ref: pa.Array) -> pa.Array:
@@ -108,11 +113,11 @@ def _write_sheet(out: IO[bytes], rows: Rows) -> None:
     """Stream one worksheet's XML to ``out``, ``CHUNK_ROWS`` rows at a time."""
     columns: list[str] = []
     longest: list[int] = []
-    for chunk in _chunks(rows):  # first pass: column widths
+    for chunk in _chunks(rows):  # first pass: column widths (of the text as shown)
         columns = columns or [str(c) for c in chunk.columns]
         longest = longest or [len(c) for c in columns]
         for i, col in enumerate(chunk.columns):
-            text, _ = _values(chunk[col])
+            text, _ = _values(chunk[col], escape=False)
             if len(text):
                 longest[i] = max(longest[i], int(pc.max(pc.utf8_length(text)).as_py() or 0))
     header = "".join(
@@ -129,9 +134,16 @@ def _write_sheet(out: IO[bytes], rows: Rows) -> None:
         numbers = pc.cast(pa.array(np.arange(first, first + n)), pa.string())
         cells = [_cells(chunk[col], _join(column_letter(i), numbers)) for i, col in enumerate(chunk.columns, 1)]
         xml = _join('<row r="', numbers, '">', *cells, "</row>")
-        out.write(pc.binary_join(pa.array([xml], type=pa.list_(pa.string())), "")[0].as_py().encode())
+        out.write(_concatenated(xml))
         first += n
     out.write(b"</sheetData></worksheet>")
+
+
+def _concatenated(text: pa.Array | pa.ChunkedArray) -> memoryview:
+    """The strings of ``text`` (no nulls) back to back: its data buffer, not copied."""
+    arr = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset:arr.offset + len(arr) + 1]
+    return memoryview(arr.buffers()[2])[int(offsets[0]):int(offsets[-1])]
 
 
 def _part(z: zipfile.ZipFile, name: str) -> zipfile.ZipInfo:
