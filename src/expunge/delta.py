@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from expunge.csvout import write_csv
 from expunge.rules import ELIGIBLE
 
 KEY = ["case_number", "charge_seq"]
@@ -84,7 +85,7 @@ def write_delta(con: Any, out_dir: Path, run_dir: Path, batch_rows: int = 200_00
     counts: dict[str, int] = {}
     for batch in con.sql(changes_sql(previous)).to_arrow_reader(batch_rows):
         frame = batch.to_pandas()
-        frame.to_csv(path, index=False, header=False, mode="a", lineterminator="\n")
+        write_csv(frame, path, header=False, append=True)
         for k, v in frame["change"].value_counts().items():
             counts[str(k)] = counts.get(str(k), 0) + int(v)
     return {"previous_run": previous.name, "changes": dict(sorted(counts.items()))}

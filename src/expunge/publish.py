@@ -29,6 +29,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import yaml
 
+from expunge.csvout import write_csv
 from expunge.distinct import hash_distinct
 from expunge.documents import safe_name, write_documents
 from expunge.facts import caveat_lists, caveat_text
@@ -184,7 +185,7 @@ def write_partition(path: str, k: int, many: bool, run_dir: Path, salt: str | No
     case_rows = pa.Table.from_pandas(cases(decided), preserve_index=False)
     pq.write_table(case_rows, spill / "cases" / f"part-{k:03d}.parquet")
     queue = review_queue(decided)
-    queue.to_csv(spill / "review" / f"part-{k:03d}.csv", index=False, lineterminator="\n", header=k == 0)
+    write_csv(queue, spill / "review" / f"part-{k:03d}.csv", header=k == 0)
     pq.write_table(pa.Table.from_pandas(queue, preserve_index=False), spill / "review" / f"part-{k:03d}.parquet")
     _spill_petitions(petition_rows(decided), spill / "petitions" / f"part-{k:03d}.parquet")
     pq.write_table(pa.Table.from_pandas(decided[list(NARROW_COLUMNS)], preserve_index=False),
@@ -325,7 +326,7 @@ def write_petitions(spills: list[str], run_dir: Path, run: dict[str, str], docum
             rows = data.to_table(filter=where).to_pandas()
             rows = rows.sort_values(_PETITION_ORDER, kind="stable", na_position="last").reset_index(drop=True)
             path = folder / f"{safe_name(str(county))}.csv"
-            rows.to_csv(path, index=False, lineterminator="\n")
+            write_csv(rows, path)
             written.append(str(path.relative_to(run_dir)))
             kept = sorted_dir / f"{i:04d}.parquet"
             pq.write_table(pa.Table.from_pandas(rows, preserve_index=False), kept)

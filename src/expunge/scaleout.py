@@ -40,12 +40,24 @@ def map_local(fn: Callable[..., Any], args: Sequence[tuple[Any, ...]], workers: 
 
     Worker processes are started fresh ("spawn"), never forked from a process that may run
     threads (Prefect's, pyarrow's); each keeps what it caches (the people index) across the
-    items it is given."""
+    items it is given. As with any Python program using processes, a script calling the
+    pipeline must do so under ``if __name__ == "__main__":`` (each worker imports the script).
+
+    Raises:
+        RuntimeError: a worker process died (out of memory, or the script guard missing).
+    """
     workers = max(1, min(workers, len(args)))
     if workers == 1:
         return [fn(*a) for a in args]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(fn, *zip(*args, strict=True)))
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            return list(pool.map(fn, *zip(*args, strict=True)))
+    except BrokenProcessPool as exc:
+        raise RuntimeError(
+            f"a worker process stopped before finishing ({exc}): the machine may have run out of memory, or a "
+            "Python script calls the pipeline without 'if __name__ == \"__main__\":'. Run again with one worker "
+            "(--workers 1), which decides in this process.") from exc

@@ -134,12 +134,12 @@ def _write_sheet(out: IO[bytes], rows: Rows) -> None:
         numbers = pc.cast(pa.array(np.arange(first, first + n)), pa.string())
         cells = [_cells(chunk[col], _join(column_letter(i), numbers)) for i, col in enumerate(chunk.columns, 1)]
         xml = _join('<row r="', numbers, '">', *cells, "</row>")
-        out.write(_concatenated(xml))
+        out.write(concatenated(xml))
         first += n
     out.write(b"</sheetData></worksheet>")
 
 
-def _concatenated(text: pa.Array | pa.ChunkedArray) -> memoryview:
+def concatenated(text: pa.Array | pa.ChunkedArray) -> memoryview:
     """The strings of ``text`` (no nulls) back to back: its data buffer, not copied."""
     arr = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
     offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset:arr.offset + len(arr) + 1]
