@@ -27,12 +27,9 @@ def per_distinct(values: pd.Series | pd.DataFrame, fn: Callable, *, fill: str = 
     """
     if isinstance(values, pd.DataFrame):
         keys = values.fillna(fill).astype("str")
-        codes, uniq_index = pd.MultiIndex.from_frame(keys).factorize() if len(keys.columns) > 1 else \
-            pd.factorize(keys.iloc[:, 0])
-        if len(keys.columns) > 1:
-            uniques = pd.DataFrame(list(uniq_index), columns=keys.columns)
-        else:
-            uniques = pd.DataFrame({keys.columns[0]: np.asarray(uniq_index, dtype=object)})
+        codes = row_codes(keys)
+        first = np.unique(codes, return_index=True)[1]  # each distinct row's first occurrence
+        uniques = pd.DataFrame({c: np.asarray(keys[c].to_numpy()[first], dtype=object) for c in keys.columns})
     else:
         codes, uniq = pd.factorize(values.fillna(fill).astype("str"))
         uniques = pd.Series(np.asarray(uniq, dtype=object), dtype="str")
@@ -40,6 +37,16 @@ def per_distinct(values: pd.Series | pd.DataFrame, fn: Callable, *, fill: str = 
     out = result.iloc[codes]
     out.index = values.index
     return out
+
+
+def row_codes(frame: pd.DataFrame) -> np.ndarray:
+    """An integer per row, equal for equal rows, numbered in order of first appearance (the
+    codes of ``MultiIndex.factorize`` without building the tuples)."""
+    codes = np.zeros(len(frame), dtype=np.int64)
+    for c in frame.columns:
+        col, uniq = pd.factorize(frame[c], use_na_sentinel=False)
+        codes, _ = pd.factorize(codes * len(uniq) + col)  # stays below rows x distinct values
+    return codes
 
 
 def hash_distinct(values: pd.Series, salt: str = "", length: int = 16) -> pd.Series:

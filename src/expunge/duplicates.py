@@ -13,13 +13,14 @@ import pandas as pd
 import pyarrow as pa
 
 from expunge.ingest import QUARANTINE_SCHEMA
+from expunge.ledger import as_text
 from expunge.profile import input_schema
 
 
 def find_duplicates(charges: pd.DataFrame) -> tuple[np.ndarray, pa.Table]:
     """Rows to keep, and the quarantine rows for the others."""
     fields = [f for f in input_schema().fields if f in charges]
-    content = pd.util.hash_pandas_object(charges[fields].astype("string"), index=False).to_numpy()
+    content = pd.util.hash_pandas_object(as_text(charges[fields]), index=False).to_numpy()
     files = charges["source_file"].astype(str).to_numpy()
     lines = charges["source_line"].to_numpy()
 

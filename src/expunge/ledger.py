@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from expunge.partition import fine_bucket
@@ -53,8 +54,18 @@ def row_hashes(frame: pd.DataFrame) -> np.ndarray:
     same pandas version, which is part of the context)."""
     if frame.empty:
         return np.zeros(len(frame), dtype=np.uint64)
-    text = frame.astype("str").fillna("\x00")  # one dtype so equal values hash equally
-    return pd.util.hash_pandas_object(text, index=False).to_numpy(dtype=np.uint64)
+    return pd.util.hash_pandas_object(as_text(frame), index=False).to_numpy(dtype=np.uint64)
+
+
+def as_text(frame: pd.DataFrame, missing: str = "\x00") -> pd.DataFrame:
+    """Every column as text (dates ISO, numbers as written), ``missing`` for missing values,
+    cast by Arrow: one dtype, so equal values hash equally."""
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowException, TypeError, ValueError):  # an object column mixing types
+        return frame.astype("str").fillna(missing)
+    cols = [pc.fill_null(pc.cast(col, pa.string()), missing) for col in table.columns]
+    return pa.table(cols, names=[str(c) for c in frame.columns]).to_pandas()
 
 
 def reusable(case_number: pd.Series, charge_seq: pd.Series, hashes: np.ndarray,
