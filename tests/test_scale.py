@@ -35,7 +35,7 @@ def single(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def four(tmp_path_factory) -> Path:
-    return run_pipeline([SAMPLE], tmp_path_factory.mktemp("four"), AS_OF, run_id="r", partitions=4)
+    return run_pipeline([SAMPLE], tmp_path_factory.mktemp("four"), AS_OF, run_id="r", partitions=4, workers=2)
 
 
 def test_a_partitioned_run_decides_every_charge_as_a_single_frame_run_does(single, four):
@@ -49,6 +49,14 @@ def test_a_partitioned_run_writes_the_same_summaries_petitions_and_documents(sin
         assert files(four / folder) == files(single / folder)
 
 
+def test_two_worker_processes_write_what_one_process_writes(four, tmp_path):
+    one = run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="r", partitions=4, workers=1)
+    for folder in ("charges", "analytics", "summary", "petitions"):
+        assert files(one / folder) == files(four / folder)
+    for name in ("cases.parquet", "review_queue.csv", "review_queue.xlsx", "quarantine.parquet"):
+        assert (one / name).read_bytes() == (four / name).read_bytes()
+
+
 def test_small_exports_take_one_partition_and_large_ones_a_power_of_two():
     assert partition.choose_partitions(SAMPLE.stat().st_size) == 1
     assert partition.choose_partitions(3_000_000_000) == 32
@@ -60,7 +68,7 @@ def test_every_partition_is_decided_alone(tmp_path, monkeypatch):
     real = expunge.pipeline.decide_charges
     monkeypatch.setattr(expunge.pipeline, "decide_charges", lambda charges, *a, **k: (
         seen.append(len(charges)), real(charges, *a, **k))[1])
-    run = run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="r", partitions=8)
+    run = run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="r", partitions=8, workers=1)  # in this process
     assert len(seen) == 8 and sum(seen) == pd.read_parquet(run / "charges").shape[0]
     assert max(seen) < sum(seen) / 4  # no call sees the whole export
 

@@ -298,7 +298,7 @@ def _spill_petitions(rows: pd.DataFrame, path: Path) -> None:
     table = pa.Table.from_pandas(rows, preserve_index=False)
     starts = np.flatnonzero(~rows[_PLACE].duplicated().to_numpy())
     with pq.ParquetWriter(path, table.schema, compression="zstd") as w:
-        for a, b in zip(starts, [*starts[1:], len(rows)], strict=True):
+        for a, b in zip(starts, [*starts[1:], len(rows)] if len(rows) else [], strict=True):
             w.write_table(table.slice(a, b - a))
 
 
