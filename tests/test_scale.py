@@ -6,10 +6,13 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import expunge.pipeline
 from expunge import partition
@@ -119,3 +122,27 @@ def test_a_later_run_in_the_same_work_folder_reads_its_own_people_index(tmp_path
     for who in ("P1", "P22"):
         path.write_bytes(pickle.dumps(person_index([identities(make_charges({"defendant_id": who}))])))
         assert _person_index(str(path)).ids.to_pylist() == [who]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=30)), max_size=40), st.integers(0, 5))
+def test_a_case_numbers_bucket_does_not_depend_on_its_neighbours(cases, skip):
+    together = partition.fine_bucket(pa.array(cases, type=pa.string()).slice(min(skip, len(cases))))
+    alone = [int(partition.fine_bucket(pa.array([c], type=pa.string()))[0]) for c in cases[skip:]]
+    assert together.tolist() == alone
+    assert all(0 <= b < partition.FINE_BUCKETS for b in alone)
+
+
+def test_buckets_are_the_same_from_pandas_and_arrow_and_missing_is_empty():
+    cases = pd.Series(["16CR0001", None, "", "16CR0001", "Ünïcode-7"], dtype="str")
+    from_pandas = partition.fine_bucket(cases)
+    assert from_pandas.tolist() == partition.fine_bucket(pa.chunked_array([pa.array(cases)[:2],
+                                                                           pa.array(cases)[2:]])).tolist()
+    assert from_pandas[1] == from_pandas[2] and from_pandas[0] == from_pandas[3]
+
+
+def test_buckets_spread_real_looking_case_numbers_evenly():
+    cases = pd.Series([f"{i % 90 + 10}{'CR' if i % 3 else 'AC'}{i:07d}-01" for i in range(200_000)], dtype="str")
+    counts = np.bincount(partition.fine_bucket(cases), minlength=partition.FINE_BUCKETS)
+    mean = len(cases) / partition.FINE_BUCKETS
+    assert counts.min() > 0.85 * mean and counts.max() < 1.15 * mean

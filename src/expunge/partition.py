@@ -117,13 +117,53 @@ def repartition(parts: Sequence[str], out_dir: Path, partitions: int,
     return [[str(p)] if writers[k] is not None else [] for k, p in enumerate(paths)]
 
 
-def build_person_index(parts: Sequence[str]) -> PersonIndex:
-    """The ``PersonIndex`` of all staged parts, reading only the identity columns."""
+def distinct_identities(parts: Sequence[str]) -> pd.DataFrame:
+    """The distinct (id, birth date, name + birth date) of the staged parts, reading only the
+    identity columns: what ``people.person_index`` is built from."""
     frames = []
     for part in parts:
         cols = [c for c in IDENTITY_FIELDS if c in pq.read_schema(part).names]
         frame = pq.read_table(part, columns=cols).to_pandas()
         frames.append(identities(frame)[["id", "dob", "nd"]].drop_duplicates())
     if not frames:
-        frames = [identities(pd.DataFrame({"case_number": pd.Series([], dtype="str")}))]
-    return person_index(frames)
+        frames = [identities(pd.DataFrame({"case_number": pd.Series([], dtype="str")}))[["id", "dob", "nd"]]]
+    return pd.concat(frames, ignore_index=True).drop_duplicates()
+
+
+def build_person_index(parts: Sequence[str]) -> PersonIndex:
+    """The ``PersonIndex`` of all staged parts."""
+    return person_index([distinct_identities(parts)])
+
+
+def partition_group(parts: Sequence[str], out_dir: Path, partitions: int) -> tuple[list[list[str]], str]:
+    """One worker's share of the partition step: ``repartition`` a contiguous group of staged
+    parts into ``out_dir``, write its ``distinct_identities`` there, and return its files per
+    partition and the identities' file. Concatenating the groups' files per partition, in
+    group order, keeps the input order."""
+    files = repartition(parts, out_dir, partitions)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    who = out_dir / "identities.parquet"
+    pq.write_table(pa.Table.from_pandas(distinct_identities(parts), preserve_index=False), who)
+    return files, str(who)
+
+
+def write_person_index(identity_files: Sequence[str], path: Path) -> str:
+    """Build the ``PersonIndex`` from the groups' identity files and pickle it to ``path``."""
+    import pickle
+
+    frames = [pq.read_table(f).to_pandas() for f in identity_files]
+    with Path(path).open("wb") as fh:
+        pickle.dump(person_index(frames), fh)
+    return str(path)
+
+
+def contiguous_groups(items: Sequence[str], groups: int) -> list[list[str]]:
+    """``items`` cut into at most ``groups`` runs of consecutive items, sizes within one."""
+    n = max(1, min(groups, len(items)))
+    size, extra = divmod(len(items), n)
+    out, start = [], 0
+    for g in range(n):
+        end = start + size + (g < extra)
+        out.append(list(items[start:end]))
+        start = end
+    return out

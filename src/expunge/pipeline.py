@@ -43,7 +43,7 @@ from expunge.publish import read_partition
 from expunge.review import load_answers
 from expunge.rollup import DEFAULT_SUPPRESS_BELOW, normalization_report
 from expunge.rules import load_rules
-from expunge.scaleout import map_local
+from expunge.scaleout import map_local, run_apart
 
 SALT_ENV = "EXPUNGE_SALT"
 
@@ -173,10 +173,18 @@ def stage_ingest(plan: RunPlan) -> IngestResult:
 
 def stage_partition(plan: RunPlan, ingested: IngestResult) -> list[list[str]]:
     """Group the staged charges into partitions of whole cases and build the people index
-    (``OUT/.work-<run>/people_index.pkl``); returns the staged files of each partition."""
-    parts = partition.repartition(ingested.parts, plan.work_dir / "partitions", plan.partitions)
-    with (plan.work_dir / "people_index.pkl").open("wb") as fh:
-        pickle.dump(partition.build_person_index(ingested.parts), fh)
+    (``OUT/.work-<run>/people_index.pkl``); returns the staged files of each partition.
+    Each of ``plan.workers`` processes takes a contiguous share of the staged parts."""
+    workers = plan.workers if plan.partitions > 1 else 1  # a small export: no processes to start
+    groups = partition.contiguous_groups(ingested.parts, workers)  # one (empty) group at least
+    folder = plan.work_dir / "partitions"
+    done = map_local(partition.partition_group,
+                     [(g, folder / f"group-{i:02d}", plan.partitions) for i, g in enumerate(groups)], workers)
+    parts = [[f for files, _ in done for f in files[k]] for k in range(plan.partitions)]
+    # A large export's index is built in a process of its own: the people of a statewide
+    # export would otherwise stay in this process's memory through decide and publish.
+    build = run_apart if workers > 1 else (lambda fn, *a: fn(*a))
+    build(partition.write_person_index, [who for _, who in done], plan.work_dir / "people_index.pkl")
     return parts
 
 

@@ -196,6 +196,10 @@ def write_partition(path: str, k: int, many: bool, run_dir: Path, salt: str | No
     return {"run_id": run_id, "review_queue": len(queue)}
 
 
+def _in_turn(fn: Callable[..., Any], args: Sequence[tuple[Any, ...]]) -> list[Any]:
+    return [fn(*a) for a in args]
+
+
 def spill_dir(run_dir: Path) -> Path:
     """Where a run's partitions leave their pieces (beside the run folder, never in it)."""
     return run_dir.parent / "publish-spill"
@@ -227,7 +231,7 @@ def write_outputs(parts: list[str], run_dir: Path, suppress_below: int, salt: st
     spill = spill_dir(run_dir)
     for sub in ("cases", "review", "petitions", "narrow"):
         (spill / sub).mkdir(parents=True, exist_ok=True)
-    mapper = mapper or (lambda fn, args: [fn(*a) for a in args])
+    mapper = mapper or _in_turn
     done = mapper(write_partition, [(p, k, len(parts) > 1, run_dir, salt) for k, p in enumerate(parts)])
     run_id = next((d["run_id"] for d in done if d["run_id"]), "")
     queue_rows = sum(d["review_queue"] for d in done)
@@ -251,7 +255,7 @@ def write_outputs(parts: list[str], run_dir: Path, suppress_below: int, salt: st
     step("cases_and_review_queue")
     run = {"run_id": run_id, "as_of": side.get("as_of", ""), "rules": side.get("rules", "")}
     petitions, n_documents = write_petitions(sorted(str(p) for p in (spill / "petitions").glob("part-*.parquet")),
-                                             run_dir, run, documents, spill / "sorted")
+                                             run_dir, run, documents, spill / "sorted", mapper)
     step("petitions")
     conflicts = conflict_table(side["conflicts"]) if "conflicts" in side else None
     if conflicts is not None and len(conflicts):
@@ -303,39 +307,50 @@ def _spill_petitions(rows: pd.DataFrame, path: Path) -> None:
 
 
 def write_petitions(spills: list[str], run_dir: Path, run: dict[str, str], documents: bool = True,
-                    scratch: Path | None = None) -> tuple[list[str], int]:
-    """Per circuit: a CSV per county, one workbook with a sheet per county and, with
-    ``documents``, one DOCX per person and county. Reads one county at a time; each
-    county's sorted rows wait in ``scratch`` for the circuit's workbook."""
-    written: list[str] = []
-    n_docs = 0
+                    scratch: Path | None = None,
+                    mapper: Callable[..., list[Any]] | None = None) -> tuple[list[str], int]:
+    """Per circuit (``write_circuit``, through ``mapper`` to use several processes): a CSV
+    per county, one workbook with a sheet per county and, with ``documents``, one DOCX per
+    person and county."""
     if not spills:
-        return written, n_docs
+        return [], 0
     data = ds.dataset(spills, format="parquet")
     places = data.to_table(columns=_PLACE).group_by(_PLACE).aggregate([([], "count_all")]).to_pandas()
     places = places.sort_values(_PLACE, kind="stable")
     scratch = scratch or run_dir.parent / "petition-sorted"
-    for circ, counties in places.groupby("circuit", sort=True):
-        folder = run_dir / "petitions" / safe_name(f"circuit-{circ}")
-        folder.mkdir(parents=True, exist_ok=True)
-        sorted_dir = scratch / safe_name(f"circuit-{circ}")
-        sorted_dir.mkdir(parents=True, exist_ok=True)
-        sheets: dict[str, Rows] = {}
-        for i, county in enumerate(counties["county"]):
-            where = (ds.field("circuit") == circ) & (ds.field("county") == county)
-            rows = data.to_table(filter=where).to_pandas()
-            rows = rows.sort_values(_PETITION_ORDER, kind="stable", na_position="last").reset_index(drop=True)
-            path = folder / f"{safe_name(str(county))}.csv"
-            write_csv(rows, path)
-            written.append(str(path.relative_to(run_dir)))
-            kept = sorted_dir / f"{i:04d}.parquet"
-            pq.write_table(pa.Table.from_pandas(rows, preserve_index=False), kept)
-            sheets[str(county)] = partial(_batches, [kept])
-            if documents:
-                n_docs += write_documents(rows, run_dir / "petitions", run)
-        book = write_workbook(folder / f"petitions-circuit-{safe_name(str(circ))}.xlsx", sheets,
-                              dict(zip(counties["county"].astype(str), counties["count_all"], strict=True)))
-        if book is not None:
-            written.append(str(book.relative_to(run_dir)))
-        shutil.rmtree(sorted_dir, ignore_errors=True)
+    mapper = mapper or _in_turn
+    done = mapper(write_circuit, [(spills, run_dir, circ, dict(zip(counties["county"].astype(str),
+                                                                   counties["count_all"].astype(int), strict=True)),
+                                   run, documents, scratch) for circ, counties in places.groupby("circuit", sort=True)])
+    return [f for files, _ in done for f in files], sum(n for _, n in done)
+
+
+def write_circuit(spills: list[str], run_dir: Path, circ: str, counties: dict[str, int], run: dict[str, str],
+                  documents: bool, scratch: Path) -> tuple[list[str], int]:
+    """One circuit's petition files; reads one county (``counties``: name -> rows) at a time,
+    each county's sorted rows waiting in ``scratch`` for the circuit's workbook."""
+    data = ds.dataset(spills, format="parquet")
+    written: list[str] = []
+    n_docs = 0
+    folder = run_dir / "petitions" / safe_name(f"circuit-{circ}")
+    folder.mkdir(parents=True, exist_ok=True)
+    sorted_dir = scratch / safe_name(f"circuit-{circ}")
+    sorted_dir.mkdir(parents=True, exist_ok=True)
+    sheets: dict[str, Rows] = {}
+    for i, county in enumerate(counties):
+        rows = data.to_table(filter=(ds.field("circuit") == circ) & (ds.field("county") == county)).to_pandas()
+        rows = rows.sort_values(_PETITION_ORDER, kind="stable", na_position="last").reset_index(drop=True)
+        path = folder / f"{safe_name(county)}.csv"
+        write_csv(rows, path)
+        written.append(str(path.relative_to(run_dir)))
+        kept = sorted_dir / f"{i:04d}.parquet"
+        pq.write_table(pa.Table.from_pandas(rows, preserve_index=False), kept)
+        sheets[county] = partial(_batches, [kept])
+        if documents:
+            n_docs += write_documents(rows, run_dir / "petitions", run)
+        del rows
+    book = write_workbook(folder / f"petitions-circuit-{safe_name(str(circ))}.xlsx", sheets, counties)
+    if book is not None:
+        written.append(str(book.relative_to(run_dir)))
+    shutil.rmtree(sorted_dir, ignore_errors=True)
     return written, n_docs

@@ -10,7 +10,8 @@ them: the outputs equal a local run's (a test checks ``charges/``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -34,6 +35,23 @@ def map_on_dask(fn: Callable[..., str], plan: Any, parts: Sequence[list[str]], a
             cluster.close()
 
 
+@contextmanager
+def _processes(workers: int) -> Iterator[Any]:
+    """A pool of fresh ("spawn") worker processes; a worker that dies is reported plainly."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            yield pool
+    except BrokenProcessPool as exc:
+        raise RuntimeError(
+            f"a worker process stopped before finishing ({exc}): the machine may have run out of memory, or a "
+            "Python script calls the pipeline without 'if __name__ == \"__main__\":'. Run again with one worker "
+            "(--workers 1), which decides in this process.") from exc
+
+
 def map_local(fn: Callable[..., Any], args: Sequence[tuple[Any, ...]], workers: int = 1) -> list[Any]:
     """``fn(*a)`` for every ``a`` in ``args``, in up to ``workers`` processes of this machine
     (here, one after another, when ``workers`` is 1 or there is one item); results in order.
@@ -49,15 +67,12 @@ def map_local(fn: Callable[..., Any], args: Sequence[tuple[Any, ...]], workers: 
     workers = max(1, min(workers, len(args)))
     if workers == 1:
         return [fn(*a) for a in args]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
+    with _processes(workers) as pool:
+        return list(pool.map(fn, *zip(*args, strict=True)))
 
-    try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            return list(pool.map(fn, *zip(*args, strict=True)))
-    except BrokenProcessPool as exc:
-        raise RuntimeError(
-            f"a worker process stopped before finishing ({exc}): the machine may have run out of memory, or a "
-            "Python script calls the pipeline without 'if __name__ == \"__main__\":'. Run again with one worker "
-            "(--workers 1), which decides in this process.") from exc
+
+def run_apart(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` in one fresh process, so that what it builds (and what the memory
+    allocators keep afterwards) never stays in this long-lived one; the result is pickled back."""
+    with _processes(1) as pool:
+        return pool.submit(fn, *args).result()
