@@ -27,7 +27,7 @@ from expunge.people import IDENTITY_FIELDS, PersonIndex, identities, person_inde
 
 FINE_BUCKETS = 256
 TARGET_BYTES = 96 << 20
-BATCH_ROWS = 1_000_000
+BATCH_ROWS = 250_000
 
 
 def choose_partitions(input_bytes: int, target_bytes: int = TARGET_BYTES) -> int:
