@@ -57,6 +57,6 @@ measure: $(STAMP)
 	$(BIN)/python tools/measure_normalizer.py
 
 # Speed and memory against the copy floor at 1 M and 10 M charges (exports cached in .bench/);
-# results in docs/measurements/bench.md. Took 25 minutes on two cores, generating the exports included.
+# results in docs/measurements/bench.md. About 26 minutes on two cores with the exports already in .bench/
 bench: $(STAMP)
 	$(BIN)/python tools/bench.py
