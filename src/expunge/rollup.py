@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -120,8 +121,14 @@ class Rollups:
             out = out.sort_values(list(by), na_position="last", kind="stable").reset_index(drop=True)
         return out
 
+    def row(self, sql: str) -> tuple[Any, ...]:
+        """The one row ``sql`` returns. Fetched to the end: DuckDB refuses the next query on a
+        connection whose result was only partly read."""
+        rows = self.con.execute(sql).fetchall()
+        return tuple(rows[0]) if rows else ()
+
     def scalar(self, sql: str) -> int:
-        row = self.con.execute(sql).fetchone()
+        row = self.row(sql)
         return int(row[0] or 0) if row else 0
 
     def count(self, by: Sequence[str]) -> pd.DataFrame:
@@ -172,15 +179,15 @@ class Rollups:
         """Totals with bounds: lower counts review as not eligible, upper counts it as eligible."""
         by_det = self.frame("SELECT determination, count(*) AS n FROM charges GROUP BY determination",
                             ["determination"])
-        c = self.con.execute(
+        c = self.row(
             "SELECT count(*), sum(e::INT), sum(u::INT), sum(overdue::INT), "
-            "count(*) FILTER (WHERE person_key IS NULL) FROM flagged").fetchone() or (0,) * 5
-        cases = self.con.execute(
+            "count(*) FILTER (WHERE person_key IS NULL) FROM flagged")
+        cases = self.row(
             "SELECT count(*), sum(e::INT), sum(u::INT) FROM (SELECT bool_or(e) AS e, bool_or(u) AS u FROM flagged "
-            "WHERE case_number IS NOT NULL GROUP BY case_number)").fetchone() or (0,) * 3
-        people = self.con.execute(
+            "WHERE case_number IS NOT NULL GROUP BY case_number)")
+        people = self.row(
             "SELECT count(*), sum(e::INT), sum(u::INT) FROM (SELECT bool_or(e) AS e, bool_or(u) AS u FROM flagged "
-            "WHERE person_key IS NOT NULL GROUP BY person_key)").fetchone() or (0,) * 3
+            "WHERE person_key IS NOT NULL GROUP BY person_key)")
         n = [int(v or 0) for v in (*c, *cases, *people)]
         return {
             "charges": {
