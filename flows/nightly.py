@@ -150,6 +150,9 @@ def nightly_inbox(
         message = f"{path.name} was already published by run {earlier}; skipped (nothing changed)."
         print(message)
         pipeline.record_run(out_dir, "skipped", earlier, [path], message)
+    if waiting.published:  # still in the inbox from earlier nights: said here, not in the run log
+        print(f"{len(waiting.published)} export(s) in {inbox_dir} were published before under the same name: "
+              + ", ".join(f"{p.name} (run {run})" for p, run in waiting.published) + ".")
     if not waiting.new:
         print(f"Nothing new in {inbox_dir}.")
         return None

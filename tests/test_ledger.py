@@ -75,6 +75,23 @@ def test_published_exports_are_recorded_with_their_run(tmp_path):
                                          "file": SAMPLE.name, "run_id": "one"}]
 
 
+def test_the_inbox_tells_an_export_still_there_from_the_same_export_sent_again(tmp_path):
+    import shutil
+
+    from expunge import inbox
+
+    box = tmp_path / "inbox"
+    box.mkdir()
+    shutil.copy(SAMPLE, box / "night1.csv")
+    run_pipeline([box / "night1.csv"], tmp_path / "out", AS_OF, run_id="one")
+    shutil.copy(SAMPLE, box / "night1-resent.csv")
+    (box / "night2.csv").write_text(SAMPLE.read_text().replace("PENDING", "DISMISSED"))
+    waiting = inbox.scan(box, tmp_path / "out")
+    assert [(p.name, run) for p, run in waiting.published] == [("night1.csv", "one")]
+    assert [(p.name, run) for p, run in waiting.redelivered] == [("night1-resent.csv", "one")]
+    assert [p.name for p in waiting.new] == ["night2.csv"]
+
+
 def test_the_ledger_holds_no_names_dates_of_birth_or_addresses(tmp_path):
     run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="one")
     columns = set(pd.read_parquet(next((tmp_path / "ledger").glob("charges-*"))).columns)

@@ -1,8 +1,9 @@
 """The inbox: the folder county systems drop nightly exports into.
 
-Stage: plan. ``scan`` lists the exports waiting in the inbox and splits them into new ones
-and re-deliveries (same bytes as an export already published from the output folder,
-whatever the file is called now, per ``ledger/files.csv``). Hidden files and names ending
+Stage: plan. ``scan`` lists the exports waiting in the inbox and splits them into new ones,
+re-deliveries (same bytes as an export already published from the output folder, under
+another name, per ``ledger/files.csv``) and exports already published under the same name
+that are still in the inbox (nothing moves them; they are not news every night). Hidden files and names ending
 in ``.part``, ``.tmp`` or ``.partial`` are skipped: a delivery is copied under such a
 name and renamed when complete, so a half-copied file is never read.
 """
@@ -21,11 +22,13 @@ IN_PROGRESS = (".part", ".tmp", ".partial", ".crdownload")
 
 @dataclass(frozen=True)
 class InboxScan:
-    """Exports waiting in an inbox: ``new`` (to process, by name) and ``redelivered``
-    (path, run id that already published the same bytes)."""
+    """Exports in an inbox: ``new`` (to process, by name), ``redelivered`` (path, run id
+    that already published the same bytes under another name) and ``published`` (path, run
+    id that published this very file: same name, same bytes)."""
 
     new: tuple[Path, ...] = ()
     redelivered: tuple[tuple[Path, str], ...] = field(default_factory=tuple)
+    published: tuple[tuple[Path, str], ...] = field(default_factory=tuple)
 
 
 def scan(inbox: Path, out_dir: Path) -> InboxScan:
@@ -40,13 +43,16 @@ def scan(inbox: Path, out_dir: Path) -> InboxScan:
                              "exports are delivered to.")
     seen = processed_files(out_dir)
     done = dict(zip(seen["sha256"], seen["run_id"], strict=True))
-    new, again = [], []
+    named = set(zip(seen["sha256"], seen["file"], strict=True))
+    new, again, published = [], [], []
     for path in sorted(inbox.iterdir()):
         if not path.is_file() or path.name.startswith(".") or path.name.lower().endswith(IN_PROGRESS):
             continue
         sha = sha256_file(path)
-        if sha in done:
+        if (sha, path.name) in named:
+            published.append((path, done[sha]))
+        elif sha in done:
             again.append((path, done[sha]))
         else:
             new.append(path)
-    return InboxScan(tuple(new), tuple(again))
+    return InboxScan(tuple(new), tuple(again), tuple(published))
