@@ -62,9 +62,15 @@ def charges_schema() -> pa.Schema:
     return dataset_schema("charges")
 
 
-def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.sort_values(["county", "case_number", "charge_seq", "source_file", "source_line"],
-                             kind="stable").reset_index(drop=True)
+ROW_ORDER = ("county", "case_number", "charge_seq", "source_file", "source_line")
+
+
+def read_sorted(path: str) -> pd.DataFrame:
+    """A decided partition in the order its rows are written (``ROW_ORDER``, missing last;
+    Arrow's stable sort: a third of the time pandas took to sort and reorder 60 columns)."""
+    table = pq.read_table(path)
+    order = pa.compute.sort_indices(table, sort_keys=[(k, "ascending") for k in ROW_ORDER])
+    return table.take(order).to_pandas()
 
 
 def typed_table(frame: pd.DataFrame, schema: pa.Schema, caveat_bits: np.ndarray) -> pa.Table:
@@ -177,7 +183,7 @@ def write_partition(path: str, k: int, many: bool, run_dir: Path, salt: str | No
     cases, review queue, petition rows and narrow roll-up columns, for ``write_outputs`` to
     put together. Partitions can be written in parallel."""
     spill = spill_dir(run_dir)
-    decided = _sorted(read_partition(path))
+    decided = read_sorted(path)
     name = f"part-{k:03d}-{{i}}.parquet" if many else "part-{i}.parquet"
     write_dataset(charges_table(decided), run_dir / "charges", name)
     if salt:
