@@ -56,6 +56,7 @@ def hash_distinct(values: pd.Series, salt: str = "", length: int = 16) -> pd.Ser
 
     codes, uniq = pd.factorize(values, use_na_sentinel=True)
     prefix = f"{salt}|" if salt else ""
-    hashed = np.array([hashlib.sha256(f"{prefix}{u}".encode()).hexdigest()[:length] for u in uniq] + [None],
+    text = np.asarray(uniq, dtype=object).tolist()  # plain str: iterating an Arrow-backed array is slow
+    hashed = np.array([hashlib.sha256(f"{prefix}{u}".encode()).hexdigest()[:length] for u in text] + [None],
                       dtype=object)
     return pd.Series(hashed[np.where(codes < 0, len(uniq), codes)], index=values.index)
