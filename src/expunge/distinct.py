@@ -29,7 +29,7 @@ def per_distinct(values: pd.Series | pd.DataFrame, fn: Callable, *, fill: str = 
         keys = values.fillna(fill).astype("str")
         codes = row_codes(keys)
         first = np.unique(codes, return_index=True)[1]  # each distinct row's first occurrence
-        uniques = pd.DataFrame({c: np.asarray(keys[c].to_numpy()[first], dtype=object) for c in keys.columns})
+        uniques = keys.iloc[first].reset_index(drop=True)  # text stays Arrow-backed: vectorized str methods
     else:
         codes, uniq = pd.factorize(values.fillna(fill).astype("str"))
         uniques = pd.Series(np.asarray(uniq, dtype=object), dtype="str")
