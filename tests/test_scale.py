@@ -146,3 +146,47 @@ def test_buckets_spread_real_looking_case_numbers_evenly():
     counts = np.bincount(partition.fine_bucket(cases), minlength=partition.FINE_BUCKETS)
     mean = len(cases) / partition.FINE_BUCKETS
     assert counts.min() > 0.85 * mean and counts.max() < 1.15 * mean
+
+
+NAPPER = """
+import os, sys, time
+from pathlib import Path
+from expunge.scaleout import map_local
+
+def nap(folder):
+    Path(folder, str(os.getpid())).write_text("")
+    time.sleep(120)
+
+if __name__ == "__main__":
+    map_local(nap, [(sys.argv[1],), (sys.argv[1],)], workers=2)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/status").read_text().split("State:")[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
+def test_worker_processes_die_with_the_run_that_started_them(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "napper.py"
+    script.write_text(NAPPER)
+    run = subprocess.Popen([sys.executable, str(script), str(tmp_path)], stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while len([p for p in tmp_path.iterdir() if p.name.isdigit()]) < 2 and time.time() < deadline:
+        time.sleep(0.2)
+    workers = [int(p.name) for p in tmp_path.iterdir() if p.name.isdigit()]
+    assert len(workers) == 2
+    run.kill()  # SIGKILL: the run gets no chance to stop its workers
+    run.wait()
+    deadline = time.time() + 20
+    while any(_alive(w) for w in workers) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(w) for w in workers)

@@ -272,8 +272,9 @@ def stage_publish(plan: RunPlan, ingested: IngestResult, decided_paths: list[str
     # The operator's salt comes from the environment at publish time only: it is never part
     # of the plan, the Prefect parameters or the manifest.
     salt = os.environ.get(SALT_ENV) or None
+    workers = plan.workers if len(decided_paths) > 1 else 1  # a small export: no processes to start
     counts = write_outputs(decided_paths, build, plan.suppress_below, salt, side, plan.documents,
-                           partial(map_local, workers=plan.workers), steps := {})
+                           partial(map_local, workers=workers), steps := {})
     every = counts.pop("rollups")
     dups = pa.concat_tables([pq.read_table(p) for p in sorted(folder.glob("duplicates-*.parquet"))])
     quarantine = pa.concat_tables([pq.read_table(ingested.quarantine_path), dups.cast(

@@ -11,7 +11,7 @@ them: the outputs equal a local run's (a test checks ``charges/``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 
@@ -35,6 +35,16 @@ def map_on_dask(fn: Callable[..., str], plan: Any, parts: Sequence[list[str]], a
             cluster.close()
 
 
+def _die_with_parent() -> None:
+    """On Linux, a worker is killed when the run that started it dies (a run killed mid-way
+    must not leave workers writing into the work folder its re-run is clearing)."""
+    import ctypes
+    import signal
+
+    with suppress(OSError, AttributeError):  # not Linux: workers end after their current task
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+
+
 @contextmanager
 def _processes(workers: int) -> Iterator[Any]:
     """A pool of fresh ("spawn") worker processes; a worker that dies is reported plainly."""
@@ -43,7 +53,8 @@ def _processes(workers: int) -> Iterator[Any]:
     from concurrent.futures.process import BrokenProcessPool
 
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=_die_with_parent) as pool:
             yield pool
     except BrokenProcessPool as exc:
         raise RuntimeError(
