@@ -16,10 +16,9 @@ from typing import Any
 import pandas as pd
 
 from expunge.csvout import write_csv
+from expunge.rollup import sql_list, sql_literal
 from expunge.rules import ELIGIBLE
 
-KEY = ["case_number", "charge_seq"]
-_IN = "(" + ", ".join(f"'{v}'" for v in ELIGIBLE) + ")"
 COLUMNS = ["county", "case_number", "charge_seq", "change", "determination_before", "determination_after",
            "rule_before", "rule_after", "reason_before", "reason_after"]
 
@@ -43,11 +42,11 @@ def previous_run(out_dir: Path, run_id: str) -> Path | None:
 def changes_sql(previous: Path) -> str:
     """SQL listing the charges (view ``charges``) whose determination is new or different
     since the run folder ``previous``, in the order ``changes.csv`` is written."""
-    files = "'" + str(previous / "charges").replace("'", "''") + "/**/*.parquet'"
+    files = sql_literal(f"{previous / 'charges'}/**/*.parquet")
     source = (f"read_parquet({files}, hive_partitioning = true)" if any((previous / "charges").rglob("*.parquet"))
               else "(SELECT NULL::VARCHAR AS case_number, NULL::INTEGER AS charge_seq, NULL::VARCHAR AS "
                    "determination, NULL::VARCHAR AS rule_id, NULL::VARCHAR AS reason_code WHERE false)")
-    was_e, is_e = f"p.determination IN {_IN}", f"n.determination IN {_IN}"
+    was_e, is_e = f"p.determination IN {sql_list(ELIGIBLE)}", f"n.determination IN {sql_list(ELIGIBLE)}"
     return f"""
         WITH n AS (SELECT county, case_number, charge_seq, determination, rule_id, reason_code FROM charges),
              p AS (SELECT case_number, charge_seq, determination, rule_id, reason_code

@@ -60,3 +60,20 @@ def hash_distinct(values: pd.Series, salt: str = "", length: int = 16) -> pd.Ser
     hashed = np.array([hashlib.sha256(f"{prefix}{u}".encode()).hexdigest()[:length] for u in text] + [None],
                       dtype=object)
     return pd.Series(hashed[np.where(codes < 0, len(uniq), codes)], index=values.index)
+
+
+def joined_per_group(frame: pd.DataFrame, keys: list[str], col: str, sep: str,
+                     aggregate: str = "list") -> pd.Series:
+    """Per group of ``keys``: the values of ``col`` in ascending order, joined by ``sep``
+    (``aggregate="distinct"``: each value once). Arrow sort and group_by, no Python per
+    group; indexed by the key (a MultiIndex for several keys)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = pa.Table.from_pandas(frame[[*keys, col]], preserve_index=False)
+    t = t.sort_by([(c, "ascending") for c in (*keys, col)])
+    grouped = t.group_by(keys, use_threads=False).aggregate([(col, aggregate)])
+    joined = pc.binary_join(pc.cast(grouped.column(f"{col}_{aggregate}"), pa.list_(pa.string())), sep)
+    index = pd.MultiIndex.from_arrays([grouped.column(k).to_pandas() for k in keys], names=keys) if len(keys) > 1 \
+        else pd.Index(grouped.column(keys[0]).to_pandas(), name=keys[0])
+    return pd.Series(joined.to_pandas().to_numpy(), index=index)

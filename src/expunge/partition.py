@@ -4,7 +4,8 @@ Stage: between ingest and decide. Every charge goes to the partition of its case
 hash, so a case (and everything a rule may look at) is always in one partition, and each
 partition can be decided alone, in bounded memory, on this machine or a Dask cluster.
 People span partitions; what linking needs from the whole export is the small
-``people.PersonIndex``, built here in one streaming pass over narrow columns.
+``people.PersonIndex``, built here from the distinct identities each worker reads from its
+share of the staged parts (identity columns only).
 
 The number of partitions is a power of two chosen from the input size (about
 ``TARGET_BYTES`` of CSV each, at most ``FINE_BUCKETS``); small exports have one partition
@@ -23,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from expunge.people import IDENTITY_FIELDS, PersonIndex, identities, person_index
+from expunge.people import IDENTITY_FIELDS, identities, person_index
 
 FINE_BUCKETS = 256
 TARGET_BYTES = 96 << 20
@@ -128,11 +129,6 @@ def distinct_identities(parts: Sequence[str]) -> pd.DataFrame:
     if not frames:
         frames = [identities(pd.DataFrame({"case_number": pd.Series([], dtype="str")}))[["id", "dob", "nd"]]]
     return pd.concat(frames, ignore_index=True).drop_duplicates()
-
-
-def build_person_index(parts: Sequence[str]) -> PersonIndex:
-    """The ``PersonIndex`` of all staged parts."""
-    return person_index([distinct_identities(parts)])
 
 
 def partition_group(parts: Sequence[str], out_dir: Path, partitions: int) -> tuple[list[list[str]], str]:

@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from expunge.distinct import hash_distinct
+from expunge.distinct import hash_distinct, joined_per_group
 
 IDENTITY_FIELDS = ("defendant_id", "last_name", "first_name", "dob")
 CONFLICT_COLUMNS = ["conflict", "defendant_id", "last_name", "first_name", "dob", "case_numbers"]
@@ -144,11 +144,6 @@ def conflict_table(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _joined(rows: pd.DataFrame, keys: list[str], col: str) -> pd.Series:
-    """Per group of ``keys``: the distinct non-empty values of ``col``, sorted, ";"-joined
-    (Arrow kernels, no Python per group)."""
-    t = pa.Table.from_pandas(rows[[*keys, col]].astype("str"), preserve_index=False)
-    t = t.filter(pc.not_equal(t.column(col), "")).sort_by([(c, "ascending") for c in (*keys, col)])
-    grouped = t.group_by(keys, use_threads=False).aggregate([(col, "distinct")])
-    joined = pc.binary_join(grouped.column(f"{col}_distinct").cast(pa.list_(pa.string())), ";")
-    index = pd.MultiIndex.from_arrays([grouped.column(k).to_pandas() for k in keys], names=keys)
-    return pd.Series(joined.to_pandas().to_numpy(), index=index)
+    """Per group of ``keys``: the distinct non-empty values of ``col``, sorted, ";"-joined."""
+    text = rows[[*keys, col]].astype("str")
+    return joined_per_group(text[text[col] != ""], keys, col, ";", aggregate="distinct")

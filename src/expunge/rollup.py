@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from expunge.distinct import joined_per_group
 from expunge.rules import ELIGIBLE
 
 DEFAULT_SUPPRESS_BELOW = 10
@@ -41,29 +42,18 @@ def cases(charges: pd.DataFrame) -> pd.DataFrame:
     first = charges.groupby("case_number", sort=True)[
         ["county", "court", "circuit", "case_kind", "person_key", "run_id"]].first()
     out = first.join(out)
-    out["earliest_deadline"] = charges[d.isin(ELIGIBLE)].groupby("case_number")["deadline"].min()
+    is_eligible = d.isin(ELIGIBLE)
+    out["earliest_deadline"] = charges[is_eligible].groupby("case_number")["deadline"].min()
     eligible = out["n_eligible_auto"] + out["n_eligible_petition"]
     out["case_status"] = np.select(
         [eligible == out["n_charges"], eligible > 0, out["n_needs_review"] > 0],
         ["ALL_ELIGIBLE", "PARTIAL", "REVIEW"], default="NONE")
-    out["eligible_charge_seqs"] = _joined_seqs(charges[d.isin(ELIGIBLE)])
+    seqs = charges.loc[is_eligible, ["case_number", "charge_seq"]].astype({"case_number": "str", "charge_seq": "int64"})
+    out["eligible_charge_seqs"] = joined_per_group(seqs, ["case_number"], "charge_seq", ",")
     for c in ("n_charges", "n_eligible_auto", "n_eligible_petition", "n_not_eligible",
               "n_needs_review", "n_overdue"):
         out[c] = out[c].astype("int32")
     return out.reset_index()
-
-
-def _joined_seqs(charges: pd.DataFrame) -> pd.Series:
-    """Per case, its charge numbers in order, comma-joined (Arrow kernels, no Python per case)."""
-    import pyarrow.compute as pc
-
-    t = pa.table({"case_number": pa.array(charges["case_number"].astype("str"), type=pa.string()),
-                  "charge_seq": pa.array(charges["charge_seq"].to_numpy(dtype="int64"))})
-    t = t.sort_by([("case_number", "ascending"), ("charge_seq", "ascending")])
-    grouped = t.group_by("case_number", use_threads=False).aggregate([("charge_seq", "list")])
-    joined = pc.binary_join(pc.cast(grouped.column("charge_seq_list"), pa.list_(pa.string())), ",")
-    return pd.Series(joined.to_pandas().to_numpy(), index=pd.Index(grouped.column("case_number").to_pandas(),
-                                                                   name="case_number"))
 
 
 def suppress(table: pd.DataFrame, columns: tuple[str, ...] = ("charges", "cases", "people"),
@@ -80,8 +70,14 @@ def suppress(table: pd.DataFrame, columns: tuple[str, ...] = ("charges", "cases"
     return out
 
 
-def _in(values: tuple[str, ...]) -> str:
-    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+def sql_literal(text: str) -> str:
+    """``text`` as a SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def sql_list(values: Sequence[str]) -> str:
+    """``values`` as a SQL list for ``IN``."""
+    return "(" + ", ".join(sql_literal(v) for v in values) + ")"
 
 
 class Rollups:
@@ -102,16 +98,16 @@ class Rollups:
         self.con.execute(f"SET memory_limit = '{memory_limit}'")
         self.con.execute("SET preserve_insertion_order = false")
         if spill_dir is not None:
-            self.con.execute(f"SET temp_directory = {_literal(str(spill_dir))}")
+            self.con.execute(f"SET temp_directory = {sql_literal(str(spill_dir))}")
         if isinstance(source, pd.DataFrame):
             self.con.register("charges_frame", pa.Table.from_pandas(source, preserve_index=False))
             self.con.execute("CREATE VIEW charges AS SELECT * FROM charges_frame")
         else:
-            files = ", ".join(_literal(str(p)) for p in source)
+            files = ", ".join(sql_literal(str(p)) for p in source)
             self.con.execute(f"CREATE VIEW charges AS SELECT * FROM read_parquet([{files}])")
         self.con.execute(
-            f"CREATE VIEW flagged AS SELECT *, determination IN {_in(ELIGIBLE)} AS e, "
-            f"determination IN {_in(ELIGIBLE)} OR determination = 'NEEDS_REVIEW' AS u FROM charges")
+            f"CREATE VIEW flagged AS SELECT *, determination IN {sql_list(ELIGIBLE)} AS e, "
+            f"determination IN {sql_list(ELIGIBLE)} OR determination = 'NEEDS_REVIEW' AS u FROM charges")
 
     def frame(self, sql: str, by: Sequence[str] = ()) -> pd.DataFrame:
         """The result of ``sql`` as pandas (small integers nullable), sorted by ``by``."""
@@ -208,15 +204,6 @@ class Rollups:
             f"SELECT {column}, count(*) AS n FROM charges WHERE {column} IS NOT NULL AND ({where}) "
             f"GROUP BY {column} ORDER BY n DESC, {column}{limit}").fetchall()
         return [(str(k), int(v)) for k, v in rows]
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def summaries(charges: pd.DataFrame, below: int = DEFAULT_SUPPRESS_BELOW) -> dict[str, pd.DataFrame]:
-    """``Rollups.summaries`` of a DataFrame of charges."""
-    return Rollups(charges).summaries(below)
 
 
 def headline(charges: pd.DataFrame) -> dict[str, object]:
