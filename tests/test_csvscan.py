@@ -7,6 +7,7 @@ import csv
 import io
 import re
 
+import numpy as np
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -96,3 +97,30 @@ def test_scanner_never_crashes_and_covers_every_byte(text):
     if r.starts.size:
         assert r.starts[0] == 0
         assert (r.starts[1:] == r.next_starts[:-1]).all()
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list('ab,"\n\r x')), max_size=80), st.booleans())
+def test_the_quote_parity_shortcut_finds_what_the_quote_by_quote_rules_find(text, final):
+    from unittest import mock
+
+    from expunge import csvscan
+
+    data = text.encode()
+    fast = scan(data, ",", final=final)
+    with mock.patch.object(csvscan, "_inside_by_parity", lambda *a: None):
+        exact = scan(data, ",", final=final)
+    for name in ("starts", "ends", "next_starts", "fields", "newlines_before"):
+        assert getattr(fast, name).tolist() == getattr(exact, name).tolist(), name
+    assert (fast.consumed, fast.newlines_consumed) == (exact.consumed, exact.newlines_consumed)
+
+
+def test_a_common_export_takes_the_parity_shortcut():
+    from expunge import csvscan
+
+    data = np.frombuffer(b'"a","b ""x""",c\n"d","e,f","g"\n', dtype=np.uint8)
+    special = np.flatnonzero((data == 34) | (data == 44) | (data == 10) | (data == 13))
+    assert csvscan._inside_by_parity(data, special, data[special], 44) is not None
+    data = np.frombuffer(b'a,12" BLADE,c\n', dtype=np.uint8)
+    special = np.flatnonzero((data == 34) | (data == 44) | (data == 10) | (data == 13))
+    assert csvscan._inside_by_parity(data, special, data[special], 44) is None

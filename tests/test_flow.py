@@ -31,7 +31,7 @@ def test_nightly_flow_runs_every_stage_and_publishes(harness, tmp_path):
     assert run_dir == str(tmp_path / "flow")
     assert manifest["rows"]["accounting_holds"]
     assert set(manifest["timings_seconds"]) == {"ingest", "decide", "publish", "matching_within_decide", "steps"}
-    assert {"partition", "decide_partitions", "publish_partitions", "petitions", "rollups"} <= set(
+    assert {"people_index", "decide_partitions", "publish_partitions", "petitions", "rollups"} <= set(
         manifest["timings_seconds"]["steps"])
     artifact = Artifact.get("expunge-run-summary")
     assert artifact is not None and "ELIGIBLE_AUTO" in artifact.data

@@ -181,3 +181,48 @@ def test_every_row_is_accounted_for(tmp_path, rows, block):
     n_charges = 0 if charges is None else len(charges)
     records = [r for r in csv.reader(io.StringIO(text, newline="")) if r][1:]  # Python's csv, minus the header
     assert result.rows_read == n_charges + len(q) == len(records)
+
+
+def ingest_in(folder: Path, path: Path, **options) -> tuple:
+    result = ingest([path], load_profile(), folder / "staging", folder / "q.parquet", **options)
+    charges = [ds.dataset(files).to_table() if files else None for files in result.partitions]
+    quarantine = pq.read_table(folder / "q.parquet")
+    counts = [(f.rows_read, f.rows_ok, f.rows_quarantined, f.blank_lines) for f in result.files]
+    return result, charges, quarantine, counts
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rows=st.lists(st.one_of(good_row.map(list), st.lists(field, min_size=1, max_size=8)), max_size=40),
+    ending=st.sampled_from(["\r\n", "\n", "\r"]),
+    block=st.sampled_from([16, 61, 1 << 20]),
+    partitions=st.sampled_from([1, 3]),
+)
+def test_a_file_cut_for_several_workers_gives_what_one_piece_gives(tmp_path, rows, ending, block, partitions):
+    buf = io.StringIO(newline="")
+    buf.write(HEADER.replace("\n", ending))
+    csv.writer(buf, lineterminator=ending).writerows(rows)
+    sub = Path(tempfile.mkdtemp(dir=tmp_path))
+    path = sub / "export.csv"
+    path.write_bytes(buf.getvalue().encode())
+    _, *whole = ingest_in(sub / "one", path, block_bytes=block, partitions=partitions)
+    _, *cut = ingest_in(sub / "cut", path, block_bytes=block, partitions=partitions, workers=4, unit_bytes=8)
+    assert cut == whole
+
+
+def test_a_cut_inside_a_quoted_field_makes_ingest_read_the_file_in_one_piece(tmp_path):
+    note = '"' + "\n".join(["LINE"] * 400) + '"'  # line feeds inside one quoted field, mid-file
+    rows = [f"C{i},JACKSON,1,POSS,GUILTY,2019-01-02\n" for i in range(50)]
+    path = tmp_path / "export.csv"
+    path.write_text(HEADER + "".join(rows) + f"C99,JACKSON,1,{note},GUILTY,2019-01-02\n" + "".join(rows))
+    result, *cut = ingest_in(tmp_path / "cut", path, workers=2, unit_bytes=64)
+    _, *whole = ingest_in(tmp_path / "one", path)
+    assert cut == whole and len(result.identities) == 1
+
+
+def test_a_large_file_is_cut_into_one_range_per_worker(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text(HEADER + "".join(f"C{i},JACKSON,1,POSS,GUILTY,2019-01-02\n" for i in range(100)))
+    result, charges, _, _ = ingest_in(tmp_path, path, workers=3, unit_bytes=64)
+    assert len(result.identities) == 3
+    assert charges[0].column("source_line").to_pylist() == list(range(2, 102))

@@ -76,19 +76,17 @@ def test_every_partition_is_decided_alone(tmp_path, monkeypatch):
     assert max(seen) < sum(seen) / 4  # no call sees the whole export
 
 
-def staged(tmp_path: Path, cases: list[str], per_part: int) -> list[str]:
+def write_through(tmp_path: Path, cases: list[str], per_write: int, batch_rows: int = 250_000) -> list[list[str]]:
     table = pa.table({"case_number": cases, "charge_seq": list(range(len(cases)))})
-    paths = []
-    for i in range(0, len(cases), per_part):
-        path = tmp_path / f"part-{i:05d}.parquet"
-        pq.write_table(table.slice(i, per_part), path)
-        paths.append(str(path))
-    return paths
+    writer = partition.PartitionWriter(tmp_path / "out", 4, batch_rows=batch_rows)
+    for i in range(0, len(cases), per_write):
+        writer.write(table.slice(i, per_write))
+    return writer.close()[0]
 
 
-def test_repartition_keeps_each_case_whole_and_the_input_order(tmp_path):
+def test_the_partition_writer_keeps_each_case_whole_and_the_input_order(tmp_path):
     cases = [f"C{i % 37}" for i in range(1000)]
-    parts = partition.repartition(staged(tmp_path, cases, 100), tmp_path / "out", 4)
+    parts = write_through(tmp_path, cases, 100)
     frames = [pq.read_table(p[0]).to_pandas() for p in parts if p]
     assert sum(len(f) for f in frames) == 1000
     owners = pd.concat([f.assign(k=k) for k, f in enumerate(frames)]).groupby("case_number")["k"].nunique()
@@ -96,12 +94,12 @@ def test_repartition_keeps_each_case_whole_and_the_input_order(tmp_path):
     assert all(f["charge_seq"].is_monotonic_increasing for f in frames)
 
 
-def test_repartition_reads_no_more_than_its_batch_at_a_time(tmp_path, monkeypatch):
+def test_the_partition_writer_holds_no_more_than_its_batch(tmp_path, monkeypatch):
     held: list[int] = []
     real = pa.concat_tables
     monkeypatch.setattr(partition.pa, "concat_tables", lambda tables: (
         held.append(sum(t.num_rows for t in tables)), real(tables))[1])
-    partition.repartition(staged(tmp_path, [f"C{i}" for i in range(1000)], 50), tmp_path / "out", 4, batch_rows=200)
+    write_through(tmp_path, [f"C{i}" for i in range(1000)], 50, batch_rows=200)
     assert len(held) == 5 and max(held) <= 200
 
 

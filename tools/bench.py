@@ -168,8 +168,8 @@ def markdown(results: dict[str, object]) -> str:
                      f"{st['ingest']} / {st['decide']} / {st['publish']} s | "
                      f"{p['matching_share_of_wall']:.1%} | {p['partitions']} |")
     steps = [(r["rows"], r["pipeline"]["stages_s"].get("steps", {})) for r in results["sizes"]]
-    names = [n for n in ("partition", "decide_partitions", "publish_partitions", "cases_and_review_queue",
-                         "petitions", "rollups") if any(n in st for _, st in steps)]
+    names = [n for n in ("partition", "people_index", "decide_partitions", "publish_partitions",
+                         "cases_and_review_queue", "petitions", "rollups") if any(n in st for _, st in steps)]
     if names:
         lines += ["", "Steps inside decide and publish (seconds):", "",
                   "| charges | " + " | ".join(n.replace("_", " ") for n in names) + " |",

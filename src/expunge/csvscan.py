@@ -62,6 +62,27 @@ def _quote_state(buf: np.ndarray, delim: int) -> tuple[np.ndarray, np.ndarray]:
     return run_start + run_len - 1, state  # position of each run's last quote
 
 
+def _inside_by_parity(buf: np.ndarray, special: np.ndarray, vals: np.ndarray, delim: int) -> np.ndarray | None:
+    """For each of the ``special`` positions (quotes, delimiters, line ends; ``vals`` their
+    bytes), whether it lies inside quotes, read as the parity of the quotes before it; None
+    when parity could differ from the rules above.
+
+    Parity is the state unless an odd run of quotes starts in the middle of a field while
+    outside quotes (``12" BLADE``): a flip at a field start, or a run closing a quoted
+    field, changes the parity exactly as it changes the state. The common file (quotes only
+    around fields, doubled inside them) takes this path: one running sum over the special
+    bytes instead of the run-by-run steps over the whole block."""
+    is_q = vals == QUOTE
+    parity = np.bitwise_and(np.cumsum(is_q, dtype=np.uint8), 1).view(bool)  # counts the byte itself
+    # A byte before a quote that is no special byte is a field's content: the quote is mid-field.
+    mid_field = np.empty(special.size, dtype=bool)
+    mid_field[:1] = special[:1] > 0
+    np.not_equal(np.diff(special), 1, out=mid_field[1:])
+    if (is_q & mid_field & parity).any():  # the parity before such a quote was 0: outside quotes
+        return None
+    return parity
+
+
 def _outside(positions: np.ndarray, run_end: np.ndarray, state: np.ndarray) -> np.ndarray:
     """Which of ``positions`` lie outside quoted fields."""
     if run_end.size == 0:
@@ -84,17 +105,22 @@ def scan(block: bytes | memoryview, delimiter: str = ",", final: bool = False) -
     """
     buf = np.frombuffer(block, dtype=np.uint8)
     delim = ord(delimiter)
-    run_end, state = _quote_state(buf, delim)
+    special = np.flatnonzero((buf == QUOTE) | (buf == delim) | (buf == NL) | (buf == CR))
+    vals = buf[special]
+    inside = _inside_by_parity(buf, special, vals, delim)
+    if inside is None:
+        inside = ~_outside(special, *_quote_state(buf, delim))
     # Line breaks: LF, or a CR not followed by LF (old Mac exports; pyarrow and Python's csv
     # both end a record there). A CR closing a non-final block may be half of CRLF: wait.
-    is_cr = buf == CR
-    next_is_lf = np.zeros(buf.size, dtype=bool)
-    next_is_lf[:-1] = buf[1:] == NL
-    bare_cr = is_cr & ~next_is_lf
-    if not final and buf.size and is_cr[-1]:
-        bare_cr[-1] = False
-    nl = np.flatnonzero((buf == NL) | bare_cr)
-    ends_at = nl[_outside(nl, run_end, state)]
+    is_nl = vals == NL
+    cr = vals == CR
+    if cr.any():
+        at = special[cr]
+        follows = buf[np.minimum(at + 1, buf.size - 1)]
+        bare = (at + 1 < buf.size) & (follows != NL) | ((at + 1 == buf.size) & final)
+        is_nl[np.flatnonzero(cr)[bare]] = True
+    nl = special[is_nl]
+    ends_at = special[is_nl & ~inside]
     if final and buf.size and (ends_at.size == 0 or ends_at[-1] != buf.size - 1):
         ends_at = np.concatenate((ends_at, [buf.size]))
     starts = np.concatenate(([0], ends_at[:-1] + 1)).astype(np.int64) if ends_at.size else np.zeros(0, np.int64)
@@ -103,8 +129,7 @@ def scan(block: bytes | memoryview, delimiter: str = ",", final: bool = False) -
     has_cr = (content_end > starts) & (buf[np.maximum(content_end - 1, 0)] == CR)
     content_end = content_end - has_cr
     # Fields: delimiters outside quotes, counted per record.
-    d = np.flatnonzero(buf == delim)
-    d = d[_outside(d, run_end, state)]
+    d = special[(vals == delim) & ~inside]
     before_end = np.searchsorted(d, content_end, side="left")
     before_start = np.searchsorted(d, starts, side="left")
     fields = (before_end - before_start + 1).astype(np.int64)

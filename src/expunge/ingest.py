@@ -12,7 +12,11 @@ number that is not a whole number. A file that cannot be read at all (missing, e
 recognisable columns, truncated gzip) stops the run with a message saying what to do.
 
 Memory is bounded by the block size: a block is scanned (``csvscan``), its good records
-parsed by pyarrow, typed and written out before the next block is read.
+parsed by pyarrow, typed and handed to a ``partition.PartitionWriter`` (which writes them
+into partitions of whole cases, a batch at a time) before the next block is read. A large
+uncompressed file is cut into byte ranges that worker processes ingest side by side; each
+cut follows a line feed, and a cut that turns out to fall inside a quoted field (the range
+before it ends in an unfinished record) makes ingest read that file again in one piece.
 """
 
 from __future__ import annotations
@@ -22,10 +26,10 @@ import gzip
 import hashlib
 import io
 import zlib
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -34,14 +38,18 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from expunge.csvscan import scan
+from expunge.csvscan import CR, NL, scan
 from expunge.errors import InputFileError
+from expunge.partition import PartitionWriter
 from expunge.profile import ColumnMap, Profile, input_schema, map_columns
 
 DEFAULT_BLOCK_BYTES = 16 << 20
+UNIT_BYTES = 64 << 20  # a file is cut for several workers only into ranges at least this long
 MAX_RECORD_BYTES = 1 << 20  # a record longer than this is quarantined, not parsed
 RAW_KEEP = 2000  # characters of a quarantined record kept for the operator
 MIN_YEAR, MAX_YEAR = 1850, 2100
+
+Mapper = Callable[[Callable[..., Any], Sequence[tuple[Any, ...]]], list[Any]]
 
 QUARANTINE_SCHEMA = pa.schema([
     ("source_file", pa.string()), ("source_line", pa.int64()), ("field", pa.string()),
@@ -68,9 +76,14 @@ class FileReport:
 @dataclass
 class IngestResult:
     files: list[FileReport]
-    parts: list[str]
     quarantine_path: str
     warnings: list[str]
+    partitions: list[list[str]]  # staged Parquet files of each partition, in input order
+    identities: list[str]  # distinct identities, one file per unit of work
+
+    @property
+    def parts(self) -> list[str]:
+        return [p for files in self.partitions for p in files]
 
     @property
     def rows_read(self) -> int:
@@ -123,10 +136,11 @@ def _open(path: Path) -> tuple[BinaryIO, bool]:
     return path.open("rb"), False
 
 
-def _blocks(fh: BinaryIO, size: int, label: str) -> Iterator[bytes]:
-    while True:
+def _blocks(fh: BinaryIO, size: int, label: str, limit: int | None = None) -> Iterator[bytes]:
+    """``fh`` in blocks of ``size`` bytes, at most ``limit`` bytes in all (None: to the end)."""
+    while limit is None or limit > 0:
         try:
-            data = fh.read(size)
+            data = fh.read(size if limit is None else min(size, limit))
         except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
             raise InputFileError(
                 f"{label} is a damaged or truncated gzip file ({exc}). Copy or export it again; "
@@ -134,6 +148,8 @@ def _blocks(fh: BinaryIO, size: int, label: str) -> Iterator[bytes]:
             ) from exc
         if not data:
             return
+        if limit is not None:
+            limit -= len(data)
         yield data
 
 
@@ -157,25 +173,41 @@ def _decode_header(raw: bytes, profile: Profile, label: str) -> list[str]:
     return header
 
 
+@dataclass(frozen=True)
+class _Head:
+    """A file's header line and where its data starts."""
+
+    compressed: bool
+    header: list[str]
+    cmap: ColumnMap
+    data_start: int  # offset of the first data record in the (decompressed) stream
+    line_breaks: int  # line breaks before it
+
+
+def _read_head(path: Path, profile: Profile, label: str) -> _Head:
+    _check_file(path)
+    fh, compressed = _open(path)
+    with fh:
+        head = next(_blocks(fh, 1 << 20, label), b"")
+    bom = 3 if head[:3] == b"\xef\xbb\xbf" else 0
+    rec = scan(head[bom:], profile.delimiter, final=len(head) < (1 << 20))
+    if rec.starts.size == 0:
+        if not head.strip(b"\xef\xbb\xbf\r\n"):
+            raise InputFileError(f"{label} has no header line. Re-export it with column names in the first line.")
+        raise InputFileError(
+            f"{label} has no complete header line in its first megabyte; it is probably not a CSV export.")
+    header = _decode_header(head[bom + rec.starts[0]:bom + rec.ends[0]], profile, label)
+    breaks = int(rec.newlines_before[1]) if rec.starts.size > 1 else rec.newlines_consumed
+    return _Head(compressed, header, map_columns(header, profile, label), bom + int(rec.next_starts[0]), breaks)
+
+
 def preflight(path: Path, profile: Profile, label: str | None = None) -> ColumnMap:
     """Check that a file can be read and its columns recognised, before any work starts.
 
     Raises:
         InputFileError: with what is wrong and what to do.
     """
-    label = label or path.name
-    _check_file(path)
-    fh, _ = _open(path)
-    with fh:
-        head = next(_blocks(fh, 1 << 20, label), b"")
-    if head[:3] == b"\xef\xbb\xbf":
-        head = head[3:]
-    rec = scan(head, profile.delimiter, final=len(head) < (1 << 20))
-    if rec.starts.size == 0:
-        raise InputFileError(
-            f"{label} has no complete header line in its first megabyte; it is probably not a CSV export.")
-    header = _decode_header(head[rec.starts[0]:rec.ends[0]], profile, label)
-    return map_columns(header, profile, label)
+    return _read_head(path, profile, label or path.name).cmap
 
 
 class _Quarantine:
@@ -196,11 +228,8 @@ class _Quarantine:
             "raw_record": pa.array([str(r)[:RAW_KEEP] for r in raws], pa.string()),
         }, schema=QUARANTINE_SCHEMA))
 
-    def write(self, path: Path) -> int:
-        table = pa.concat_tables(self.rows) if self.rows else QUARANTINE_SCHEMA.empty_table()
-        table = table.sort_by([("source_file", "ascending"), ("source_line", "ascending")])
-        pq.write_table(table, path, compression="zstd")
-        return table.num_rows
+    def table(self) -> pa.Table:
+        return pa.concat_tables(self.rows) if self.rows else QUARANTINE_SCHEMA.empty_table()
 
 
 def _record_text(block: bytes, start: int, end: int, encoding: str) -> str:
@@ -345,56 +374,69 @@ def _type_block(raw: pa.Table, cmap: ColumnMap, profile: Profile, label: str,
     return table, bad, list(fields[bad]), list(reasons[bad])
 
 
-def ingest_file(path: Path, label: str, profile: Profile, staging_dir: Path, quarantine: _Quarantine,
-                part_prefix: str, block_bytes: int = DEFAULT_BLOCK_BYTES) -> tuple[FileReport, list[str]]:
-    """Ingest one export file into staging parts; see the module docstring."""
-    _check_file(path)
-    report = FileReport(path=str(path), label=label, sha256=sha256_file(path),
-                        bytes=path.stat().st_size, compressed=False)
-    fh, report.compressed = _open(path)
-    parts: list[str] = []
+@dataclass(frozen=True)
+class _Unit:
+    """A contiguous byte range of one file, ingested by one worker. ``start`` is a record
+    boundary; ``end`` (None: the end of the file) is where the next unit starts."""
+
+    number: int
+    path: str
+    label: str
+    start: int
+    end: int | None
+    data_start: int  # where the file's first data record starts
+    line_breaks: int  # line breaks before ``data_start``
+    header: list[str]
+    cmap: ColumnMap
+
+
+@dataclass
+class _UnitResult:
+    rows_read: int
+    rows_ok: int
+    rows_quarantined: int
+    blank_lines: int
+    quarantine: pa.Table
+    files: list[list[str]]  # per partition
+    identities: str
+    complete: bool  # the unit's last record ended exactly at ``end``
+
+
+def _ingest_unit(unit: _Unit, profile: Profile, staging_dir: Path, partitions: int, block_bytes: int) -> _UnitResult:
+    """Scan, parse, type and write one unit's records (see the module docstring)."""
+    path, label, delim, expected = Path(unit.path), unit.label, profile.delimiter, len(unit.header)
+    quarantine = _Quarantine()
+    sink = PartitionWriter(staging_dir / f"unit-{unit.number:04d}", partitions)
+    read = ok = held = blanks = 0
     carry = b""
-    line_base = 0  # line feeds before the start of ``carry``
-    header: list[str] | None = None
-    cmap: ColumnMap | None = None
-    part_no = 0
-    delim = profile.delimiter
+    # Line breaks before the start of ``carry``: a later unit counts those in the units
+    # before it itself (a quick pass over bytes), so no unit waits for another.
+    line_base = unit.line_breaks + _line_breaks(unit.path, unit.data_start, unit.start)
+    fh, _ = _open(path)
     with fh:
-        blocks = _blocks(fh, block_bytes, label)
+        fh.seek(unit.start)
+        blocks = _blocks(fh, block_bytes, label, None if unit.end is None else unit.end - unit.start)
         exhausted = False
         while not exhausted:
             data = next(blocks, None)
             exhausted = data is None
             block = carry + (data or b"")
-            if header is None and block[:3] == b"\xef\xbb\xbf":
-                block = block[3:]
             if not block:
                 break
-            rec = scan(block, delim, final=exhausted)
+            rec = scan(block, delim, final=exhausted and unit.end is None)
             if rec.starts.size == 0:
                 if len(block) > MAX_RECORD_BYTES * 64:
                     raise InputFileError(f"{label}: a single record is longer than {len(block)} bytes; "
                                          "the file is probably not a CSV export (or its quoting is broken).")
                 carry = block
                 continue
-            first = 0
-            if header is None:
-                header = _decode_header(block[rec.starts[0]:rec.ends[0]], profile, label)
-                cmap = map_columns(header, profile, label)
-                report.columns = {k: header[i] for k, i in cmap.fields.items()}
-                report.unmapped_columns = list(cmap.unmapped)
-                report.missing_fields = list(cmap.missing)
-                first = 1
-            assert cmap is not None and header is not None
-            starts, ends = rec.starts[first:], rec.ends[first:]
-            nexts = rec.next_starts[first:]
-            lines = line_base + rec.newlines_before[first:] + 1
+            starts, ends, nexts = rec.starts, rec.ends, rec.next_starts
+            lines = line_base + rec.newlines_before + 1
             blank = ends == starts
-            report.blank_lines += int(blank.sum())
+            blanks += int(blank.sum())
             data_rec = ~blank
-            report.rows_read += int(data_rec.sum())
-            expected = len(header)
-            wrong = data_rec & (rec.fields[first:] != expected)
+            read += int(data_rec.sum())
+            wrong = data_rec & (rec.fields != expected)
             too_long = data_rec & ((ends - starts) > MAX_RECORD_BYTES)
             buf = np.frombuffer(block, dtype=np.uint8)
             zero_pos = np.flatnonzero(buf == 0)
@@ -403,23 +445,21 @@ def ingest_file(path: Path, label: str, profile: Profile, staging_dir: Path, qua
                 k = np.searchsorted(starts, zero_pos, side="right") - 1
                 has_nul[k[k >= 0]] = True
                 has_nul &= data_rec
-            found = rec.fields[first:]
             reasons = np.select(
                 [wrong, too_long, has_nul],
-                [np.char.add(f"expected {expected} fields, found ", found.astype(str)),
+                [np.char.add(f"expected {expected} fields, found ", rec.fields.astype(str)),
                  f"record longer than {MAX_RECORD_BYTES} bytes", "contains NUL bytes (binary data)"],
                 default="")
             bad = wrong | too_long | has_nul
             rows = np.flatnonzero(bad)
             quarantine.add(label, lines[rows], ["(row)"] * rows.size, reasons[rows],
                            [_record_text(block, int(starts[i]), int(ends[i]), profile.encoding) for i in rows])
+            held += int(bad.sum())
             good = data_rec & ~bad
             idx = np.flatnonzero(good)
             if idx.size:
-                seg_start, seg_end = int(starts[0]), int(nexts[-1])
                 lengths = nexts - starts
-                keep = np.repeat(good, lengths)
-                payload = buf[seg_start:seg_end][keep].tobytes()
+                payload = buf[int(starts[0]):int(nexts[-1])][np.repeat(good, lengths)].tobytes()
                 offsets = np.concatenate(([0], np.cumsum(lengths[good])))
                 if payload and payload[-1:] != b"\n":
                     payload += b"\n"
@@ -438,52 +478,122 @@ def ingest_file(path: Path, label: str, profile: Profile, staging_dir: Path, qua
                                    ["the record's quoting could not be read (check for stray quote marks)"] * rows.size,
                                    [_record_text(block, int(starts[i]), int(ends[i]), profile.encoding) for i in rows])
                     idx = idx[~unparsed]
-                table, row_bad, bfields, breasons = _type_block(raw, cmap, profile, label, lines[idx])
+                table, row_bad, bfields, breasons = _type_block(raw, unit.cmap, profile, label, lines[idx])
                 if row_bad.any():
                     rows = idx[row_bad]
                     quarantine.add(label, lines[rows], bfields, breasons,
                                    [_record_text(block, int(starts[i]), int(ends[i]), profile.encoding) for i in rows])
-                report.rows_quarantined += (int(bad.sum()) + int(undecodable.sum()) + int(unparsed.sum())
-                                            + int(row_bad.sum()))
-                report.rows_ok += table.num_rows
+                held += int(undecodable.sum()) + int(unparsed.sum()) + int(row_bad.sum())
+                ok += table.num_rows
                 if table.num_rows:
-                    part = staging_dir / f"{part_prefix}-{part_no:05d}.parquet"
-                    pq.write_table(table, part, compression="zstd")
-                    parts.append(str(part))
-                    part_no += 1
-            else:
-                report.rows_quarantined += int(bad.sum())
+                    sink.write(table)
             line_base += rec.newlines_consumed
             carry = block[rec.consumed:]
-    if header is None:
-        raise InputFileError(f"{label} has no header line. Re-export it with column names in the first line.")
-    return report, parts
+    files, who = sink.close()
+    return _UnitResult(read, ok, held, blanks, quarantine.table(), files, who, complete=not carry)
+
+
+def _line_breaks(path: str, start: int, end: int, block_bytes: int = DEFAULT_BLOCK_BYTES) -> int:
+    """Line breaks in ``[start, end)`` of a plain file, counted as ``csvscan`` counts them:
+    line feeds, and carriage returns not followed by one (``end`` follows a line feed)."""
+    n, cr_last = 0, False
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        for block in _blocks(fh, block_bytes, path, end - start):
+            buf = np.frombuffer(block, dtype=np.uint8)
+            n += int(cr_last and buf[0] != NL) + int(np.count_nonzero(buf == NL))
+            cr = np.flatnonzero(buf == CR)
+            inner = cr[cr + 1 < buf.size]
+            n += int(np.count_nonzero(buf[inner + 1] != NL))
+            cr_last = bool(cr.size) and int(cr[-1]) == buf.size - 1
+    return n + int(cr_last)
+
+
+def _split(path: Path, start: int, pieces: int) -> list[int]:
+    """Where to cut ``path`` after ``start`` into about ``pieces`` equal ranges: just after a
+    line feed near each cut. A line feed inside a quoted field is possible; the unit before
+    such a cut then finds its last record unfinished, and ``ingest`` reads that file again
+    in one piece."""
+    size = path.stat().st_size
+    cuts = [start]
+    with path.open("rb") as fh:
+        for j in range(1, pieces):
+            at = start + (size - start) * j // pieces
+            fh.seek(at)
+            found = fh.read(1 << 20).find(b"\n")
+            if found >= 0 and at + found + 1 < size and at + found + 1 > cuts[-1]:
+                cuts.append(at + found + 1)
+    return cuts
 
 
 def ingest(inputs: Sequence[str | Path], profile: Profile, staging_dir: Path, quarantine_path: Path,
-           block_bytes: int = DEFAULT_BLOCK_BYTES) -> IngestResult:
+           block_bytes: int = DEFAULT_BLOCK_BYTES, partitions: int = 1, workers: int = 1,
+           mapper: Mapper | None = None, sha256s: Sequence[str] | None = None,
+           unit_bytes: int = UNIT_BYTES) -> IngestResult:
     """Ingest every input file; see the module docstring.
+
+    An uncompressed file larger than ``unit_bytes`` is cut into up to ``workers`` byte ranges
+    that ``mapper`` (``scaleout.map_local``; by default one after another, here) ingests
+    side by side; rows are written straight into ``partitions`` partitions of whole cases.
+    The rows, their order within each partition, and the line numbers are the same however
+    the files are cut. ``sha256s``: the files' checksums when the caller has them already.
 
     Raises:
         InputFileError: a file cannot be read at all; the message says what to do.
     """
+    def inline(fn: Callable[..., Any], args: Sequence[tuple[Any, ...]]) -> list[Any]:
+        return [fn(*a) for a in args]
+
+    run = mapper or inline
     staging_dir.mkdir(parents=True, exist_ok=True)
-    quarantine = _Quarantine()
     reports: list[FileReport] = []
-    parts: list[str] = []
-    warnings: list[str] = []
+    units: list[list[_Unit]] = []
     labels: set[str] = set()
+    n = 0  # units so far
     for i, item in enumerate(inputs):
         path = Path(item)
         label = path.name if path.name not in labels else str(path)
         labels.add(label)
-        report, file_parts = ingest_file(path, label, profile, staging_dir, quarantine,
-                                         part_prefix=f"part-{i:03d}", block_bytes=block_bytes)
+        head = _read_head(path, profile, label)
+        reports.append(FileReport(
+            path=str(path), label=label, sha256=sha256s[i] if sha256s else sha256_file(path),
+            bytes=path.stat().st_size, compressed=head.compressed,
+            columns={k: head.header[c] for k, c in head.cmap.fields.items()},
+            unmapped_columns=list(head.cmap.unmapped), missing_fields=list(head.cmap.missing)))
+        pieces = 1 if head.compressed else max(1, min(workers, (path.stat().st_size - head.data_start) // unit_bytes))
+        cuts = _split(path, head.data_start, pieces) if pieces > 1 else [head.data_start]
+        units.append([_Unit(n + j, str(path), label, a, b, head.data_start, head.line_breaks, head.header, head.cmap)
+                      for j, (a, b) in enumerate(zip(cuts, [*cuts[1:], None], strict=True))])
+        n += len(cuts)
+    results = run(_ingest_unit, [(u, profile, staging_dir, partitions, block_bytes) for f in units for u in f])
+    by_file: list[list[_UnitResult]] = []
+    for f in units:
+        by_file.append(results[:len(f)])
+        results = results[len(f):]
+    for k, (f, done) in enumerate(zip(units, by_file, strict=True)):
+        if all(r.complete for r in done[:-1]):
+            continue
+        # A cut fell inside a quoted field: read this file again in one piece.
+        for r in done:
+            for path in {*(p for files in r.files for p in files), r.identities}:
+                Path(path).unlink(missing_ok=True)
+        whole = replace(f[0], number=n, end=None)  # a fresh folder
+        n += 1
+        by_file[k] = [_ingest_unit(whole, profile, staging_dir, partitions, block_bytes)]
+    warnings: list[str] = []
+    for report, done in zip(reports, by_file, strict=True):
+        report.rows_read = sum(r.rows_read for r in done)
+        report.rows_ok = sum(r.rows_ok for r in done)
+        report.rows_quarantined = sum(r.rows_quarantined for r in done)
+        report.blank_lines = sum(r.blank_lines for r in done)
         if report.rows_read == 0:
-            warnings.append(f"{label} has a header but no data rows.")
+            warnings.append(f"{report.label} has a header but no data rows.")
         if report.unmapped_columns:
-            warnings.append(f"{label}: columns not used: {', '.join(report.unmapped_columns)}.")
-        reports.append(report)
-        parts.extend(file_parts)
-    quarantine.write(quarantine_path)
-    return IngestResult(files=reports, parts=parts, quarantine_path=str(quarantine_path), warnings=warnings)
+            warnings.append(f"{report.label}: columns not used: {', '.join(report.unmapped_columns)}.")
+    every = [r for done in by_file for r in done]
+    quarantine = pa.concat_tables([r.quarantine for r in every])
+    quarantine = quarantine.sort_by([("source_file", "ascending"), ("source_line", "ascending")])
+    pq.write_table(quarantine, quarantine_path, compression="zstd")
+    return IngestResult(files=reports, quarantine_path=str(quarantine_path), warnings=warnings,
+                        partitions=[[p for r in every for p in r.files[k]] for k in range(max(1, partitions))],
+                        identities=[r.identities for r in every])

@@ -1,11 +1,11 @@
 """Partitions: split a large export into independent groups of whole cases.
 
-Stage: between ingest and decide. Every charge goes to the partition of its case number's
-hash, so a case (and everything a rule may look at) is always in one partition, and each
-partition can be decided alone, in bounded memory, on this machine or a Dask cluster.
-People span partitions; what linking needs from the whole export is the small
-``people.PersonIndex``, built here from the distinct identities each worker reads from its
-share of the staged parts (identity columns only).
+Stage: ingest writes its rows through a ``PartitionWriter``; decide reads one partition at a
+time. Every charge goes to the partition of its case number's hash, so a case (and
+everything a rule may look at) is always in one partition, and each partition can be
+decided alone, in bounded memory, on this machine or a Dask cluster. People span
+partitions; what linking needs from the whole export is the small ``people.PersonIndex``,
+built from the distinct identities each ingest worker kept beside its rows.
 
 The number of partitions is a power of two chosen from the input size (about
 ``TARGET_BYTES`` of CSV each, at most ``FINE_BUCKETS``); small exports have one partition
@@ -72,75 +72,66 @@ def fine_bucket(case_number: pd.Series | pa.Array | pa.ChunkedArray) -> np.ndarr
     return (h % np.uint64(FINE_BUCKETS)).astype(np.uint16)
 
 
-def repartition(parts: Sequence[str], out_dir: Path, partitions: int,
-                batch_rows: int = BATCH_ROWS) -> list[list[str]]:
-    """Rewrite staged parts as one Parquet file per partition (input order kept within each).
+class PartitionWriter:
+    """Rows to one Parquet file per partition (the partition of each row's case number), in
+    the order they arrive; the distinct identities of every row are kept on the side.
 
-    Reads at most about ``batch_rows`` rows at a time. With one partition the parts are
-    returned as they are."""
-    if partitions <= 1:
-        return [list(parts)]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = [out_dir / f"partition-{k:03d}.parquet" for k in range(partitions)]
-    writers: list[pq.ParquetWriter | None] = [None] * partitions
-    pending: list[pa.Table] = []
-    rows = 0
+    Rows are held until about ``batch_rows`` have arrived, then split by partition and
+    written (one row group per partition and batch), so memory is bounded by the batch and
+    row groups do not shrink as partitions multiply. ``close`` returns the files of each
+    partition (one or none) and the identities' file: what ``people.person_index`` is built
+    from."""
 
-    def flush() -> None:
-        table = pa.concat_tables(pending)
-        bucket = fine_bucket(table.column("case_number")) % partitions
+    def __init__(self, folder: Path, partitions: int, batch_rows: int = BATCH_ROWS) -> None:
+        self.folder = folder
+        self.partitions = max(1, partitions)
+        self.batch_rows = batch_rows
+        self.paths = [folder / f"partition-{k:03d}.parquet" for k in range(self.partitions)]
+        self.writers: list[pq.ParquetWriter | None] = [None] * self.partitions
+        self.pending: list[pa.Table] = []
+        self.rows = 0
+        self.identities: list[pd.DataFrame] = []
+
+    def write(self, table: pa.Table) -> None:
+        self.pending.append(table)
+        self.rows += table.num_rows
+        if self.rows >= self.batch_rows:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self.pending:
+            return
+        table = pa.concat_tables(self.pending)
+        self.pending, self.rows = [], 0
+        cols = [c for c in IDENTITY_FIELDS if c in table.column_names]
+        who = identities(table.select(cols).to_pandas())[["id", "dob", "nd"]].drop_duplicates()
+        self.identities.append(who)
+        bucket = fine_bucket(table.column("case_number")) % self.partitions if self.partitions > 1 \
+            else np.zeros(table.num_rows, dtype=np.uint16)
         order = np.argsort(bucket, kind="stable")
-        table = table.take(pa.array(order))
-        counts = np.bincount(bucket, minlength=partitions)
+        table = table.take(pa.array(order)) if self.partitions > 1 else table
         start = 0
-        for k, n in enumerate(counts):
+        for k, n in enumerate(np.bincount(bucket, minlength=self.partitions)):
             if n:
-                if writers[k] is None:
-                    writers[k] = pq.ParquetWriter(paths[k], table.schema, compression="zstd")
-                writers[k].write_table(table.slice(start, int(n)))  # type: ignore[union-attr]
+                if self.writers[k] is None:
+                    self.folder.mkdir(parents=True, exist_ok=True)
+                    self.writers[k] = pq.ParquetWriter(self.paths[k], table.schema, compression="zstd")
+                self.writers[k].write_table(table.slice(start, int(n)))  # type: ignore[union-attr]
             start += int(n)
-        pending.clear()
 
-    try:
-        for part in parts:
-            table = pq.read_table(part)
-            pending.append(table)
-            rows += table.num_rows
-            if rows >= batch_rows:
-                flush()
-                rows = 0
-        if pending:
-            flush()
-    finally:
-        for w in writers:
-            if w is not None:
-                w.close()
-    return [[str(p)] if writers[k] is not None else [] for k, p in enumerate(paths)]
-
-
-def distinct_identities(parts: Sequence[str]) -> pd.DataFrame:
-    """The distinct (id, birth date, name + birth date) of the staged parts, reading only the
-    identity columns: what ``people.person_index`` is built from."""
-    frames = []
-    for part in parts:
-        cols = [c for c in IDENTITY_FIELDS if c in pq.read_schema(part).names]
-        frame = pq.read_table(part, columns=cols).to_pandas()
-        frames.append(identities(frame)[["id", "dob", "nd"]].drop_duplicates())
-    if not frames:
-        frames = [identities(pd.DataFrame({"case_number": pd.Series([], dtype="str")}))[["id", "dob", "nd"]]]
-    return pd.concat(frames, ignore_index=True).drop_duplicates()
-
-
-def partition_group(parts: Sequence[str], out_dir: Path, partitions: int) -> tuple[list[list[str]], str]:
-    """One worker's share of the partition step: ``repartition`` a contiguous group of staged
-    parts into ``out_dir``, write its ``distinct_identities`` there, and return its files per
-    partition and the identities' file. Concatenating the groups' files per partition, in
-    group order, keeps the input order."""
-    files = repartition(parts, out_dir, partitions)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    who = out_dir / "identities.parquet"
-    pq.write_table(pa.Table.from_pandas(distinct_identities(parts), preserve_index=False), who)
-    return files, str(who)
+    def close(self) -> tuple[list[list[str]], str]:
+        try:
+            self._flush()
+        finally:
+            for w in self.writers:
+                if w is not None:
+                    w.close()
+        frames = self.identities or [identities(pd.DataFrame({"case_number": pd.Series([], dtype="str")}))]
+        who = pd.concat([f[["id", "dob", "nd"]] for f in frames], ignore_index=True).drop_duplicates()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / "identities.parquet"
+        pq.write_table(pa.Table.from_pandas(who, preserve_index=False), path)
+        return [[str(p)] if self.writers[k] is not None else [] for k, p in enumerate(self.paths)], str(path)
 
 
 def write_person_index(identity_files: Sequence[str], path: Path) -> str:
@@ -151,15 +142,3 @@ def write_person_index(identity_files: Sequence[str], path: Path) -> str:
     with Path(path).open("wb") as fh:
         pickle.dump(person_index(frames), fh)
     return str(path)
-
-
-def contiguous_groups(items: Sequence[str], groups: int) -> list[list[str]]:
-    """``items`` cut into at most ``groups`` runs of consecutive items, sizes within one."""
-    n = max(1, min(groups, len(items)))
-    size, extra = divmod(len(items), n)
-    out, start = [], 0
-    for g in range(n):
-        end = start + size + (g < extra)
-        out.append(list(items[start:end]))
-        start = end
-    return out

@@ -163,29 +163,24 @@ def plan_run(
 
 
 def stage_ingest(plan: RunPlan) -> IngestResult:
-    """Read the exports into staging Parquet under the work folder (quarantining bad rows)."""
+    """Read the exports into staged Parquet partitions under the work folder (quarantining
+    bad rows); a large file is read by ``plan.workers`` processes side by side."""
     work = plan.work_dir
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
-    return ingest(plan.inputs, load_profile(plan.profile_path), work / "staging", work / "quarantine.parquet")
+    return ingest(plan.inputs, load_profile(plan.profile_path), work / "staging", work / "quarantine.parquet",
+                  partitions=plan.partitions, workers=plan.workers,
+                  mapper=partial(map_local, workers=plan.workers), sha256s=plan.input_sha256)
 
 
-def stage_partition(plan: RunPlan, ingested: IngestResult) -> list[list[str]]:
-    """Group the staged charges into partitions of whole cases and build the people index
-    (``OUT/.work-<run>/people_index.pkl``); returns the staged files of each partition.
-    Each of ``plan.workers`` processes takes a contiguous share of the staged parts."""
-    workers = plan.workers if plan.partitions > 1 else 1  # a small export: no processes to start
-    groups = partition.contiguous_groups(ingested.parts, workers)  # one (empty) group at least
-    folder = plan.work_dir / "partitions"
-    done = map_local(partition.partition_group,
-                     [(g, folder / f"group-{i:02d}", plan.partitions) for i, g in enumerate(groups)], workers)
-    parts = [[f for files, _ in done for f in files[k]] for k in range(plan.partitions)]
-    # A large export's index is built in a process of its own: the people of a statewide
-    # export would otherwise stay in this process's memory through decide and publish.
-    build = run_apart if workers > 1 else (lambda fn, *a: fn(*a))
-    build(partition.write_person_index, [who for _, who in done], plan.work_dir / "people_index.pkl")
-    return parts
+def stage_people(plan: RunPlan, ingested: IngestResult) -> None:
+    """Build the people index (``OUT/.work-<run>/people_index.pkl``) from the identities the
+    ingest workers kept. A large export's index is built in a process of its own: the people
+    of a statewide export would otherwise stay in this process's memory through decide and
+    publish."""
+    build = run_apart if plan.partitions > 1 and plan.workers > 1 else (lambda fn, *a: fn(*a))
+    build(partition.write_person_index, ingested.identities, plan.work_dir / "people_index.pkl")
 
 
 def decide_partition(plan: RunPlan, k: int, parts: list[str]) -> str:
@@ -246,10 +241,11 @@ def _steps(plan: RunPlan) -> dict[str, float]:
 
 
 def stage_decide(plan: RunPlan, ingested: IngestResult, runner: str = "local", address: str | None = None) -> list[str]:
-    """Partition, then decide every partition (in ``plan.workers`` processes here, or on a
-    Dask cluster with ``runner="dask"``); returns the decided partitions' paths in order."""
-    with _timed(plan, "partition"):
-        parts = stage_partition(plan, ingested)
+    """Index the people, then decide every partition (in ``plan.workers`` processes here, or
+    on a Dask cluster with ``runner="dask"``); returns the decided partitions' paths in order."""
+    with _timed(plan, "people_index"):
+        stage_people(plan, ingested)
+    parts = ingested.partitions
     with _timed(plan, "decide_partitions"):
         if runner == "dask":
             from expunge.scaleout import map_on_dask
