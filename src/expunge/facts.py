@@ -17,6 +17,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from expunge.dispositions import disposition_class
 from expunge.distinct import per_distinct
@@ -114,6 +115,13 @@ def _kind_from_type(t: pd.Series) -> pd.Series:
     )
 
 
+def _group(text: pd.Series, pattern: str) -> pd.Series:
+    """The group ``g`` of ``pattern`` in each value (missing where it does not match), by
+    Arrow's regex kernel: case numbers are nearly all distinct, so no per-value Python."""
+    found = pc.struct_field(pc.extract_regex(pa.array(text, type=pa.string(), from_pandas=True), pattern), [0])
+    return pd.Series(found.to_pandas(), index=text.index, dtype="str")
+
+
 def case_kind(case_type: pd.Series, case_number: pd.Series, court: pd.Series,
               charge_code: pd.Series) -> pd.DataFrame:
     """STATE, MUNICIPAL or OTHER from the case type column, else the case number (Court
@@ -121,8 +129,8 @@ def case_kind(case_type: pd.Series, case_number: pd.Series, court: pd.Series,
     else the court name, else an ordinance charge code; STATE with a caveat otherwise."""
     kind = _kind_from_type(case_type)
     num = case_number.fillna("").astype("str").str.upper().str.strip()
-    new = num.str.extract(r"^\d{2}[0-9A-Z]{2,3}-?([A-Z]{2})\d", expand=False)
-    conv = num.str.extract(r"^\d{2}([A-Z])\d{4,}", expand=False)
+    new = _group(num, r"^\d{2}[0-9A-Z]{2,3}-?(?P<g>[A-Z]{2})\d")
+    conv = _group(num, r"^\d{2}(?P<g>[A-Z])\d{4,}")
     kind = kind.where(kind != "", _kind_from_type(new.fillna(conv)))
     court_t = court.fillna("").astype("str").str.upper()
     from_court = np.select(
