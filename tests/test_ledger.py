@@ -122,3 +122,10 @@ def test_row_hashes_change_with_any_field_and_not_with_the_frame_around_it():
     assert ledger.row_hashes(a)[0] == ledger.row_hashes(b)[0]
     assert ledger.row_hashes(a)[1] != ledger.row_hashes(b)[1]
     assert ledger.row_hashes(a.iloc[1:])[0] == ledger.row_hashes(a)[1]
+
+
+def test_row_hashes_are_pandas_hashes_of_the_frame_as_text_so_older_ledgers_still_match():
+    frame = pd.DataFrame({"a": ["x", None, "z"], "b": pd.to_datetime(["2019-01-02", None, "2020-03-04"]),
+                          "c": pd.array([1, 2, None], dtype="Int32")})
+    expected = pd.util.hash_pandas_object(ledger.as_text(frame), index=False).to_numpy()
+    assert ledger.row_hashes(frame).tolist() == expected.tolist()

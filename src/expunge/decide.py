@@ -17,7 +17,7 @@ import pandas as pd
 from expunge.distinct import per_distinct
 from expunge.engine import evaluate, overdue
 from expunge.facts import derive_facts
-from expunge.ledger import reusable, row_hashes, take
+from expunge.ledger import column_hashes, combine_hashes, reusable, take
 from expunge.offenses import Normalizer, normalize_offenses
 from expunge.people import PersonIndex, link_people
 from expunge.profile import input_schema
@@ -75,6 +75,7 @@ def decide_charges(
     answers: pd.DataFrame | None = None,
     prior: pd.DataFrame | None = None,
     people_index: PersonIndex | None = None,
+    hashed: Mapping[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Normalize and decide every charge.
 
@@ -90,6 +91,8 @@ def decide_charges(
             instead of being decided again.
         people_index: ``people.person_index`` of the whole export when ``charges`` is one
             partition of it (None: link within ``charges``).
+        hashed: ``ledger.column_hashes`` of some input fields, aligned to ``charges``
+            (duplicate detection computed them already); the rest are computed here.
 
     Returns:
         The ``CHARGE_COLUMNS`` plus the personal fields, ``caveat_bits``,
@@ -111,7 +114,10 @@ def decide_charges(
     if answers is not None and len(answers):
         answered, stale = match_answers(charges.assign(charge_seq=charge_seq), answers, prints)
     own = [f for f in input_schema().fields if f not in ("source_file", "source_line", "charge_seq")]
-    hashes = row_hashes(pd.concat([charges[own], charge_seq, answered], axis=1))
+    hashed = dict(hashed or {})
+    hashed.update(column_hashes(charges[[f for f in own if f not in hashed]]))
+    extra = column_hashes(pd.concat([charge_seq, answered], axis=1))
+    hashes = combine_hashes([*(hashed[f] for f in own), *extra.values()], len(charges))
     reuse = reusable(charges["case_number"], charge_seq, hashes, prior)
     fresh = ~reuse
     parts = []

@@ -13,14 +13,16 @@ import pandas as pd
 import pyarrow as pa
 
 from expunge.ingest import QUARANTINE_SCHEMA
-from expunge.ledger import as_text
+from expunge.ledger import column_hashes, combine_hashes
 from expunge.profile import input_schema
 
 
-def find_duplicates(charges: pd.DataFrame) -> tuple[np.ndarray, pa.Table]:
-    """Rows to keep, and the quarantine rows for the others."""
+def find_duplicates(charges: pd.DataFrame, hashed: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, pa.Table]:
+    """Rows to keep, and the quarantine rows for the others. ``hashed``: the input fields'
+    ``ledger.column_hashes`` when the caller has them already."""
     fields = [f for f in input_schema().fields if f in charges]
-    content = pd.util.hash_pandas_object(as_text(charges[fields]), index=False).to_numpy()
+    hashed = hashed if hashed is not None else column_hashes(charges[fields])
+    content = combine_hashes([hashed[f] for f in fields], len(charges))
     files = charges["source_file"].astype(str).to_numpy()
     lines = charges["source_line"].to_numpy()
 

@@ -51,10 +51,30 @@ def context_key(parts: Sequence[str]) -> str:
 
 def row_hashes(frame: pd.DataFrame) -> np.ndarray:
     """A 64-bit hash per row over all of ``frame``'s columns (vectorized, stable for the
-    same pandas version, which is part of the context)."""
+    same pandas version, which is part of the context); ``pandas.util.hash_pandas_object``
+    of the frame as text."""
+    return combine_hashes(list(column_hashes(frame).values()), len(frame))
+
+
+def column_hashes(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """A 64-bit hash of each value of each column, over ``as_text``: rows hashed by
+    ``combine_hashes`` over a choice of columns can share the columns' work."""
     if frame.empty:
-        return np.zeros(len(frame), dtype=np.uint64)
-    return pd.util.hash_pandas_object(as_text(frame), index=False).to_numpy(dtype=np.uint64)
+        return {str(c): np.zeros(len(frame), dtype=np.uint64) for c in frame.columns}
+    text = as_text(frame)
+    return {str(c): pd.util.hash_array(text[c].array) for c in text.columns}
+
+
+def combine_hashes(columns: Sequence[np.ndarray], rows: int) -> np.ndarray:
+    """One hash per row from column hashes, combined as pandas combines a frame's (the tuple
+    hash of CPython), so ``row_hashes`` equals ``hash_pandas_object`` of the text frame."""
+    out = np.full(rows, 0x345678, dtype=np.uint64)
+    mult = np.uint64(1000003)
+    for i, h in enumerate(columns):
+        out ^= h
+        out *= mult
+        mult += np.uint64(82520 + 2 * (len(columns) - i))
+    return out + np.uint64(97531) if len(columns) else np.full(rows, 0x345678 + 97531, dtype=np.uint64)
 
 
 def as_text(frame: pd.DataFrame, missing: str = "\x00") -> pd.DataFrame:

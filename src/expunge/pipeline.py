@@ -38,7 +38,7 @@ from expunge.errors import ExpungeError, InputFileError, OutputExistsError
 from expunge.ingest import IngestResult, ingest, preflight, sha256_file, staging_schema
 from expunge.offenses import Normalizer
 from expunge.people import PersonIndex
-from expunge.profile import load_profile
+from expunge.profile import input_schema, load_profile
 from expunge.publish import read_partition
 from expunge.review import load_answers
 from expunge.rollup import DEFAULT_SUPPRESS_BELOW, normalization_report
@@ -191,16 +191,18 @@ def decide_partition(plan: RunPlan, k: int, parts: list[str]) -> str:
         charges = ds.dataset(parts, format="parquet").to_table().to_pandas()
     else:
         charges = staging_schema().empty_table().to_pandas()
-    keep, dups = find_duplicates(charges)
+    hashed = ledger.column_hashes(charges[[f for f in input_schema().fields if f in charges]])
+    keep, dups = find_duplicates(charges, hashed)  # the ledger's row hashes share the columns' hashes
     out = plan.work_dir / "decided"
     out.mkdir(exist_ok=True)
     pq.write_table(dups, out / f"duplicates-{k:03d}.parquet")
     charges = charges[keep].reset_index(drop=True)
+    hashed = {c: h[keep] for c, h in hashed.items()}
     answers = load_answers(plan.answers) if plan.answers else None
     prior = ledger.load(Path(plan.out_dir), plan.ledger_context, plan.partitions, k) if plan.use_ledger else None
     index = _person_index(str(plan.work_dir / "people_index.pkl"))
     decided = decide_charges(charges, ruleset, plan.policies, date.fromisoformat(plan.as_of), plan.run_id,
-                             plan.normalizer(), answers, prior, index)
+                             plan.normalizer(), answers, prior, index, hashed)
     side = decided.attrs
     decided.attrs = {}  # never into Parquet metadata: the conflicts hold names
     pq.write_table(pa.Table.from_pandas(side["people_conflicts"], preserve_index=False),
