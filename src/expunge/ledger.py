@@ -24,7 +24,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -133,20 +133,25 @@ def load(out_dir: Path, context: str, partitions: int = 1, k: int = 0) -> pd.Dat
         return None
 
 
-def save(out_dir: Path, partitions: Sequence[Callable[[], pd.DataFrame]], context: str, run_id: str,
-         files: Sequence[tuple[str, str]]) -> None:
-    """Replace the ledger with this run's rows (one loader per partition, called one at a
-    time so a single partition is in memory); add its input files to ``files.csv``. The new
-    rows go to a new folder and ``context.json`` is switched to it with one rename, so a
-    reader sees the old ledger or the new one, never a mix."""
+def write_piece(rows: pd.DataFrame, folder: Path, k: int, partitions: int) -> None:
+    """Partition ``k``'s rows for the next ledger, written into ``folder`` (in the run's work
+    folder) by whichever process decided it; ``save`` puts the folder in place."""
+    folder.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pandas(_plain(rows), preserve_index=False), folder / _file(k, partitions),
+                   compression="zstd")
+
+
+def save(out_dir: Path, pieces: Path, context: str, run_id: str, files: Sequence[tuple[str, str]]) -> None:
+    """Replace the ledger with this run's rows (the folder of ``write_piece`` files, on the
+    same file system: it is moved, not copied); add its input files to ``files.csv``. The
+    new rows go to a new folder and ``context.json`` is switched to it with one rename, so
+    a reader sees the old ledger or the new one, never a mix."""
     folder = Path(out_dir) / LEDGER_DIR
+    folder.mkdir(parents=True, exist_ok=True)
     data = folder / f"charges-{run_id}"
     if data.exists():
         shutil.rmtree(data)
-    data.mkdir(parents=True)
-    for k, rows in enumerate(partitions):
-        pq.write_table(pa.Table.from_pandas(_plain(rows()), preserve_index=False), data / _file(k, len(partitions)),
-                       compression="zstd")
+    os.replace(pieces, data)
     _replace(folder / "context.json", lambda p: p.write_text(
         json.dumps({"context": context, "run_id": run_id, "charges": data.name}, indent=2) + "\n"))
     for old in folder.glob("charges-*"):

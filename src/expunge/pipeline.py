@@ -39,7 +39,6 @@ from expunge.ingest import IngestResult, ingest, preflight, sha256_file, staging
 from expunge.offenses import Normalizer
 from expunge.people import PersonIndex
 from expunge.profile import input_schema, load_profile
-from expunge.publish import read_partition
 from expunge.review import load_answers
 from expunge.rollup import DEFAULT_SUPPRESS_BELOW, normalization_report
 from expunge.rules import load_rules
@@ -207,6 +206,7 @@ def decide_partition(plan: RunPlan, k: int, parts: list[str]) -> str:
     decided.attrs = {}  # never into Parquet metadata: the conflicts hold names
     pq.write_table(pa.Table.from_pandas(side["people_conflicts"], preserve_index=False),
                    out / f"conflicts-{k:03d}.parquet")
+    ledger.write_piece(decided[list(LEDGER_COLUMNS)], plan.work_dir / "ledger", k, plan.partitions)
     meta = {key: side[key] for key in ("answers", "ledger", "as_of", "rules", "matching_seconds")}
     (out / f"meta-{k:03d}.json").write_text(json.dumps(meta))
     path = out / f"part-{k:03d}.parquet"
@@ -320,8 +320,7 @@ def stage_publish(plan: RunPlan, ingested: IngestResult, decided_paths: list[str
         os.replace(final, trash)
     os.replace(build, final)
     move_latest(Path(plan.out_dir), final)  # only after the run folder is complete
-    loaders = [partial(read_partition, p, LEDGER_COLUMNS) for p in decided_paths]
-    ledger.save(Path(plan.out_dir), loaders, plan.ledger_context, plan.run_id,
+    ledger.save(Path(plan.out_dir), plan.work_dir / "ledger", plan.ledger_context, plan.run_id,
                 [(f.sha256, f.label) for f in ingested.files])
     shutil.rmtree(plan.work_dir, ignore_errors=True)
     return str(final)
