@@ -221,7 +221,8 @@ def write_outputs(parts: list[str], run_dir: Path, suppress_below: int, salt: st
     pieces; returns counts and the run's ``Rollups``.
 
     ``analytics/`` is written only with a ``salt`` (the operator's secret, never stored).
-    ``side``: ``as_of``, ``rules`` and the people ``conflicts`` rows of every partition;
+    ``side``: ``as_of``, ``rules`` and the people ``conflicts`` rows of every partition (or a
+    function returning them, called only when the conflict list is written);
     ``steps`` receives the seconds each step took."""
     side = side or {}
     steps = {} if steps is None else steps
@@ -263,9 +264,12 @@ def write_outputs(parts: list[str], run_dir: Path, suppress_below: int, salt: st
     petitions, n_documents = write_petitions(sorted(str(p) for p in (spill / "petitions").glob("part-*.parquet")),
                                              run_dir, run, documents, spill / "sorted", mapper)
     step("petitions")
-    conflicts = conflict_table(side["conflicts"]) if "conflicts" in side else None
+    rows = side.get("conflicts")
+    conflicts = conflict_table(rows() if callable(rows) else rows) if rows is not None else None
     if conflicts is not None and len(conflicts):
         conflicts.to_csv(run_dir / "people_conflicts.csv", index=False, lineterminator="\n")
+    n_conflicts = 0 if conflicts is None else len(conflicts)
+    del rows, conflicts
     every = Rollups(sorted(str(p) for p in (spill / "narrow").glob("part-*.parquet")), spill_dir=spill)
     summary_dir = run_dir / "summary"
     summary_dir.mkdir(exist_ok=True)
@@ -284,7 +288,7 @@ def write_outputs(parts: list[str], run_dir: Path, suppress_below: int, salt: st
         "petition_files": petitions,
         "analytics": bool(salt),
         "documents": n_documents,
-        "people_conflicts": 0 if conflicts is None else len(conflicts),
+        "people_conflicts": n_conflicts,
         "by_determination": head["charges"]["by_determination"],  # type: ignore[index]
         "headline": head,
         "rollups": every,
