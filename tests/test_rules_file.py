@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from expunge import engine
 from expunge.errors import RuleFileError
-from expunge.rules import load_rules
+from expunge.rules import FACTS, load_rules
 from tests.conftest import ROOT
 
 
@@ -47,3 +51,42 @@ def test_rule_file_hash_changes_when_the_file_changes(tmp_path):
     copy = tmp_path / "copy.yaml"
     copy.write_text(text.replace("title: Missouri", "title: Changed Missouri"))
     assert load_rules(copy).sha256 != load_rules().sha256
+
+
+
+def _fact_values(name: str, allowed: tuple[str, ...] | None) -> st.SearchStrategy:
+    if name == "amount_g":
+        return st.one_of(st.none(), st.sampled_from([0.5, 10.0, 35.0, 35.1, 2000.0]))
+    if allowed is None:
+        return st.booleans()
+    return st.one_of(st.none(), st.sampled_from(list(allowed)))
+
+
+FACT_ROW = st.fixed_dictionaries({n: _fact_values(n, a) for n, a in FACTS.items()})
+
+
+@st.composite
+def fact_rows(draw: st.DrawFn) -> list[dict]:
+    """Rows that mostly repeat a few base rows, one or two facts changed: rows that differ in
+    a single fact must not share a decision unless the rules say so."""
+    bases = draw(st.lists(FACT_ROW, min_size=1, max_size=4))
+    rows = []
+    for _ in range(draw(st.integers(0, 60))):
+        row = dict(draw(st.sampled_from(bases)))
+        for name in draw(st.lists(st.sampled_from(list(FACTS)), max_size=2)):
+            row[name] = draw(_fact_values(name, FACTS[name]))
+        rows.append(row)
+    return rows
+
+
+@settings(max_examples=100, deadline=None)
+@given(fact_rows())
+def test_rules_decided_once_per_distinct_set_of_facts_match_rules_decided_row_by_row(rows):
+    ruleset = load_rules()
+    policies = ruleset.resolve_policies({})
+    facts = pd.DataFrame(rows, columns=list(FACTS))
+    facts["amount_g"] = facts["amount_g"].astype("Float64")
+    by_distinct = engine._first_match(facts, ruleset, policies)
+    by_row = engine._first_match_rows(facts, ruleset, policies)
+    assert by_distinct[0].tolist() == by_row[0].tolist()
+    assert by_distinct[1].tolist() == by_row[1].tolist()
