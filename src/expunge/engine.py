@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from expunge.distinct import row_codes
 from expunge.rules import ELIGIBLE, Rule, RuleSet
@@ -149,7 +150,12 @@ def evaluate(
         rule_idx, determination = _first_match(work, ruleset, policies)
 
     rules = ruleset.rules
-    pick = lambda attr: np.array([getattr(r, attr) for r in rules] + [None], dtype=object)[rule_idx]  # noqa: E731
+    at = pa.array(np.where(rule_idx < 0, len(rules), rule_idx))  # no rule: the None after the last
+
+    def pick(attr: str) -> pd.Series:  # text per row taken by Arrow (no Python string per row)
+        values = pa.array([getattr(r, attr) for r in rules] + [None], type=pa.string()).take(at)
+        return pd.Series(values.to_pandas().array, index=facts.index)
+
     out = pd.DataFrame(index=facts.index)
     out["rule_id"] = pick("id")
     out["determination"] = determination
@@ -158,11 +164,10 @@ def evaluate(
     out["explanation"] = pick("explanation")
     out["missing_fact"] = pick("missing_fact")
     out["question"] = pick("question")
-    deadline_names = pick("deadline")
-    deadline_values = {k: pd.Timestamp(v) for k, v in ruleset.deadlines.items()}
-    out["deadline"] = pd.to_datetime(
-        pd.Series(deadline_names, index=facts.index).map(deadline_values)
-    ).astype("datetime64[s]")
+    nat = np.datetime64("NaT", "s")
+    deadlines = np.array([np.datetime64(pd.Timestamp(ruleset.deadlines[r.deadline]), "s")
+                          if r.deadline in ruleset.deadlines else nat for r in rules] + [nat], dtype="datetime64[s]")
+    out["deadline"] = deadlines[at.to_numpy()]
     expunged = facts["already_expunged"] if "already_expunged" in facts else pd.Series(False, index=facts.index)
     out["overdue"] = overdue(out["determination"], out["deadline"], expunged, as_of)
     out["case_has_eligible_mj"] = work[CONTEXT_FACT].to_numpy(dtype=bool)
