@@ -116,7 +116,7 @@ def decide_charges(
     own = [f for f in input_schema().fields if f not in ("source_file", "source_line", "charge_seq")]
     hashed = dict(hashed or {})
     hashed.update(column_hashes(charges[[f for f in own if f not in hashed]]))
-    extra = column_hashes(pd.concat([charge_seq, answered], axis=1))
+    extra = column_hashes(pd.concat([charge_seq.to_frame(), answered], axis=1))
     hashes = combine_hashes([*(hashed[f] for f in own), *extra.values()], len(charges))
     reuse = reusable(charges["case_number"], charge_seq, hashes, prior)
     fresh = ~reuse
