@@ -60,6 +60,21 @@ def test_two_worker_processes_write_what_one_process_writes(four, tmp_path):
         assert (one / name).read_bytes() == (four / name).read_bytes()
 
 
+def test_an_export_read_in_byte_ranges_by_two_workers_publishes_what_one_read_publishes(four, tmp_path, monkeypatch):
+    import expunge.ingest
+
+    monkeypatch.setattr(expunge.ingest, "UNIT_BYTES", 1 << 16)  # the sample (1.1 MB) is cut in two
+    cuts: list[list[int]] = []
+    split = expunge.ingest._split
+    monkeypatch.setattr(expunge.ingest, "_split", lambda *a: cuts.append(split(*a)) or cuts[-1])
+    run = run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="r", partitions=4, workers=2)
+    assert len(cuts) == 1 and len(cuts[0]) == 2
+    for folder in ("charges", "analytics", "summary", "petitions"):
+        assert files(run / folder) == files(four / folder)
+    for name in ("cases.parquet", "review_queue.csv", "quarantine.parquet"):
+        assert (run / name).read_bytes() == (four / name).read_bytes()
+
+
 def test_small_exports_take_one_partition_and_large_ones_a_power_of_two():
     assert partition.choose_partitions(SAMPLE.stat().st_size) == 1
     assert partition.choose_partitions(3_000_000_000) == 32

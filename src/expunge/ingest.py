@@ -529,12 +529,13 @@ def _split(path: Path, start: int, pieces: int) -> list[int]:
 def ingest(inputs: Sequence[str | Path], profile: Profile, staging_dir: Path, quarantine_path: Path,
            block_bytes: int = DEFAULT_BLOCK_BYTES, partitions: int = 1, workers: int = 1,
            mapper: Mapper | None = None, sha256s: Sequence[str] | None = None,
-           unit_bytes: int = UNIT_BYTES) -> IngestResult:
+           unit_bytes: int | None = None) -> IngestResult:
     """Ingest every input file; see the module docstring.
 
-    An uncompressed file larger than ``unit_bytes`` is cut into up to ``workers`` byte ranges
-    that ``mapper`` (``scaleout.map_local``; by default one after another, here) ingests
-    side by side; rows are written straight into ``partitions`` partitions of whole cases.
+    An uncompressed file larger than ``unit_bytes`` (default ``UNIT_BYTES``) is cut into up
+    to ``workers`` byte ranges that ``mapper`` (``scaleout.map_local``; by default one after
+    another, here) ingests side by side; rows are written straight into ``partitions``
+    partitions of whole cases.
     The rows, their order within each partition, and the line numbers are the same however
     the files are cut. ``sha256s``: the files' checksums when the caller has them already.
 
@@ -545,6 +546,7 @@ def ingest(inputs: Sequence[str | Path], profile: Profile, staging_dir: Path, qu
         return [fn(*a) for a in args]
 
     run = mapper or inline
+    unit_bytes = unit_bytes or UNIT_BYTES
     staging_dir.mkdir(parents=True, exist_ok=True)
     reports: list[FileReport] = []
     units: list[list[_Unit]] = []
