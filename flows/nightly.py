@@ -112,7 +112,7 @@ def nightly_batch(
     workers: int | None = None,
 ) -> str:
     """Decide every charge of the exports and publish a run folder; returns its path.
-    ``workers``: local processes deciding and writing partitions (default: one per CPU);
+    ``workers``: local processes reading, deciding and writing partitions (default: one per CPU);
     ``runner="dask"`` decides the partitions on the Dask cluster at ``dask_address``."""
     try:
         plan = pipeline.plan_run(inputs, out_dir, date.fromisoformat(as_of), run_id, rules, profile,

@@ -82,7 +82,8 @@ def main() -> None:
 @click.option("--documents/--no-documents", default=True, show_default=True,
               help="Write one DOCX petition draft per person and county.")
 @click.option("--workers", type=click.IntRange(1, 64),
-              help="Processes deciding and writing partitions side by side (default: one per CPU).")
+              help="Processes reading a large export and deciding and writing partitions side by side "
+                   "(default: one per CPU).")
 def run(inputs: tuple[Path, ...], out_dir: Path, profile: Path | None, rules: Path | None,
         as_of: str | None, run_id: str | None, policy: tuple[str, ...], suppress_below: int,
         overwrite: bool, orchestrator: str, charge_codes: Path | None, crosswalk: Path | None,
