@@ -197,14 +197,15 @@ def ingest_in(folder: Path, path: Path, **options) -> tuple:
     ending=st.sampled_from(["\r\n", "\n", "\r"]),
     block=st.sampled_from([16, 61, 1 << 20]),
     partitions=st.sampled_from([1, 3]),
+    bom=st.booleans(),
 )
-def test_a_file_cut_for_several_workers_gives_what_one_piece_gives(tmp_path, rows, ending, block, partitions):
+def test_a_file_cut_for_several_workers_gives_what_one_piece_gives(tmp_path, rows, ending, block, partitions, bom):
     buf = io.StringIO(newline="")
     buf.write(HEADER.replace("\n", ending))
     csv.writer(buf, lineterminator=ending).writerows(rows)
     sub = Path(tempfile.mkdtemp(dir=tmp_path))
     path = sub / "export.csv"
-    path.write_bytes(buf.getvalue().encode())
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + buf.getvalue().encode())
     _, *whole = ingest_in(sub / "one", path, block_bytes=block, partitions=partitions)
     _, *cut = ingest_in(sub / "cut", path, block_bytes=block, partitions=partitions, workers=4, unit_bytes=8)
     assert cut == whole
