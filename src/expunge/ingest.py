@@ -42,6 +42,7 @@ from expunge.csvscan import CR, NL, scan
 from expunge.errors import InputFileError
 from expunge.partition import PartitionWriter
 from expunge.profile import ColumnMap, Profile, input_schema, map_columns
+from expunge.scaleout import map_local
 
 DEFAULT_BLOCK_BYTES = 16 << 20
 UNIT_BYTES = 64 << 20  # a file is cut for several workers only into ranges at least this long
@@ -542,10 +543,7 @@ def ingest(inputs: Sequence[str | Path], profile: Profile, staging_dir: Path, qu
     Raises:
         InputFileError: a file cannot be read at all; the message says what to do.
     """
-    def inline(fn: Callable[..., Any], args: Sequence[tuple[Any, ...]]) -> list[Any]:
-        return [fn(*a) for a in args]
-
-    run = mapper or inline
+    run = mapper or map_local
     unit_bytes = unit_bytes or UNIT_BYTES
     staging_dir.mkdir(parents=True, exist_ok=True)
     reports: list[FileReport] = []

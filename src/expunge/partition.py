@@ -90,7 +90,7 @@ class PartitionWriter:
         self.writers: list[pq.ParquetWriter | None] = [None] * self.partitions
         self.pending: list[pa.Table] = []
         self.rows = 0
-        self.identities: list[pd.DataFrame] = []
+        self.who: list[pd.DataFrame] = []  # distinct identities of each batch
 
     def write(self, table: pa.Table) -> None:
         self.pending.append(table)
@@ -105,11 +105,11 @@ class PartitionWriter:
         self.pending, self.rows = [], 0
         cols = [c for c in IDENTITY_FIELDS if c in table.column_names]
         who = identities(table.select(cols).to_pandas())[["id", "dob", "nd"]].drop_duplicates()
-        self.identities.append(who)
-        bucket = fine_bucket(table.column("case_number")) % self.partitions if self.partitions > 1 \
-            else np.zeros(table.num_rows, dtype=np.uint16)
-        order = np.argsort(bucket, kind="stable")
-        table = table.take(pa.array(order)) if self.partitions > 1 else table
+        self.who.append(who)
+        bucket = np.zeros(table.num_rows, dtype=np.uint16)
+        if self.partitions > 1:
+            bucket = fine_bucket(table.column("case_number")) % self.partitions
+            table = table.take(pa.array(np.argsort(bucket, kind="stable")))
         start = 0
         for k, n in enumerate(np.bincount(bucket, minlength=self.partitions)):
             if n:
@@ -126,7 +126,7 @@ class PartitionWriter:
             for w in self.writers:
                 if w is not None:
                     w.close()
-        frames = self.identities or [identities(pd.DataFrame({"case_number": pd.Series([], dtype="str")}))]
+        frames = self.who or [identities(pd.DataFrame({"case_number": pd.Series([], dtype="str")}))]
         who = pd.concat([f[["id", "dob", "nd"]] for f in frames], ignore_index=True).drop_duplicates()
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / "identities.parquet"
@@ -135,7 +135,8 @@ class PartitionWriter:
 
 
 def write_person_index(identity_files: Sequence[str], path: Path) -> str:
-    """Build the ``PersonIndex`` from the groups' identity files and pickle it to ``path``."""
+    """Build the ``PersonIndex`` from the identity files of ``PartitionWriter``s (one per
+    unit of ingest) and pickle it to ``path``."""
     import pickle
 
     frames = [pq.read_table(f).to_pandas() for f in identity_files]

@@ -107,8 +107,8 @@ def plan_run(
 
     The default run id is the as-of date plus a hash of the inputs, rule file, profile and
     policies: the same inputs give the same id (and the same outputs). ``workers``: processes
-    that decide and write partitions side by side (default: one per CPU); it changes how
-    fast, never what is written.
+    that read a large export and decide and write partitions side by side (default: one per
+    CPU); it changes how fast, never what is written.
 
     Raises:
         InputFileError, ProfileError, RuleFileError: a setting or file is unusable.

@@ -38,6 +38,7 @@ from expunge.report import render_report
 from expunge.review import ANSWER_FACTS
 from expunge.rollup import Rollups, cases
 from expunge.rules import ELIGIBLE
+from expunge.scaleout import map_local
 from expunge.xlsx import CHUNK_ROWS, MAX_ROWS, Rows, write_workbook
 
 _ARROW_TYPES = {
@@ -172,11 +173,6 @@ NARROW_COLUMNS = ("county", "case_number", "charge_seq", "person_key", "person_l
                   "description_raw", "norm_family", "match_method", "match_source", "desc_band")
 
 
-def read_partition(path: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """A decided partition written by ``pipeline.decide_partition`` (only ``columns``, if given)."""
-    return pq.read_table(path, columns=list(columns) if columns else None).to_pandas()
-
-
 def write_partition(path: str, k: int, many: bool, run_dir: Path, salt: str | None = None) -> dict[str, Any]:
     """The outputs of decided partition ``k`` that can be written alone: its files of
     ``charges/`` (and ``analytics/`` with a ``salt``), and, in ``spill_dir(run_dir)``, its
@@ -200,10 +196,6 @@ def write_partition(path: str, k: int, many: bool, run_dir: Path, salt: str | No
     del decided
     pa.default_memory_pool().release_unused()  # hand freed partition buffers back to the OS
     return {"run_id": run_id, "review_queue": len(queue)}
-
-
-def _in_turn(fn: Callable[..., Any], args: Sequence[tuple[Any, ...]]) -> list[Any]:
-    return [fn(*a) for a in args]
 
 
 def spill_dir(run_dir: Path) -> Path:
@@ -238,7 +230,7 @@ def write_outputs(parts: list[str], run_dir: Path, suppress_below: int, salt: st
     spill = spill_dir(run_dir)
     for sub in ("cases", "review", "petitions", "narrow"):
         (spill / sub).mkdir(parents=True, exist_ok=True)
-    mapper = mapper or _in_turn
+    mapper = mapper or map_local
     done = mapper(write_partition, [(p, k, len(parts) > 1, run_dir, salt) for k, p in enumerate(parts)])
     run_id = next((d["run_id"] for d in done if d["run_id"]), "")
     queue_rows = sum(d["review_queue"] for d in done)
@@ -328,7 +320,7 @@ def write_petitions(spills: list[str], run_dir: Path, run: dict[str, str], docum
     places = data.to_table(columns=_PLACE).group_by(_PLACE).aggregate([([], "count_all")]).to_pandas()
     places = places.sort_values(_PLACE, kind="stable")
     scratch = scratch or run_dir.parent / "petition-sorted"
-    mapper = mapper or _in_turn
+    mapper = mapper or map_local
     done = mapper(write_circuit, [(spills, run_dir, circ, dict(zip(counties["county"].astype(str),
                                                                    counties["count_all"].astype(int), strict=True)),
                                    run, documents, scratch) for circ, counties in places.groupby("circuit", sort=True)])
