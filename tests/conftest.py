@@ -78,14 +78,14 @@ def make_charges(*rows: dict) -> pd.DataFrame:
     return frame
 
 
-def decide(*rows: dict, policies: dict | None = None, as_of: date = AS_OF) -> pd.DataFrame:
-    """Decide charges built with ``make_charges`` under the shipped rules."""
-    rs = load_rules()
+def decide(*rows: dict, policies: dict | None = None, as_of: date = AS_OF, rules: str | None = None) -> pd.DataFrame:
+    """Decide charges built with ``make_charges`` under the shipped rules (v2, or ``rules``)."""
+    rs = load_rules(rules)
     return decide_charges(make_charges(*rows), rs, rs.resolve_policies(policies), as_of, run_id="test")
 
 
-def decide_one(policies: dict | None = None, **row) -> pd.Series:
-    return decide(row, policies=policies).iloc[0]
+def decide_one(policies: dict | None = None, rules: str | None = None, **row) -> pd.Series:
+    return decide(row, policies=policies, rules=rules).iloc[0]
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -107,9 +107,11 @@ def test_code_and_description_disagreeing_on_marijuana_go_to_review():
     assert "SUBSTANCE_CONFLICT" in caveat_text(rows["caveat_bits"]).iloc[0]
 
 
-def test_modifier_for_marijuana_against_a_cocaine_description_goes_to_review():
-    assert decide_one(charge_code="579.015-001Y202035", ncic_modifier="62",
-                      charge_description="POSS COCAINE")["rule_id"] == "R12"
+def test_modifier_for_marijuana_outranks_a_cocaine_description_and_says_they_disagree():
+    # ELIGIBILITY.md v2: the modifier outranks any description word; the conflict stays visible.
+    row = decide_one(charge_code="579.015-001Y202035", ncic_modifier="62", charge_description="POSS COCAINE")
+    assert (row["substance"], row["rule_id"]) == ("MARIJUANA", "R19")
+    assert "SUBSTANCE_CONFLICT" in caveat_text(pd.Series([row["caveat_bits"]])).iloc[0]
 
 
 def test_agreeing_sources_are_not_a_conflict():

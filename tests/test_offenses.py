@@ -66,7 +66,7 @@ def test_statute_citations_parse(raw, statute):
         ("62", "MARIJUANA"),
         ("3562", "MARIJUANA"),
         ("35-64", "MARIJUANA"),
-        ("42", "SYNTHETIC_CANNABINOID"),
+        ("42", "OTHER_DRUG"),
         ("3532", "OTHER_DRUG"),
         ("12", "OTHER_DRUG"),
         ("50", None),

@@ -47,7 +47,7 @@ def test_a_rule_file_missing_a_deadline_definition_is_rejected(tmp_path):
 
 
 def test_rule_file_hash_changes_when_the_file_changes(tmp_path):
-    text = (ROOT / "src" / "expunge" / "rulesets" / "mo-a3.v1.yaml").read_text()
+    text = (ROOT / "src" / "expunge" / "law" / "mo-a3.v2.yaml").read_text()
     copy = tmp_path / "copy.yaml"
     copy.write_text(text.replace("title: Missouri", "title: Changed Missouri"))
     assert load_rules(copy).sha256 != load_rules().sha256
@@ -86,7 +86,8 @@ def test_rules_decided_once_per_distinct_set_of_facts_match_rules_decided_row_by
     policies = ruleset.resolve_policies({})
     facts = pd.DataFrame(rows, columns=list(FACTS))
     facts["amount_g"] = facts["amount_g"].astype("Float64")
-    by_distinct = engine._first_match(facts, ruleset, policies)
-    by_row = engine._first_match_rows(facts, ruleset, policies)
+    rules = ruleset.effective_rules(policies)
+    by_distinct = engine._first_match(facts, rules)
+    by_row = engine._first_match_rows(facts, rules)
     assert by_distinct[0].tolist() == by_row[0].tolist()
     assert by_distinct[1].tolist() == by_row[1].tolist()

@@ -1,10 +1,12 @@
-"""One test per rule of ELIGIBILITY.md (rule set mo-a3 v1), named for it, and one per trap.
+"""One test per rule of ELIGIBILITY.md (rule set mo-a3 v2), named for it, one per policy
+value, and one per trap.
 
 Rows are built with safe defaults (a completed, guilty-plea state case from 2019); each
 test overrides only the facts its rule reads and asserts rule id and reason code."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from tests.conftest import decide, decide_one
@@ -20,8 +22,8 @@ def assert_rule(row, rule_id: str, reason: str, determination: str) -> None:
     assert (row["rule_id"], row["reason_code"], row["determination"]) == (rule_id, reason, determination)
 
 
-def test_r01_juvenile_case_is_out_of_scope():
-    assert_rule(decide_one(**MJ_MISD, case_type="JU"), "R01", "OUT_OF_SCOPE", "NOT_ELIGIBLE")
+def test_r01_civil_case_is_out_of_scope():
+    assert_rule(decide_one(**MJ_MISD, case_type="CV"), "R01", "OUT_OF_SCOPE", "NOT_ELIGIBLE")
 
 
 def test_r02_weapon_while_possessing_is_not_eligible():
@@ -88,9 +90,11 @@ def test_r05_methamphetamine_paraphernalia_is_another_drug():
     assert_rule(row, "R05", "NOT_MARIJUANA", "NOT_ELIGIBLE")
 
 
-def test_r06_conflated_code_with_synthetic_modifier_42_is_not_marijuana():
-    row = decide_one(**{**MJ_MISD, "ncic_modifier": "42"})
-    assert_rule(row, "R06", "SYNTHETIC_NOT_MJ", "NOT_ELIGIBLE")
+@pytest.mark.parametrize("modifier", ["40", "41", "42", "43"])
+def test_r05_ncic_35_40_to_43_synthetic_narcotic_is_another_drug(modifier):
+    row = decide_one(**{**MJ_MISD, "ncic_modifier": modifier})
+    assert row["substance"] == "OTHER_DRUG"
+    assert_rule(row, "R05", "NOT_MARIJUANA", "NOT_ELIGIBLE")
 
 
 def test_r06_description_naming_only_synthetic_on_conflated_code_is_synthetic():
@@ -349,3 +353,189 @@ def test_trap_thc_counts_as_marijuana():
     row = decide_one(charge_description="POSSESSION OF THC OIL <35G", charge_level="M", charge_class="A")
     assert row["substance"] == "THC"
     assert row["determination"] == "ELIGIBLE_AUTO"
+
+
+# --------------------------------------------------------------------------- v2 rules
+
+
+def test_r11j_juvenile_marijuana_record_goes_to_review_for_the_juvenile_division():
+    row = decide_one(**MJ_MISD, case_type="JU")
+    assert row["case_kind"] == "JUVENILE"
+    assert_rule(row, "R11j", "JUVENILE_RECORD", "NEEDS_REVIEW")
+    assert row["missing_fact"] == "route"
+
+
+def test_r11j_juvenile_records_out_of_scope_policy_closes_them():
+    row = decide_one(policies={"juvenile_records": "out_of_scope"}, **MJ_MISD, case_type="JU")
+    assert_rule(row, "R11j", "OUT_OF_SCOPE", "NOT_ELIGIBLE")
+
+
+def test_r11j_non_drug_juvenile_charge_is_closed_by_r05():
+    row = decide_one(case_type="JU", charge_description="STEALING", statute="570.030")
+    assert_rule(row, "R05", "NOT_MARIJUANA", "NOT_ELIGIBLE")
+
+
+def test_r11v_marijuana_charge_whose_description_names_an_injury_goes_to_review():
+    row = decide_one(charge_code="579.020-005Y201735", ncic_modifier="60",
+                     charge_description="DELIVERY OF MARIJUANA RESULTING IN SERIOUS PHYSICAL INJURY")
+    assert_rule(row, "R11v", "VIOLENCE_EXCLUSION_POSSIBLE", "NEEDS_REVIEW")
+    assert row["missing_fact"] == "violence"
+
+
+def test_r11v_violence_case_policy_reviews_marijuana_charge_beside_an_assault():
+    charges = ({**MJ_MISD, "charge_seq": 1},
+               {"charge_seq": 2, "charge_description": "ASSAULT 2ND DEGREE", "statute": "565.052"})
+    assert list(decide(*charges)["rule_id"]) == ["R17", "R05"]
+    assert list(decide(*charges, policies={"violence": "case"})["rule_id"]) == ["R11v", "R05"]
+
+
+def test_r15c_serving_felony_of_unknown_class_needs_the_class():
+    row = decide_one(charge_code=None, statute="579.015", charge_description="FELONY POSSESSION OF MARIJUANA 200 GRAMS",
+                     charge_level="F", supervision_status="INCARCERATED")
+    assert_rule(row, "R15c", "CLASS_UNKNOWN", "NEEDS_REVIEW")
+    assert row["missing_fact"] == "class"
+
+
+def test_r18c_three_ounces_policy_reviews_felony_possession_above_three_ounces():
+    row = decide_one(policies={"felony_possession_limit": "three_ounces"}, **FELONY_MJ,
+                     charge_description="POSS MARIJUANA 200 GRAMS")
+    assert_rule(row, "R18c", "AMOUNT_ABOVE_PERSONAL_LIMIT", "NEEDS_REVIEW")
+    assert row["missing_fact"] == "legal_reading"
+
+
+def test_r18c_is_skipped_under_the_three_pounds_default():
+    row = decide_one(**FELONY_MJ, charge_description="POSS MARIJUANA 200 GRAMS")
+    assert_rule(row, "R18", "FELONY_MJ_POSSESSION_LE_3LB", "ELIGIBLE_AUTO")
+
+
+def test_r18_three_ounces_policy_keeps_automatic_expungement_at_or_under_three_ounces():
+    row = decide_one(policies={"felony_possession_limit": "three_ounces"}, **FELONY_MJ,
+                     charge_description="POSS MARIJUANA 80 GRAMS")
+    assert_rule(row, "R18", "FELONY_MJ_POSSESSION_LE_3LB", "ELIGIBLE_AUTO")
+
+
+def test_r15_keeps_three_pounds_under_the_three_ounces_policy():
+    row = decide_one(policies={"felony_possession_limit": "three_ounces"}, **FELONY_MJ,
+                     charge_description="POSS MARIJUANA 200 GRAMS", supervision_status="INCARCERATED")
+    assert_rule(row, "R15", "PETITION_SERVING_FELONY_LE_3LB", "ELIGIBLE_PETITION")
+
+
+TRAFFICKING_MJ = {"charge_code": "579.068-002Y201735", "ncic_modifier": "60",
+                  "charge_description": "TRAFFICKING DRUGS - 2ND DEGREE"}
+
+
+def test_r21_felony_after_completion_automatic_policy_expunges_with_the_felony_deadline():
+    row = decide_one(policies={"felony_after_completion": "automatic"}, **TRAFFICKING_MJ)
+    assert_rule(row, "R21", "FELONY_AFTER_COMPLETION_PETITION", "ELIGIBLE_AUTO")
+    assert str(row["deadline"].date()) == "2023-12-08"
+
+
+def test_r21_felony_after_completion_review_policy_asks_counsel():
+    row = decide_one(policies={"felony_after_completion": "review"}, **TRAFFICKING_MJ)
+    assert_rule(row, "R21", "FELONY_PATH_DISPUTED", "NEEDS_REVIEW")
+    assert row["missing_fact"] == "legal_reading"
+
+
+def test_r13a_paraphernalia_rides_on_the_petition_path_of_its_marijuana_charge():
+    rows = decide({**MJ_MISD, "charge_seq": 1, "supervision_status": "INCARCERATED"},
+                  {"charge_seq": 2, "charge_code": "579.074-002Y201735",
+                   "charge_description": "UNLAWFUL POSSESSION OF DRUG PARAPHERNALIA",
+                   "supervision_status": "INCARCERATED"})
+    assert list(rows["rule_id"]) == ["R14", "R13a"]
+    assert list(rows["determination"]) == ["ELIGIBLE_PETITION", "ELIGIBLE_PETITION"]
+    assert rows["deadline"].isna().all()
+
+
+def test_petition_rows_carry_no_deadline_and_are_never_overdue():
+    row = decide_one(**MJ_MISD, supervision_status="INCARCERATED")
+    assert row["determination"] == "ELIGIBLE_PETITION"
+    assert pd.isna(row["deadline"]) and not row["overdue"]
+
+
+def test_supervised_path_petition_default_sends_probation_to_petition():
+    row = decide_one(**MJ_MISD, supervision_status="PROBATION")
+    assert row["serving"] == "SUPERVISED"
+    assert_rule(row, "R14", "PETITION_SERVING_MISDEMEANOR", "ELIGIBLE_PETITION")
+
+
+def test_supervised_path_automatic_decides_probation_as_not_serving_with_a_caveat():
+    from expunge.facts import caveat_text
+
+    row = decide_one(policies={"supervised_path": "automatic"}, **MJ_MISD, supervision_status="PROBATION")
+    assert_rule(row, "R17", "MISDEMEANOR_MJ", "ELIGIBLE_AUTO")
+    assert "SUPERVISED_VACATED_AUTOMATICALLY" in caveat_text(pd.Series([row["caveat_bits"]])).iloc[0]
+
+
+def test_supervised_path_automatic_keeps_incarcerated_people_on_petition():
+    row = decide_one(policies={"supervised_path": "automatic"}, **MJ_MISD, supervision_status="INCARCERATED")
+    assert_rule(row, "R14", "PETITION_SERVING_MISDEMEANOR", "ELIGIBLE_PETITION")
+
+
+def test_supervised_path_automatic_keeps_a_supervised_class_b_felony_at_r16():
+    row = decide_one(policies={"supervised_path": "automatic"}, **TRAFFICKING_MJ, supervision_status="PAROLE")
+    assert_rule(row, "R16", "SERVING_FELONY_NOT_COVERED", "NOT_ELIGIBLE")
+
+
+@pytest.mark.parametrize(("status", "sentence", "serving"), [
+    ("ACTIVE", "5 YEARS DOC", "INCARCERATED"),
+    ("ACTIVE", "2 YEARS PROBATION", "SUPERVISED"),
+    ("ACTIVE", None, "SUPERVISED"),
+    ("PAROLE", None, "SUPERVISED"),
+    ("IN CUSTODY", None, "INCARCERATED"),
+    ("COMPLETED", "5 YEARS DOC", "NO"),
+    (None, None, "UNKNOWN"),
+])
+def test_serving_reads_supervision_and_sentence(status, sentence, serving):
+    assert decide_one(**MJ_MISD, supervision_status=status, sentence=sentence)["serving"] == serving
+
+
+@pytest.mark.parametrize("description", [
+    "OPERATING A VESSEL WHILE INTOXICATED",
+    "OPERATE AIRCRAFT UNDER THE INFLUENCE OF ALCOHOL OR DRUGS",
+    "OPERATE ATV WHILE UNDER THE INFLUENCE",
+    "OPERATE COMMERCIAL MOTOR VEHICLE UNDER INFLUENCE OF CONTROLLED SUBSTANCE",
+    "VEHICULAR ASSAULT WHILE INTOXICATED",
+    "BWI - BOATING WHILE INTOXICATED",
+])
+def test_r03_dui_in_any_conveyance_is_excluded(description):
+    assert_rule(decide_one(charge_description=description), "R03", "EXCL_DUI", "NOT_ELIGIBLE")
+
+
+def test_r03_under_the_influence_without_a_conveyance_is_not_dui():
+    row = decide_one(charge_description="TATTOO A PERSON UNDER THE INFLUENCE OF ALCOHOL")
+    assert row["offense_family"] != "DUI"
+
+
+@pytest.mark.parametrize(("code", "description"), [
+    ("195.060-999Y190035", "DRUG VIO-DEL W/O PRESCPT"),
+    ("221.111-002Y202035", "DELIVER/POSSESS CONTROL SUBSTANCE AT CO/PRIVATE JAIL/CORR CTR EXCEPT W/ PRESCRIP"),
+])
+def test_prescription_names_no_drug_so_the_marijuana_modifier_decides(code, description):
+    row = decide_one(charge_code=code, ncic_modifier="3560", charge_description=description)
+    assert row["substance"] == "MARIJUANA"
+    assert row["determination"] != "NOT_ELIGIBLE"
+
+
+@pytest.mark.parametrize(("code", "modifier", "family"), [
+    ("579.086-001Y202035", "3560", "MJ_DELIVERY"),
+    ("195.254-001Y198935", "3560", "MJ_DELIVERY"),
+    ("195.020-998Y195035", "3562", "MJ_POSSESSION"),
+    ("195.020-999Y190035", "3563", "MJ_MANUFACTURE"),
+])
+def test_marijuana_modifier_outranks_the_shipped_code_reading(code, modifier, family):
+    row = decide_one(charge_code=code, ncic_modifier=modifier, charge_description="DRUG VIOLATION")
+    assert (row["offense_family"], row["substance"]) == (family, "MARIJUANA")
+
+
+def test_marijuana_modifier_outranks_a_description_naming_another_drug():
+    row = decide_one(charge_code="195.211-002Y198935", ncic_modifier="3560",
+                     charge_description="DIST DEL MANUF CONTR SUB COCAINE")
+    assert row["substance"] == "MARIJUANA"
+
+
+def test_v1_rule_file_still_decides_by_v1():
+    row = decide_one(rules="mo-a3.v1.yaml", **MJ_MISD, case_type="JU")
+    assert_rule(row, "R01", "OUT_OF_SCOPE", "NOT_ELIGIBLE")
+    row = decide_one(rules="mo-a3.v1.yaml", **MJ_MISD, supervision_status="INCARCERATED")
+    assert_rule(row, "R14", "PETITION_SERVING_MISDEMEANOR", "ELIGIBLE_PETITION")
+    assert str(row["deadline"].date()) == "2023-03-08"

@@ -1,7 +1,7 @@
 """The offense catalog: what the normalizer matches against.
 
-* the **reference** the project ships (``reference/offense_codes.csv``: 322 MSHP codes with
-  our legal reading; ``reference/statutes.csv``), optionally extended with an **official
+* the **reference** the project ships (``law/offense_codes.csv``: 322 MSHP codes with
+  our legal reading, its reason and citation; ``law/statutes.csv``), optionally extended with an **official
   MSHP Charge Code CSV** (``--charge-codes``, headerless as published), whose other codes
   are classified by their statute and description;
 * the **crosswalk** clerks correct (``--crosswalk``): description or charge code -> offense
@@ -34,8 +34,13 @@ MSHP_COLUMNS = (
 CODE_COLUMNS = (
     "code", "section", "seq", "fingerprint", "version_year", "ncic_category", "legacy_code", "effective_date",
     "inactive_date", "level", "class", "offense_family", "substance_scope", "statute", "amount_max_g",
-    "short_description", "long_description",
+    "short_description", "long_description", "reading_reason", "reading_citation",
 )
+
+
+#: Families of drug offenses (what a code outside the NCIC drug category cannot be).
+DRUG_FAMILIES = ("MJ_POSSESSION", "PARAPHERNALIA", "MJ_DELIVERY", "MJ_MANUFACTURE", "MJ_TRAFFICKING",
+                 "DELIVERY_TO_MINOR", "PROTECTED_LOCATION", "OTHER_DRUG", "DRUG_UNSPECIFIED")
 
 
 class CatalogError(ExpungeError):
@@ -50,7 +55,9 @@ def _digest(*parts: bytes | str) -> str:
 
 
 def _package_file(name: str) -> bytes:
-    return (resources.files("expunge") / "reference" / name).read_bytes()
+    """A shipped file: the law's readings in ``law/``, the matcher's tables in ``reference/``."""
+    folder = "law" if name in ("offense_codes.csv", "statutes.csv") else "reference"
+    return (resources.files("expunge") / folder / name).read_bytes()
 
 
 # --------------------------------------------------------------------------- thresholds
@@ -113,7 +120,7 @@ def _csv(data: bytes) -> pd.DataFrame:
 
 @lru_cache(maxsize=1)
 def shipped_reference() -> Reference:
-    """The reference the project ships (``src/expunge/reference/``)."""
+    """The reference the project ships (``src/expunge/law/`` and ``src/expunge/reference/``)."""
     files = [_package_file(n) for n in ("offense_codes.csv", "statutes.csv", "abbreviations.csv")]
     return Reference(codes=_with_dates(_csv(files[0])), statutes=_csv(files[1]), version=_digest(*files))
 
@@ -153,6 +160,7 @@ def classify_mshp(table: pd.DataFrame, base: Reference) -> pd.DataFrame:
     The family and substance scope come from the code's statute (statute table, chapter
     default) and its long description, read by the same rules as any export description.
     """
+    from expunge.law import readings
     from expunge.offenses import describe, statute_facts
 
     t = table.copy()
@@ -173,9 +181,17 @@ def classify_mshp(table: pd.DataFrame, base: Reference) -> pd.DataFrame:
     family = desc["desc_family"].where(
         drug_statute | desc["desc_family"].isin(["DUI", "WEAPON_WHILE_POSSESSING"]) | section.isna(),
         stf["offense_family"])
-    family = family.where(family != "UNKNOWN", stf["offense_family"].fillna("NON_DRUG"))
+    # The code's NCIC category is MSHP's own classification of the offense: outside
+    # category 35 (dangerous drugs) a code is not a drug offense, even where its wording
+    # mentions drugs (weapons or liquor at a jail, child endangerment, wildlife "DRG" =
+    # "during"); inside it, a code whose wording names no conduct is an unspecified drug one.
+    ncic = parts["ncic"].fillna(t["ncic_category"]).str.strip().str.zfill(2)
+    drug_code = ncic == readings()["ncic"]["drug_category"]
+    unread = stf["offense_family"].fillna("NON_DRUG").where(~drug_code, "DRUG_UNSPECIFIED")
+    family = family.where(family != "UNKNOWN", unread)
     family = family.where(~(stf["explicit"] & stf["offense_family"].isin(["DUI", "WEAPON_WHILE_POSSESSING"])),
                           stf["offense_family"])
+    family = family.where(drug_code | ~family.isin(DRUG_FAMILIES), "NON_DRUG")
     scope = desc["desc_substance"].map({"MARIJUANA": "MJ", "THC": "MJ", "CONFLATED": "MJ_SYN",
                                         "SYNTHETIC_CANNABINOID": "SYN", "OTHER_DRUG": "OTHER",
                                         "EXCEPT35": "EXCEPT35"})
@@ -188,6 +204,9 @@ def classify_mshp(table: pd.DataFrame, base: Reference) -> pd.DataFrame:
         "class": t["classification"].str.strip(), "offense_family": family, "substance_scope": scope,
         "statute": section.fillna("ORDINANCE"), "amount_max_g": desc["desc_amount_g"].astype("string").fillna(""),
         "short_description": t["short_description"].str.strip(), "long_description": t["long_description"].str.strip(),
+        "reading_reason": ("classified from the code's statute, MSHP description and NCIC category "
+                           + ncic.fillna("?") + " (not annotated by the project)"),
+        "reading_citation": ("§ " + section + " RSMo").fillna("local ordinance"),
     })
     return out[list(CODE_COLUMNS)]
 
@@ -236,8 +255,8 @@ def load_crosswalk(path: str | Path) -> Crosswalk:
     Raises:
         CatalogError: naming every bad row and column.
     """
-    from expunge.offenses import FAMILIES, parse_charge_codes
-    from expunge.rules import FACTS
+    from expunge.law.values import CLASSES, FAMILIES, LEVELS, SUBSTANCES
+    from expunge.offenses import parse_charge_codes
     from expunge.text import canonicalize
 
     p = Path(path)
@@ -252,8 +271,8 @@ def load_crosswalk(path: str | Path) -> Crosswalk:
         if c not in table:
             table[c] = ""
     problems = []
-    allowed = {"offense_family": set(FAMILIES), "substance": set(FACTS["substance"] or ()),
-               "level": set(FACTS["level"] or ()), "class": set(FACTS["class"] or ())}
+    allowed = {"offense_family": set(FAMILIES), "substance": set(SUBSTANCES), "level": set(LEVELS),
+               "class": set(CLASSES)}
     for i, row in table.iterrows():
         line = i + 2  # header is line 1
         if row["match_on"] not in ("description", "charge_code"):

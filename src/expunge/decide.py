@@ -16,7 +16,7 @@ import pandas as pd
 
 from expunge.distinct import per_distinct
 from expunge.engine import evaluate, overdue
-from expunge.facts import derive_facts
+from expunge.facts import BIT, CAVEATS, derive_facts
 from expunge.ledger import column_hashes, combine_hashes, reusable, take
 from expunge.offenses import Normalizer, normalize_offenses
 from expunge.people import PersonIndex, link_people
@@ -32,7 +32,7 @@ CHARGE_COLUMNS = (
     "ncic_modifier_normalized", "statute_normalized", "reference_code", "offense_family",
     "substance", "level", "class", "amount_g", "disposition_class", "disposition_status",
     "serving", "offense_date", "filing_date", "disposition_date", "offense_year",
-    "offense_after_effective", "match_method", "match_source", "match_score", "determination", "reason_code",
+    "offense_after_effective", "violent", "match_method", "match_source", "match_score", "determination", "reason_code",
     "rule_id", "citation", "explanation", "missing_fact", "caveats", "deadline", "overdue",
     "already_expunged", "arresting_agency",
 )
@@ -59,7 +59,8 @@ def circuit(court: pd.Series) -> pd.Series:
 OFFENSE_COLUMNS = ("charge_code_normalized", "ncic_modifier_normalized", "statute_normalized", "reference_code",
                    "match_method", "match_source", "match_candidates", "match_score", "desc_band", "norm_family")
 FACT_COLUMNS = ("case_kind", "offense_family", "substance", "level", "class", "amount_g", "disposition_class",
-                "disposition_status", "serving", "offense_after_effective", "already_expunged", "caveat_bits")
+                "disposition_status", "serving", "offense_after_effective", "violent", "already_expunged",
+                "caveat_bits")
 DECISION_COLUMNS = ("determination", "reason_code", "rule_id", "citation", "explanation", "missing_fact",
                     "question", "deadline")
 DERIVED_COLUMNS = OFFENSE_COLUMNS + FACT_COLUMNS + DECISION_COLUMNS
@@ -130,7 +131,7 @@ def decide_charges(
         _derive(charges, answered, ruleset, policies, as_of, norm)
     # Reused rows come back from Parquet: one set of types whatever their source.
     derived = derived.astype({"deadline": "datetime64[s]", "match_score": "float64", "amount_g": "Float64",
-                              "caveat_bits": "uint32", "offense_after_effective": "bool",
+                              "caveat_bits": "uint32", "offense_after_effective": "bool", "violent": "bool",
                               "already_expunged": "bool"})
 
     out = pd.DataFrame(index=charges.index)
@@ -154,7 +155,7 @@ def decide_charges(
     for c in ("charge_code_normalized", "ncic_modifier_normalized", "statute_normalized", "reference_code"):
         out[c] = derived[c]
     for c in ("offense_family", "substance", "level", "class", "amount_g", "disposition_class",
-              "disposition_status", "serving", "offense_after_effective", "already_expunged"):
+              "disposition_status", "serving", "offense_after_effective", "violent", "already_expunged"):
         out[c] = derived[c]
     for c in ("offense_date", "filing_date", "disposition_date"):
         out[c] = pd.to_datetime(charges[c]).astype("datetime64[s]")
@@ -193,11 +194,15 @@ def _derive(charges: pd.DataFrame, answered: pd.DataFrame, ruleset: RuleSet, pol
     started = time.perf_counter()
     offenses = normalize_offenses(charges, norm)
     matching = time.perf_counter() - started
-    facts = derive_facts(charges, offenses, policies, ruleset.effective_date)
+    facts = derive_facts(charges, offenses, policies, ruleset.effective_date, ruleset.substance_order)
     facts["case_number"] = charges["case_number"]
     if len(answered.columns):
         _apply_fact_answers(facts, answered)
     decisions = evaluate(facts, ruleset, policies, as_of)
+    for name in CAVEATS:  # caveats the run's policy values put on the rows they decided
+        hit = decisions["policy_caveats"].str.contains(name, regex=False).to_numpy(dtype=bool)
+        if hit.any():
+            facts["caveat_bits"] = facts["caveat_bits"].to_numpy() | np.where(hit, BIT[name], np.uint32(0))
     if "answer_decision" in answered:
         clerk = (answered["answer_decision"] != "").to_numpy()
         decisions.loc[clerk, "determination"] = answered.loc[clerk, "answer_decision"]

@@ -8,7 +8,7 @@ UNRECOGNIZED), so that "missing" and "present but not understood" stay apart.
 A suspended imposition of sentence (SIS) is not a conviction in Missouri; a suspended
 execution of sentence (SES) is (AMENDMENT3_RESEARCH.md A5). Patterns are tried in order,
 first match wins: acquittals before "GUILTY", SIS before convictions, revoked SIS counts
-as a conviction.
+as a conviction. The spellings are the law's data: ``law/readings.yaml``, ``dispositions``.
 """
 
 from __future__ import annotations
@@ -16,28 +16,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-DISPOSITION_CLASSES = ("CONVICTED", "SIS", "NONCONVICTION", "PENDING", "UNKNOWN")
+from expunge.law import readings
+from expunge.law.values import DISPOSITION_CLASSES
 
-_RULES: tuple[tuple[str, str], ...] = (
-    (r"\bNOT\s+GUILTY\b|\bACQUIT|\bNO\s+TRUE\s+BILL\b|\bNOT\s+PROVEN\b", "NONCONVICTION"),
-    (r"\bSIS\b.*\bREVOK|\bREVOK\w*.*\bSIS\b", "CONVICTED"),
-    (r"\bSIS\b|\bSUSP\w*\s+IMP\w*|\bIMPOSITION\s+OF\s+SENTENCE\s+SUSP", "SIS"),
-    (
-        r"\bGUILTY\b|\bGLTY\b|\bGUILT\b|\bCONVICT|\bSES\b|\bSUSP\w*\s+EXEC|\bPLEA\b|\bPLED\b|"
-        r"\bALFORD\b|\bNOLO\b|\bSENTENCED\b|\bJUDGMENT\b|\bFOUND\s+G\b|\bPG\b|\bFG\b",
-        "CONVICTED",
-    ),
-    (
-        r"\bDISM\w*|\bDSMD\b|\bNOLLE\b|\bNOL\s*PROS|\bNOL\.?\s*PR|\bNP\b|\bDWOP\b|\bREFUSED\b|"
-        r"\bNOT\s+FILED\b|\bNO\s+CHARGE|\bWITHDRAWN\b|\bDECLINED\b|\bQUASH|\bVACATED\b",
-        "NONCONVICTION",
-    ),
-    (
-        r"\bPENDING\b|\bOPEN\b|\bACTIVE\s+CASE\b|\bWARRANT\b|\bCONTINU\w*|\bAWAITING\b|"
-        r"\bNOT\s+DISPOSED\b|\bSET\s+FOR\b|\bUNDISPOSED\b|\bFTA\b",
-        "PENDING",
-    ),
-)
+__all__ = ["DISPOSITION_CLASSES", "disposition_class"]
+
+#: (pattern, class) in order, from ``law/readings.yaml`` (``dispositions``).
+_RULES: tuple[tuple[str, str], ...] = tuple((p, c) for c, p in readings()["dispositions"]["patterns"])
 
 
 def disposition_class(disposition: pd.Series) -> pd.DataFrame:

@@ -4,10 +4,11 @@ Stage: decide. Input: the facts frame (``facts.derive_facts`` plus ``case_number
 Output columns: ``rule_id``, ``determination``, ``reason_code``, ``citation``,
 ``explanation``, ``missing_fact``, ``question``, ``deadline``, ``overdue``.
 
-Each rule's condition becomes one boolean mask over the whole frame; rows take the first
-rule whose mask is true. The only cross-row fact, ``case_has_eligible_mj`` (R13a), comes
-from a first pass: rows that read it are paraphernalia charges of unknown substance, which
-are never themselves eligible marijuana charges, so a second pass settles it.
+The rules are those the run's policies make (``RuleSet.effective_rules``); each condition
+becomes one boolean mask, and rows take the first rule whose mask is true. Cross-row facts:
+``case_has_violence`` comes from the facts; ``case_mj_path`` (R13a) from a first pass: rows
+that read it are paraphernalia charges of unknown substance, which are never themselves
+eligible marijuana charges, so a second pass settles it.
 """
 
 from __future__ import annotations
@@ -21,9 +22,7 @@ import pandas as pd
 import pyarrow as pa
 
 from expunge.distinct import row_codes
-from expunge.rules import ELIGIBLE, Rule, RuleSet
-
-CONTEXT_FACT = "case_has_eligible_mj"
+from expunge.rules import ELIGIBLE, Rule, RuleSet, condition_facts
 
 
 def _matcher_mask(series: pd.Series, matcher: Any) -> np.ndarray:
@@ -62,53 +61,54 @@ def condition_mask(facts: pd.DataFrame, cond: Mapping[str, Any]) -> np.ndarray:
     return mask
 
 
-def _outcome(rule: Rule, policies: Mapping[str, str]) -> str | None:
-    """The determination a rule gives under the run's policies; None when it is skipped."""
-    if not rule.policy:
-        return rule.determination
-    outcome = rule.policy_outcomes.get(policies.get(rule.policy, ""), rule.determination)
-    return None if outcome == "SKIP" else outcome
-
-
-def _fact_names(cond: Mapping[str, Any]) -> set[str]:
-    """The facts a rule condition reads (``any`` alternatives included)."""
-    names: set[str] = set()
-    for fact, matcher in cond.items():
-        if fact == "any":
-            for sub in matcher:
-                names |= _fact_names(sub)
-        else:
-            names.add(fact)
-    return names
-
-
-def _first_match(facts: pd.DataFrame, ruleset: RuleSet, policies: Mapping[str, str]) -> tuple[np.ndarray, np.ndarray]:
-    """The first matching rule of each row, found once per distinct combination of the facts
-    the rules read (a few thousand in a partition of hundreds of thousands of charges)."""
-    read = sorted(set().union(*(_fact_names(r.when) for r in ruleset.rules)) & set(facts.columns))
+def _first_match(facts: pd.DataFrame, rules: tuple[Rule, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The first matching rule of each row and its determination, found once per distinct
+    combination of the facts the rules read (a few thousand in a partition of hundreds of
+    thousands of charges)."""
+    read = set().union(*(condition_facts(r.when) for r in rules))
+    read |= {r.determination_by["fact"] for r in rules if r.determination_by}
+    read = sorted(read & set(facts.columns))
     codes = row_codes(facts[read]) if read else np.zeros(len(facts), dtype=np.int64)
     first = np.unique(codes, return_index=True)[1]  # codes number the combinations 0, 1, ...
-    rule_idx, determination = _first_match_rows(facts.iloc[first].reset_index(drop=True), ruleset, policies)
+    rule_idx, determination = _first_match_rows(facts.iloc[first].reset_index(drop=True), rules)
     return rule_idx[codes], determination[codes]
 
 
-def _first_match_rows(facts: pd.DataFrame, ruleset: RuleSet,
-                      policies: Mapping[str, str]) -> tuple[np.ndarray, np.ndarray]:
+def _first_match_rows(facts: pd.DataFrame, rules: tuple[Rule, ...]) -> tuple[np.ndarray, np.ndarray]:
     n = len(facts)
     rule_idx = np.full(n, -1, dtype=np.int16)
     determination = np.empty(n, dtype=object)
     open_rows = np.ones(n, dtype=bool)
-    for i, rule in enumerate(ruleset.rules):
-        outcome = _outcome(rule, policies)
-        if outcome is None:
-            continue
+    for i, rule in enumerate(rules):
         hit = open_rows & condition_mask(facts, rule.when)
         rule_idx[hit] = i
-        determination[hit] = outcome
+        if rule.determination_by:
+            by = facts[rule.determination_by["fact"]].map(rule.determination_by["values"]).to_numpy(dtype=object)
+            determination[hit] = np.where(pd.isna(by[hit]), rule.determination, by[hit])
+        else:
+            determination[hit] = rule.determination
         open_rows &= ~hit
         if not open_rows.any():
             break
     return rule_idx, determination
+
+
+def _case_any(flag: np.ndarray, case_number: pd.Series) -> np.ndarray:
+    """Whether *another* charge of the same case has ``flag``."""
+    per_case = pd.Series(flag.astype(np.int32), index=case_number.index).groupby(
+        case_number.to_numpy()).transform("sum").to_numpy()
+    return (per_case - flag) > 0
+
+
+def read_as(facts: pd.DataFrame, reads: Mapping[str, Mapping[str, str]]) -> pd.DataFrame:
+    """Fact values renamed the way an older rule file reads them (``reads`` of the file)."""
+    if not reads:
+        return facts
+    out = facts.copy()
+    for fact, mapping in reads.items():
+        if fact in out:
+            out[fact] = out[fact].replace(dict(mapping))
+    return out
 
 
 def overdue(determination: pd.Series, deadline: pd.Series, already_expunged: pd.Series, as_of: date) -> np.ndarray:
@@ -138,18 +138,23 @@ def evaluate(
     Returns:
         The decision columns, aligned to ``facts``.
     """
-    work = facts.copy()
-    uses_context = any(CONTEXT_FACT in str(r.when) for r in ruleset.rules)
-    work[CONTEXT_FACT] = False
-    rule_idx, determination = _first_match(work, ruleset, policies)
+    rules = ruleset.effective_rules(dict(policies))
+    work = read_as(facts, ruleset.reads).copy()
+    if "violent" not in work:
+        work["violent"] = False
+    work["case_has_violence"] = _case_any(work["violent"].fillna(False).to_numpy(dtype=bool), work["case_number"])
+    work["case_mj_path"] = "NONE"
+    work["case_has_eligible_mj"] = False
+    rule_idx, determination = _first_match(work, rules)
+    uses_context = any(condition_facts(r.when) & {"case_mj_path", "case_has_eligible_mj"} for r in rules)
     if uses_context:
-        eligible_mj = np.isin(determination, ELIGIBLE) & work["marijuana"].to_numpy(dtype=bool)
-        per_case = pd.Series(eligible_mj.astype(np.int32), index=work.index).groupby(
-            work["case_number"].to_numpy()).transform("sum")
-        work[CONTEXT_FACT] = (per_case.to_numpy() - eligible_mj) > 0
-        rule_idx, determination = _first_match(work, ruleset, policies)
+        mj = work["marijuana"].to_numpy(dtype=bool)
+        auto = _case_any(mj & (determination == "ELIGIBLE_AUTO"), work["case_number"])
+        petition = _case_any(mj & (determination == "ELIGIBLE_PETITION"), work["case_number"])
+        work["case_mj_path"] = np.select([auto, petition], ["AUTO", "PETITION"], default="NONE")
+        work["case_has_eligible_mj"] = auto | petition
+        rule_idx, determination = _first_match(work, rules)
 
-    rules = ruleset.rules
     at = pa.array(np.where(rule_idx < 0, len(rules), rule_idx))  # no rule: the None after the last
 
     def pick(attr: str) -> pd.Series:  # text per row taken by Arrow (no Python string per row)
@@ -168,7 +173,23 @@ def evaluate(
     deadlines = np.array([np.datetime64(pd.Timestamp(ruleset.deadlines[r.deadline]), "s")
                           if r.deadline in ruleset.deadlines else nat for r in rules] + [nat], dtype="datetime64[s]")
     out["deadline"] = deadlines[at.to_numpy()]
+    # A deadline is the automatic path's: a row whose rule gave another path has none.
+    by_fact = np.array([r.determination_by is not None for r in rules] + [False])[at.to_numpy()]
+    out.loc[by_fact & (determination != "ELIGIBLE_AUTO"), "deadline"] = pd.NaT
     expunged = facts["already_expunged"] if "already_expunged" in facts else pd.Series(False, index=facts.index)
     out["overdue"] = overdue(out["determination"], out["deadline"], expunged, as_of)
-    out["case_has_eligible_mj"] = work[CONTEXT_FACT].to_numpy(dtype=bool)
+    out["case_has_eligible_mj"] = work["case_has_eligible_mj"].to_numpy(dtype=bool)
+    out["policy_caveats"] = policy_caveats(work, out["determination"], ruleset, policies)
+    return out
+
+
+def policy_caveats(facts: pd.DataFrame, determination: pd.Series, ruleset: RuleSet,
+                   policies: Mapping[str, str]) -> pd.Series:
+    """The caveats that the chosen policy values put on rows (``;``-joined names)."""
+    out = pd.Series("", index=facts.index, dtype=object)
+    for caveat in ruleset.policy_caveats(dict(policies)):
+        hit = condition_mask(facts, caveat.get("when", {}))
+        if caveat.get("determinations"):
+            hit &= determination.isin(caveat["determinations"]).to_numpy(dtype=bool)
+        out[hit] = np.where(out[hit] == "", caveat["name"], out[hit] + ";" + caveat["name"])
     return out

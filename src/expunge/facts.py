@@ -21,7 +21,9 @@ import pyarrow.compute as pc
 
 from expunge.dispositions import disposition_class
 from expunge.distinct import per_distinct
-from expunge.offenses import SUBSTANCE_FAMILIES
+from expunge.law import readings
+from expunge.law.values import MARIJUANA_SUBSTANCES, SUBSTANCE_FAMILIES
+from expunge.rules import DEFAULT_SUBSTANCE_ORDER
 
 #: Caveat names, one bit each. The order is part of the output contract: append only.
 CAVEATS = (
@@ -41,11 +43,14 @@ CAVEATS = (
     "LEVEL_CONFLICT",
     "AMOUNT_CONFLICT",
     "CONFLATED_CODE_WITHOUT_MODIFIER",
+    "SERVING_KIND_ASSUMED",
+    "SUPERVISED_VACATED_AUTOMATICALLY",
+    "MODIFIER_OVER_CODE_READING",
 )
 BIT = {name: np.uint32(1 << i) for i, name in enumerate(CAVEATS)}
 
-MARIJUANA_SUBSTANCES = ("MARIJUANA", "THC")
-MISDEMEANOR_MAX_POSSESSION_G = 35.0  # ≤35 g possession was a misdemeanor in 195.202 and 579.015
+#: Possession of 35 g or less was a misdemeanor in 195.202 and 579.015 (``law/readings.yaml``).
+MISDEMEANOR_MAX_POSSESSION_G = float(readings()["amounts"]["misdemeanor_possession_max_g"])
 
 
 def _flag(bits: np.ndarray, name: str, mask: np.ndarray | pd.Series) -> None:
@@ -99,20 +104,14 @@ def parse_level_class(text: pd.Series) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- case kind
 
-_STATE_TYPES = {"CR", "TR", "FE", "FL", "MI", "MS", "AC", "AO", "CRIMINAL", "TRAFFIC",
-                "FELONY", "MISDEMEANOR", "STATE", "CIRCUIT", "ASSOCIATE", "R", "T"}
-_MUNI_TYPES = {"MU", "MUNI", "MUNICIPAL", "MO", "MT", "ORDINANCE", "ORD", "O", "U"}
-_OTHER_TYPES = {"JU", "JV", "JUVENILE", "CV", "CIVIL", "PR", "PROBATE", "MH", "FC", "DR",
-                "FAMILY", "FD", "FED", "FEDERAL", "OS", "OUT OF STATE", "MC", "V", "J", "P", "H"}
+_KINDS = readings()["case_kinds"]
+_TYPES = {kind: {str(t) for t in _KINDS[kind]} for kind in ("STATE", "MUNICIPAL", "JUVENILE", "OTHER")}
 
 
 def _kind_from_type(t: pd.Series) -> pd.Series:
     t = t.fillna("").astype("str").str.upper().str.strip()
-    return pd.Series(
-        np.select([t.isin(_STATE_TYPES), t.isin(_MUNI_TYPES), t.isin(_OTHER_TYPES)],
-                  ["STATE", "MUNICIPAL", "OTHER"], default=""),
-        index=t.index,
-    )
+    kinds = list(_TYPES)
+    return pd.Series(np.select([t.isin(_TYPES[k]) for k in kinds], kinds, default=""), index=t.index)
 
 
 def _group(text: pd.Series, pattern: str) -> pd.Series:
@@ -124,7 +123,7 @@ def _group(text: pd.Series, pattern: str) -> pd.Series:
 
 def case_kind(case_type: pd.Series, case_number: pd.Series, court: pd.Series,
               charge_code: pd.Series) -> pd.DataFrame:
-    """STATE, MUNICIPAL or OTHER from the case type column, else the case number (Court
+    """STATE, MUNICIPAL, JUVENILE or OTHER from the case type column, else the case number (Court
     Operating Rule 4.04: ``1622-CR01234``, ``16SL-CR01234-01``, converted ``22R0199001234``),
     else the court name, else an ordinance charge code; STATE with a caveat otherwise."""
     kind = _kind_from_type(case_type)
@@ -133,11 +132,8 @@ def case_kind(case_type: pd.Series, case_number: pd.Series, court: pd.Series,
     conv = _group(num, r"^\d{2}(?P<g>[A-Z])\d{4,}")
     kind = kind.where(kind != "", _kind_from_type(new.fillna(conv)))
     court_t = court.fillna("").astype("str").str.upper()
-    from_court = np.select(
-        [court_t.str.contains("MUNICIPAL"),
-         court_t.str.contains(r"FEDERAL|U\.?S\.? DISTRICT|JUVENILE|OUT OF STATE", regex=True),
-         court_t.str.contains(r"CIRCUIT|ASSOCIATE", regex=True)],
-        ["MUNICIPAL", "OTHER", "STATE"], default="")
+    from_court = np.select([court_t.str.contains(pattern, regex=True) for _, pattern in _KINDS["courts"]],
+                           [kind for kind, _ in _KINDS["courts"]], default="")
     kind = kind.where(kind != "", pd.Series(from_court, index=kind.index))
     ordinance = charge_code.fillna("").astype("str").str.upper().str.startswith("ORD")
     kind = kind.where(~((kind == "") & ordinance), "MUNICIPAL")
@@ -147,20 +143,109 @@ def case_kind(case_type: pd.Series, case_number: pd.Series, court: pd.Series,
 
 # --------------------------------------------------------------------------- serving
 
-_NOT_SERVING = (r"COMPLET|DISCHARG|TERMINAT|EXPIR|CLOSED|SATISFIED|RELEASED|SERVED|"
-                r"\bNONE\b|\bNO\b|\bN\b|FINISHED|PAID")
-_SERVING = (r"ACTIVE|SUPERVIS|PROBATION|PAROLE|INCARCERAT|CUSTODY|CONFINED|SERVING|PRISON|"
-            r"JAIL|\bDOC\b|\bYES\b|\bY\b|\bOPEN\b")
+_SERVING = readings()["serving"]
 
 
-def serving(supervision_status: pd.Series, disposition_class_: pd.Series) -> pd.Series:
-    """YES, NO or UNKNOWN. A non-conviction carries no sentence, so it is NO."""
+def serving(supervision_status: pd.Series, sentence: pd.Series, disposition_class: pd.Series) -> pd.DataFrame:
+    """``serving`` (INCARCERATED, SUPERVISED, NO or UNKNOWN) and ``kind_assumed``.
+
+    From the supervision status first (completed, discharged ... = NO; custody, prison,
+    jail = INCARCERATED; probation, parole = SUPERVISED); an ACTIVE status is told apart by
+    the sentence text (a DOC or jail term: INCARCERATED; probation, parole, SES:
+    SUPERVISED), and with nothing to tell it is SUPERVISED with ``kind_assumed``. A
+    non-conviction carries no sentence: NO. Words: ``law/readings.yaml``, ``serving``.
+    """
     t = supervision_status.fillna("").astype("str").str.upper()
-    out = np.select(
-        [t.str.contains(_NOT_SERVING, regex=True), t.str.contains(_SERVING, regex=True),
-         disposition_class_ == "NONCONVICTION"],
-        ["NO", "YES", "NO"], default="UNKNOWN")
-    return pd.Series(out, index=t.index)
+    sent = sentence.fillna("").astype("str").str.upper()
+    active = t.str.contains(_SERVING["active"], regex=True)
+    by_sentence_inc = sent.str.contains(_SERVING["sentence_incarcerated"], regex=True)
+    by_sentence_sup = sent.str.contains(_SERVING["sentence_supervised"], regex=True)
+    conditions = [
+        t.str.contains(_SERVING["not_serving"], regex=True),
+        t.str.contains(_SERVING["incarcerated"], regex=True),
+        t.str.contains(_SERVING["supervised"], regex=True),
+        active & by_sentence_inc,
+        active & by_sentence_sup,
+        active,
+        disposition_class == "NONCONVICTION",
+    ]
+    out = np.select(conditions, ["NO", "INCARCERATED", "SUPERVISED", "INCARCERATED", "SUPERVISED", "SUPERVISED", "NO"],
+                    default="UNKNOWN")
+    which = np.select(conditions, list(range(len(conditions))), default=-1)
+    return pd.DataFrame({"serving": out, "kind_assumed": which == 5}, index=t.index)
+
+
+# --------------------------------------------------------------------------- substance
+
+
+def substance(order: tuple[str, ...], crosswalk_substance: pd.Series, modifier_substance: pd.Series,
+              code_substance: pd.Series, description_substance: pd.Series, except_wording: pd.Series,
+              conflated_wording: pd.Series, conflated_policy: str) -> pd.DataFrame:
+    """``substance`` and the ``step`` of the order of trust that decided it.
+
+    Args:
+        order: the rule file's ``substance_order`` (steps named in ``rules.SUBSTANCE_STEPS``).
+        crosswalk_substance: a clerk-confirmed substance (or null).
+        modifier_substance: what the NCIC modifier names (MARIJUANA, OTHER_DRUG or null).
+        code_substance: what the code's or statute's definition fixes (MARIJUANA,
+            SYNTHETIC_CANNABINOID, OTHER_DRUG or null).
+        description_substance: the drug the description names outside any EXCEPT phrase
+            (MARIJUANA, THC, SYNTHETIC_CANNABINOID, OTHER_DRUG or null).
+        except_wording: the code or the description has the EXCEPT-35-grams wording.
+        conflated_wording: the code or the description is "MARIJUANA/SYNTHETIC CANNABINOID".
+        conflated_policy: ``conflated_code_without_modifier`` (assume_marijuana or review).
+    """
+    idx = modifier_substance.index
+    mj = lambda s: s.isin(MARIJUANA_SUBSTANCES)  # noqa: E731
+    named = description_substance.notna()
+    record = modifier_substance.fillna(code_substance)
+    unknown = pd.Series("UNKNOWN", index=idx)
+    steps = {
+        "crosswalk": (crosswalk_substance.notna(), crosswalk_substance),
+        "modifier": (modifier_substance.notna(), modifier_substance),
+        # The record (code or modifier) and the description disagree on marijuana: a person
+        # decides (the Boone County "synthetic marijuana" that was methamphetamine).
+        "record_description_conflict": (record.notna() & named & (mj(record) != mj(description_substance)), unknown),
+        "code_description_conflict": (code_substance.notna() & named
+                                      & (mj(code_substance) != mj(description_substance)), unknown),
+        "code": (code_substance.notna(), code_substance),
+        "description": (named, description_substance),
+        "except_wording": (except_wording.astype(bool), unknown),
+        "conflated_wording": (conflated_wording.astype(bool),
+                              pd.Series("MARIJUANA" if conflated_policy == "assume_marijuana" else "UNKNOWN",
+                                        index=idx)),
+    }
+    chosen = [steps[s] for s in order]
+    out = np.select([c.to_numpy(dtype=bool) for c, _ in chosen], [v.to_numpy(dtype=object) for _, v in chosen],
+                    default="UNKNOWN")
+    step = np.select([c.to_numpy(dtype=bool) for c, _ in chosen], list(order), default="none")
+    return pd.DataFrame({"substance": out, "step": step}, index=idx)
+
+
+def offense_family(offense_family: pd.Series, substance: pd.Series, substance_step: pd.Series,
+                   modifier_conduct: pd.Series) -> pd.Series:
+    """The final family: another drug closes a drug family (OTHER_DRUG); a marijuana
+    modifier on a code whose reading does not fix a marijuana conduct (OTHER_DRUG,
+    DRUG_UNSPECIFIED) makes it a marijuana charge of the modifier's conduct (60/61
+    delivery, 62 possession, 63 manufacture; 64: the code fixes none, so review)."""
+    other = (substance == "OTHER_DRUG") & offense_family.isin(SUBSTANCE_FAMILIES)
+    family = offense_family.where(~other, "OTHER_DRUG")
+    by_modifier = (substance_step == "modifier") & substance.isin(MARIJUANA_SUBSTANCES)
+    generic = by_modifier & family.isin(["OTHER_DRUG", "DRUG_UNSPECIFIED"])
+    return family.where(~generic, modifier_conduct.fillna("DRUG_UNSPECIFIED"))
+
+
+def amount_g(description_amount_g: pd.Series, crosswalk_amount_g: pd.Series,
+             definition_amount_g: pd.Series) -> pd.DataFrame:
+    """``amount_g``: a clerk's confirmed amount, else the description's, else the upper
+    bound the offense definition fixes; ``from_definition`` and ``conflict`` (the stated
+    amount exceeds the definition's bound) for caveats."""
+    stated = crosswalk_amount_g.astype("Float64").fillna(description_amount_g.astype("Float64"))
+    definition = definition_amount_g.astype("Float64")
+    return pd.DataFrame({"amount_g": stated.fillna(definition),
+                         "from_definition": (stated.isna() & definition.notna()).to_numpy(dtype=bool),
+                         "conflict": (stated > definition).fillna(False).to_numpy(dtype=bool)},
+                        index=description_amount_g.index)
 
 
 # --------------------------------------------------------------------------- all facts
@@ -171,6 +256,7 @@ def derive_facts(
     offenses: pd.DataFrame,
     policies: Mapping[str, str],
     effective_date: date,
+    substance_order: tuple[str, ...] = DEFAULT_SUBSTANCE_ORDER,
 ) -> pd.DataFrame:
     """Combine the export's columns and the offense frame into decision facts.
 
@@ -179,6 +265,7 @@ def derive_facts(
         offenses: output of ``normalize_offenses`` aligned to ``charges``.
         policies: rule-file policies (``conflated_code_without_modifier`` is read here).
         effective_date: the amendment's effective date (conduct on or after it is R10).
+        substance_order: the rule file's order of trust for the substance.
     """
     idx = charges.index
     n = len(charges)
@@ -188,6 +275,11 @@ def derive_facts(
             return charges[name]
         return pd.Series([None] * n, index=idx, dtype="str")
 
+    def ocol(name: str) -> pd.Series:
+        if name in offenses:
+            return offenses[name]
+        return pd.Series([None] * n, index=idx, dtype="object")
+
     bits = np.zeros(n, dtype=np.uint32)
     out = pd.DataFrame(index=idx)
 
@@ -196,59 +288,42 @@ def derive_facts(
     out["disposition_status"] = disp["disposition_status"]
     _flag(bits, "DISPOSITION_MISSING", disp["disposition_status"] == "MISSING")
 
-    # Substance, in the binding order of trust, with clerk-confirmed crosswalk answers first.
-    confirmed = offenses["crosswalk_substance"] if "crosswalk_substance" in offenses else pd.Series(
-        None, index=idx, dtype="object")
+    # Substance, in the rule file's order of trust.
     mod = offenses["modifier_substance"]
     scope = offenses["substance_scope"].fillna("")
     dsub = offenses["desc_substance"].fillna("")
-    scope_sub = scope.map({"MJ": "MARIJUANA", "SYN": "SYNTHETIC_CANNABINOID", "OTHER": "OTHER_DRUG"})
+    code_sub = scope.map({"MJ": "MARIJUANA", "SYN": "SYNTHETIC_CANNABINOID", "OTHER": "OTHER_DRUG"})
     # Guard: on an EXCEPT-35 code with no modifier, statutory "controlled substance ...
     # marijuana" wording is the trap phrase (perhaps mistyped), not evidence of marijuana.
     statutory = offenses["desc_canonical"].fillna("").str.contains("CONTROLLED SUBSTANCE", regex=False)
     trap = (scope == "EXCEPT35") & mod.isna() & dsub.isin(["MARIJUANA", "CONFLATED"]) & statutory
     dsub = dsub.mask(trap, "EXCEPT35")
-    desc_named = dsub.isin(["MARIJUANA", "THC", "SYNTHETIC_CANNABINOID", "OTHER_DRUG"])
+    named = dsub.where(dsub.isin(["MARIJUANA", "THC", "SYNTHETIC_CANNABINOID", "OTHER_DRUG"]))
     except35 = (scope == "EXCEPT35") | (dsub == "EXCEPT35")
     conflated = (scope == "MJ_SYN") | (dsub == "CONFLATED")
-    assume = policies.get("conflated_code_without_modifier", "assume_marijuana") == "assume_marijuana"
-    record = mod.fillna(scope_sub)  # what the code and its modifier say
-    is_mj = lambda s: s.isin(["MARIJUANA", "THC"])  # noqa: E731
-    # Record and description disagree on marijuana vs another substance: the outcome turns
-    # on it, so a clerk decides (the Boone County "synthetic marijuana" that was meth).
-    clash = record.notna() & desc_named & (is_mj(record) != is_mj(dsub))
-    choices = [
-        (confirmed.notna(), confirmed),
-        (clash, pd.Series("UNKNOWN", index=idx)),
-        (mod.notna(), mod),
-        (scope_sub.notna(), scope_sub),
-        (desc_named, dsub),
-        (except35, pd.Series("UNKNOWN", index=idx)),
-        (conflated, pd.Series("MARIJUANA" if assume else "UNKNOWN", index=idx)),
-    ]
-    substance = np.select([c for c, _ in choices], [v for _, v in choices], default="UNKNOWN")
-    out["substance"] = substance
-    which = np.select([c for c, _ in choices], list(range(len(choices))), default=-1)
+    policy = policies.get("conflated_code_without_modifier", "assume_marijuana")
+    sub = substance(substance_order, ocol("crosswalk_substance"), mod, code_sub, named, except35, conflated, policy)
+    out["substance"] = sub["substance"]
     # Where the conflated-code policy decided, whatever its value (what-if runs flip it).
-    _flag(bits, "CONFLATED_CODE_WITHOUT_MODIFIER", which == 6)
-    _flag(bits, "SUBSTANCE_ASSUMED_MARIJUANA", (which == 6) & assume)
+    _flag(bits, "CONFLATED_CODE_WITHOUT_MODIFIER", sub["step"] == "conflated_wording")
+    _flag(bits, "SUBSTANCE_ASSUMED_MARIJUANA", (sub["step"] == "conflated_wording") & (policy == "assume_marijuana"))
     _flag(bits, "EXCEPT_35G_WORDING", except35)
-    differs = record.notna() & desc_named & (record != dsub.where(dsub != "THC", "MARIJUANA"))
-    _flag(bits, "SUBSTANCE_CONFLICT", differs & confirmed.isna())
+    record = mod.fillna(code_sub)
+    differs = record.notna() & named.notna() & (record != named.where(named != "THC", "MARIJUANA"))
+    _flag(bits, "SUBSTANCE_CONFLICT", differs & (sub["step"] != "crosswalk"))
 
-    family = offenses["offense_family"].copy()
-    other = (out["substance"] == "OTHER_DRUG") & family.isin(SUBSTANCE_FAMILIES)
-    out["offense_family"] = family.where(~other, "OTHER_DRUG")
+    out["offense_family"] = offense_family(offenses["offense_family"], out["substance"], sub["step"],
+                                           ocol("modifier_conduct"))
     out["marijuana"] = out["substance"].isin(MARIJUANA_SUBSTANCES)
+    _flag(bits, "MODIFIER_OVER_CODE_READING", out["marijuana"] & (sub["step"] == "modifier")
+          & offenses["offense_family"].isin(["OTHER_DRUG", "DRUG_UNSPECIFIED"]))
+    out["violent"] = ocol("violent").fillna(False).astype(bool)
 
     # Amount: the description first, else the bound fixed by the offense definition.
-    amount = offenses["desc_amount_g"].astype("Float64")
-    if "crosswalk_amount_g" in offenses:
-        amount = offenses["crosswalk_amount_g"].astype("Float64").fillna(amount)
-    definitional = offenses["amount_max_g"].astype("Float64")
-    out["amount_g"] = amount.fillna(definitional)
-    _flag(bits, "AMOUNT_FROM_OFFENSE_DEFINITION", amount.isna() & definitional.notna())
-    _flag(bits, "AMOUNT_CONFLICT", (amount > definitional).fillna(False))
+    amt = amount_g(offenses["desc_amount_g"], ocol("crosswalk_amount_g"), offenses["amount_max_g"])
+    out["amount_g"] = amt["amount_g"]
+    _flag(bits, "AMOUNT_FROM_OFFENSE_DEFINITION", amt["from_definition"])
+    _flag(bits, "AMOUNT_CONFLICT", amt["conflict"])
 
     # Level and class: code table, the export's columns, statute table, description suffix.
     from_code = offenses["match_method"] == "charge_code"
@@ -287,10 +362,12 @@ def derive_facts(
     _flag(bits, "CASE_KIND_ASSUMED_STATE", kind["assumed"])
 
     # Serving a sentence (unknown is treated as not serving, with a caveat on marijuana rows).
-    out["serving"] = per_distinct(
-        pd.DataFrame({"s": col("supervision_status"), "d": out["disposition_class"]}),
-        lambda u: serving(u["s"], u["d"]))
+    serve = per_distinct(
+        pd.DataFrame({"s": col("supervision_status"), "t": col("sentence"), "d": out["disposition_class"]}),
+        lambda u: serving(u["s"], u["t"], u["d"]))
+    out["serving"] = serve["serving"]
     _flag(bits, "SERVING_STATUS_ASSUMED", (out["serving"] == "UNKNOWN") & out["marijuana"])
+    _flag(bits, "SERVING_KIND_ASSUMED", serve["kind_assumed"].astype(bool) & out["marijuana"])
 
     # Conduct on or after the effective date (R10); the filing date stands in when the
     # offense date is missing and the case was filed on or after that date.

@@ -32,35 +32,24 @@ from rapidfuzz import fuzz, process
 from expunge import __version__
 from expunge.catalog import Crosswalk, MatchConfig, Reference, load_reference
 from expunge.distinct import per_distinct
+from expunge.law import law_file, readings
+from expunge.law.values import FAMILIES, SUBSTANCE_FAMILIES
 from expunge.text import canonicalize
 
-FAMILIES = (
-    "MJ_POSSESSION",
-    "PARAPHERNALIA",
-    "MJ_DELIVERY",
-    "MJ_MANUFACTURE",
-    "MJ_TRAFFICKING",
-    "DELIVERY_TO_MINOR",
-    "PROTECTED_LOCATION",
-    "DUI",
-    "WEAPON_WHILE_POSSESSING",
-    "OTHER_DRUG",
-    "DRUG_UNSPECIFIED",
-    "NON_DRUG",
-    "UNKNOWN",
-)
-#: Drug families whose substance can still be marijuana.
-SUBSTANCE_FAMILIES = (
-    "MJ_POSSESSION",
-    "PARAPHERNALIA",
-    "MJ_DELIVERY",
-    "MJ_MANUFACTURE",
-    "MJ_TRAFFICKING",
-    "DRUG_UNSPECIFIED",
-)
+__all__ = [
+    "FAMILIES",
+    "SUBSTANCE_FAMILIES",
+    "Normalizer",
+    "describe",
+    "modifier_substance",
+    "normalize_offenses",
+    "parse_charge_codes",
+    "parse_statutes",
+    "statute_facts",
+]
 DRUG_CHAPTERS = ("195", "579")
 
-GRAMS_PER = {"GRAMS": 1.0, "OUNCES": 28.349523125, "POUNDS": 453.59237, "KILOGRAMS": 1000.0, "MG": 0.001}
+GRAMS_PER: dict[str, float] = {k: float(v) for k, v in readings()["amounts"]["grams_per"].items()}
 
 
 # --------------------------------------------------------------------------- charge codes
@@ -97,38 +86,35 @@ def parse_charge_codes(raw: pd.Series) -> pd.DataFrame:
 
 
 def modifier_substance(ncic_modifier: pd.Series, code_ncic: pd.Series) -> pd.DataFrame:
-    """Substance named by the NCIC modifier that completes the charge code.
+    """Substance and conduct named by the NCIC modifier that completes the charge code.
 
-    Accepts ``62``, ``3562``, ``35-62`` and ``35 62``. Category 35 (dangerous drugs):
-    60–64 marijuana, 42/43 synthetic (ELIGIBILITY.md), 50 and 99 name no drug, any other
-    modifier names another drug.
+    Accepts ``62``, ``3562``, ``35-62`` and ``35 62``. Category 35 (dangerous drugs), read
+    as ``law/readings.yaml`` (``ncic``) says: 60-64 marijuana, 50 and 99 no drug, any other
+    modifier another drug (35-40..43 synthetic narcotic included).
 
-    Returns columns ``ncic_modifier_normalized`` (4 digits, e.g. ``3562``) and
-    ``modifier_substance`` (MARIJUANA, SYNTHETIC_CANNABINOID, OTHER_DRUG or null).
+    Returns columns ``ncic_modifier_normalized`` (4 digits, e.g. ``3562``),
+    ``modifier_substance`` (MARIJUANA, OTHER_DRUG or null) and ``modifier_conduct`` (the
+    family a marijuana modifier's conduct gives: 60/61 delivery, 62 possession, 63
+    manufacture; null for 64 and every other modifier).
     """
+    law = readings()["ncic"]
     d = ncic_modifier.fillna("").astype("str").str.replace(r"\D", "", regex=True)
     cat = pd.Series(np.where(d.str.len() == 4, d.str[:2], code_ncic.fillna("")), index=d.index)
     mod = pd.Series(
         np.select([d.str.len() == 4, d.str.len() == 2, d.str.len() == 3], [d.str[2:], d, d.str[:2]], default=""),
         index=d.index,
     )
-    cat = cat.where(cat != "", "35").where(mod != "", "")
-    num = pd.to_numeric(mod, errors="coerce")
-    is_drug = cat == "35"
-    sub = np.select(
-        [
-            is_drug & num.between(60, 64),
-            is_drug & num.isin([42, 43]),
-            is_drug & (num.isin([50, 99]) | num.isna()),
-            is_drug,
-        ],
-        ["MARIJUANA", "SYNTHETIC_CANNABINOID", "", "OTHER_DRUG"],
-        default="",
-    )
+    cat = cat.where(cat != "", law["drug_category"]).where(mod != "", "")
+    is_drug = cat == law["drug_category"]
+    marijuana = is_drug & mod.isin(law["marijuana"])
+    sub = np.select([marijuana, is_drug & (mod.isin(law["no_drug"]) | ~mod.str.fullmatch(r"\d\d")), is_drug],
+                    ["MARIJUANA", "", "OTHER_DRUG"], default="")
+    conduct = mod.map(law["conduct"]).where(marijuana)
     return pd.DataFrame(
         {
             "ncic_modifier_normalized": (cat + mod).where(mod != "", None),
             "modifier_substance": pd.Series(sub, index=d.index).replace("", None),
+            "modifier_conduct": conduct.astype("object"),
         },
         index=d.index,
     )
@@ -203,55 +189,35 @@ def statute_facts(section: pd.Series, subsection: pd.Series, ref: Reference) -> 
 
 # --------------------------------------------------------------------------- descriptions
 
-_MJ = r"\b(?:MARIJUANA|CANNABIS|HASHISH)\b"
-# "MARIJUANA/SYNTHETIC" truncated before "CANNABINOID" is still the conflated wording.
-_SYN = r"\bSYNTHETIC CANNABINOID|\bCANNABINOID\b|\bMARIJUANA (?:OR )?SYNTHETIC\b"
-_OTHER_DRUGS = (
-    r"\b(?:COCAINE|HEROIN|METHAMPHETAMINE|AMPHETAMINE|FENTANYL|OPIUM|OPIATE|OXYCODONE|"
-    r"HYDROCODONE|MORPHINE|CODEINE|LSD|PCP|ECSTASY|PSILOCYBIN|BARBITURATE|BENZODIAZEPINE|"
-    r"ALPRAZOLAM|KLONOPIN|EPHEDRINE|GHB|FLUNITRAZEPAM|KETAMINE|PRECURSOR|IMITATION|"
-    r"SCHEDULE (?:I{2,3}|IV|V|2|3|4|5)\b|PRESCRIPTION)\b"
-)
-# An amount in grams is a drug signal too: truncation often cuts the drug word off
-# ("MANUFACTURE OF 35 GRAMS OR LES") but keeps the amount.
-_DRUG_CONTEXT = (
-    _MJ
-    + "|"
-    + _SYN
-    + r"|\bTHC\b|CONTROLLED SUBSTANCE|\bDRUG\b|\bNARCOTIC\b|\bPARAPHERNALIA\b|"
-    + r"\d GRAMS\b|"
-    + _OTHER_DRUGS
-)
-# "EXCEPT 35 GRAMS OR LESS OF MARIJUANA[/SYNTHETIC CANNABINOID]": names marijuana, means
-# other drugs (or more than 35 g). Also "OTHER THAN / NON / NOT MARIJUANA".
-_EXCEPT = (
-    r"\bEXCEPT\b(?:\s+\S+){0,8}?\s+(?:MARIJUANA|CANNABIS|SYNTHETIC CANNABINOID|CANNABINOID)"
-    r"(?:\s+(?:OR\s+)?SYNTHETIC CANNABINOID)?"
-)
-_NEGATED = r"\b(?:OTHER THAN|NON|NOT)\s+(?:MARIJUANA|CANNABIS)\b"
-_POSSESS = r"\bPOSSESSION\b|\bHAVE UNDER CONTROL\b"
-_DELIVER = (
-    r"\bDELIVERY\b|\bDISTRIBUTION\b|\bSALE\b|\bWITH INTENT\b|\bINTENT TO\b|\bTRANSFER\b|"
-    r"\bDISPENSE\b|\bFURNISH"
-)
-_MANUFACTURE = r"\bMANUFACTURE\b|\bCULTIVATION\b|\bPRODUCTION\b|\bCOMPOUND\b|\bPLANTS?\b"
-_TRAFFIC = r"\bTRAFFICKING\b|\bTRAFFIC IN\b"
-_MINOR = r"\bMINOR\b|\bCHILD\b|\bJUVENILE\b|\b(?:UNDER|LT|LESS THAN)\s+(?:17|18|21)\b|\bYEARS OF AGE\b"
-_PROTECTED = r"\bSCHOOL\b|\bPARK\b|\bPUBLIC HOUSING\b|\bPROTECTED LOCATION\b|\b[12]000 (?:FT|FEET)\b"
-_WEAPON = r"\bWEAPON\b|\bFIREARM\b|\bARMED\b"
-# Impaired *operation* of a vehicle, boat or aircraft (the amendment's exclusion); "under the
-# influence" alone (e.g. tattooing a person under the influence) is not DUI.
-_OPERATE = r"(?:\bDRIV\w*|\bOPERAT\w*|\bVEHICLE\b|\bMOTOR\b|\bBOAT\w*|\bAIRCRAFT\b|\bCMV\b)"
-_DUI = (
-    r"\bDRIVING WHILE INTOXICATED\b|\bDRIVING UNDER THE INFLUENCE\b|\bBOATING WHILE INTOXICATED\b|"
-    r"\bBLOOD ALCOHOL\b|\bDRUGGED DRIVING\b|"
-    + _OPERATE + r".*\b(?:INTOXICATED|INFLUENCE)\b|\b(?:INTOXICATED|INFLUENCE)\b.*" + _OPERATE
-)
-# Descriptions that say nothing about the offense.
-_UNINFORMATIVE = (
-    r"^(?:|SEE FILE|SEE COMMENT.*|SEE CASE.*|UNKNOWN|UNK|N A|NA|NONE|MISC\w*|OTHER|"
-    r"[0-9 .]+|NO DESCRIPTION.*|CONVERTED.*)$"
-)
+_SUB = readings()["substance_words"]
+_CONDUCT = readings()["conduct_words"]
+_MJ, _SYN, _THC = _SUB["marijuana"], _SUB["synthetic"], _SUB["thc"]
+_OTHER_DRUGS, _NOT_SUBSTANCE = _SUB["other_drug"], _SUB["not_a_substance"]
+_DRUG_CONTEXT = "|".join([_MJ, _SYN, _SUB["drug_context"], _OTHER_DRUGS])
+_EXCEPT, _NEGATED = _SUB["except_phrase"], _SUB["negated"]
+_POSSESS, _DELIVER, _MANUFACTURE = _CONDUCT["possession"], _CONDUCT["delivery"], _CONDUCT["manufacture"]
+_TRAFFIC, _MINOR, _PROTECTED = _CONDUCT["trafficking"], _CONDUCT["minor"], _CONDUCT["protected_location"]
+_WEAPON = _CONDUCT["weapon"]
+_DUI_LAW = readings()["dui"]
+# Impaired operation of any conveyance (the amendment's exclusion): a phrase that is DUI by
+# itself, or a conveyance word and an impairment word in either order.
+_DUI = (_DUI_LAW["phrases"] + "|(?:" + _DUI_LAW["conveyance"] + ").*(?:" + _DUI_LAW["impairment"] + ")|(?:"
+        + _DUI_LAW["impairment"] + ").*(?:" + _DUI_LAW["conveyance"] + ")")
+_VIOLENT = readings()["violence"]["injury"] + "|" + readings()["violence"]["offenses"]
+#: Evidence of a known non-drug offense: a word starting with one of the law's stems.
+_NON_DRUG_OFFENSE = r"\b(?:" + "|".join(
+    re.escape(str(stem)).replace(r"\ ", r"\s+") for stem in readings()["non_drug_offense_stems"]["stems"]) + ")"
+
+
+def names_non_drug_offense(text: pd.Series) -> pd.Series:
+    """Whether canonical description text names a known non-drug offense (positive
+    evidence for NON_DRUG: ``law/readings.yaml``, ``non_drug_offense_stems``)."""
+    return text.str.contains(_NON_DRUG_OFFENSE, regex=True)
+
+
+def violent(text: pd.Series) -> pd.Series:
+    """Whether canonical text names injury, death or an offense of violence (R11v)."""
+    return text.str.contains(_VIOLENT, regex=True)
 
 
 def describe(descriptions: pd.Series, config: MatchConfig | None = None) -> pd.DataFrame:
@@ -262,7 +228,9 @@ def describe(descriptions: pd.Series, config: MatchConfig | None = None) -> pd.D
     ``desc_amount_g``, ``desc_level_hint``, ``desc_score``, ``desc_band`` (confident,
     review, none) and ``desc_uncertain`` (the near-miss drug words, for the review queue).
     A description whose only drug evidence is a near-miss word ("MARAJAUNA") is in the
-    review band: its family is UNKNOWN rather than NON_DRUG.
+    review band: its family is UNKNOWN rather than NON_DRUG. Evidence, not absence: a
+    description without drug words is NON_DRUG only when it names a known non-drug offense
+    (``names_non_drug_offense``); placeholders and damaged text are UNKNOWN.
     """
     cfg = config or MatchConfig.load()
     canon = canonicalize(descriptions, accept=cfg.token_fuzzy_accept, review_floor=cfg.token_review_floor)
@@ -270,9 +238,11 @@ def describe(descriptions: pd.Series, config: MatchConfig | None = None) -> pd.D
     except_hit = t.str.contains(_EXCEPT, regex=True)
     negated = t.str.contains(_NEGATED, regex=True)
     # Substance words are read outside any EXCEPT / negated phrase.
-    free = t.str.replace(_EXCEPT, " ", regex=True).str.replace(_NEGATED, " ", regex=True)
+    # Words on how a drug was obtained ("WITHOUT PRESCRIPTION", "COUNTERFEIT") name none.
+    free = (t.str.replace(_EXCEPT, " ", regex=True).str.replace(_NEGATED, " ", regex=True)
+            .str.replace(_NOT_SUBSTANCE, " ", regex=True))
     mj = free.str.contains(_MJ, regex=True)
-    thc = free.str.contains(r"\bTHC\b", regex=True)
+    thc = free.str.contains(_THC, regex=True)
     syn = free.str.contains(_SYN, regex=True)
     other = free.str.contains(_OTHER_DRUGS, regex=True) | negated
     substance = np.select(
@@ -308,15 +278,16 @@ def describe(descriptions: pd.Series, config: MatchConfig | None = None) -> pd.D
     minor = t.str.contains(_MINOR, regex=True)
     protected = t.str.contains(_PROTECTED, regex=True)
     possess = t.str.contains(_POSSESS, regex=True)
-    para = t.str.contains(r"\bPARAPHERNALIA\b", regex=True)
-    weapon_drug = weapon & (drug | t.str.contains(r"\bSUBSECTION 11\b", regex=True))
-    uninformative = t.str.fullmatch(_UNINFORMATIVE)
+    para = t.str.contains(_CONDUCT["paraphernalia"], regex=True)
+    weapon_drug = weapon & (drug | t.str.contains(_CONDUCT["weapon_subsection"], regex=True))
+    # Evidence, not absence: NON_DRUG needs a word naming a known non-drug offense.
+    named = names_non_drug_offense(t)
     family = np.select(
         [
-            uninformative,
             weapon_drug,
             weapon,
             dui,
+            ~drug & ~named,
             ~drug,
             (dist | mfg | traffic) & minor,
             (dist | mfg | traffic) & protected,
@@ -327,10 +298,10 @@ def describe(descriptions: pd.Series, config: MatchConfig | None = None) -> pd.D
             possess,
         ],
         [
-            "UNKNOWN",
             "WEAPON_WHILE_POSSESSING",
             "NON_DRUG",
             "DUI",
+            "UNKNOWN",
             "NON_DRUG",
             "DELIVERY_TO_MINOR",
             "PROTECTED_LOCATION",
@@ -342,7 +313,7 @@ def describe(descriptions: pd.Series, config: MatchConfig | None = None) -> pd.D
         ],
         default="DRUG_UNSPECIFIED",
     )
-    doubtful = (canon["uncertain"] != "") & (family == "NON_DRUG")
+    doubtful = (canon["uncertain"] != "") & ~drug & ~weapon & ~dui
     family = np.where(doubtful, "UNKNOWN", family)
     band = np.select([family == "UNKNOWN", doubtful], ["none", "review"], default="confident")
     band = np.where(doubtful, "review", band)
@@ -356,6 +327,7 @@ def describe(descriptions: pd.Series, config: MatchConfig | None = None) -> pd.D
             "desc_amount_g": amount_g(free),
             "desc_level_hint": canon["level_hint"],
             "desc_score": canon["token_score"],
+            "desc_violent": violent(t),
         },
         index=descriptions.index,
     )
@@ -408,7 +380,7 @@ def amount_g(text: pd.Series) -> pd.Series:
 # --------------------------------------------------------------------------- the ladder
 
 DESC_COLUMNS = ("desc_canonical", "desc_family", "desc_band", "desc_uncertain", "desc_substance", "desc_amount_g",
-                "desc_level_hint", "desc_score", "ref_code", "ref_score", "ref_candidates")
+                "desc_level_hint", "desc_score", "desc_violent", "ref_code", "ref_score", "ref_candidates")
 
 
 @dataclass(frozen=True)
@@ -432,7 +404,8 @@ class Normalizer:
     @property
     def description_version(self) -> str:
         """Key of the description cache: what a description's facts depend on."""
-        h = hashlib.sha256(f"{self.reference.version}|{self.config.sha256}|{__version__}".encode())
+        law = hashlib.sha256(law_file("readings.yaml").read_bytes()).hexdigest()[:12]
+        h = hashlib.sha256(f"{self.reference.version}|{self.config.sha256}|{law}|{__version__}".encode())
         return h.hexdigest()[:12]
 
     def manifest(self) -> dict[str, object]:
@@ -543,7 +516,8 @@ def _code_lookup(parsed: pd.DataFrame, offense_date: pd.Series, ref: Reference) 
     m["rank"] = np.select([year_hit, in_force], [0, 1], default=2)
     m = m.sort_values(["row", "rank", "effective"], ascending=[True, True, False])
     m = m.drop_duplicates("row", keep="first").set_index("row")
-    cols = ["code", "offense_family", "substance_scope", "statute", "level", "class", "amount_max_g", "version_year"]
+    cols = ["code", "offense_family", "substance_scope", "statute", "level", "class", "amount_max_g", "version_year",
+            "long_description"]
     out = m.reindex(np.arange(len(work)))[cols]
     out.index = parsed.index
     return out
@@ -721,8 +695,11 @@ def normalize_signatures(charges: pd.DataFrame, norm: Normalizer | None = None) 
     out["match_candidates"] = np.where(method == "none", desc["ref_candidates"], "")
     out["match_candidates"] = np.where(desc["desc_band"] == "review",
                                        desc["desc_uncertain"] + "; " + desc["ref_candidates"], out["match_candidates"])
-    for c in ("modifier_substance", "ncic_modifier_normalized"):
+    for c in ("modifier_substance", "ncic_modifier_normalized", "modifier_conduct"):
         out[c] = mods[c]
+    # Violence in the charge's own description or in the definition of its code (R11v).
+    definition = by_code["long_description"].fillna("").astype("str").str.upper()
+    out["violent"] = desc["desc_violent"].fillna(False).astype(bool) | violent(definition)
     for c in ("desc_substance", "desc_amount_g", "desc_level_hint", "desc_canonical", "desc_family", "desc_band"):
         out[c] = desc[c]
     out["match_caveats"] = np.where(use_desc_over_default & (source != "crosswalk"), "STATUTE_DESCRIPTION_CONFLICT", "")

@@ -22,15 +22,14 @@ import pandas as pd
 
 from expunge.distinct import hash_distinct
 from expunge.errors import ExpungeError
-from expunge.offenses import FAMILIES
-from expunge.rules import DETERMINATIONS, FACTS
+from expunge.law.values import CLASSES, DETERMINATIONS, FAMILIES, LEVELS, SUBSTANCES
 
 ANSWER_FACTS = {
-    "answer_substance": ("substance", FACTS["substance"]),
+    "answer_substance": ("substance", SUBSTANCES),
     "answer_amount_g": ("amount_g", None),
     "answer_offense_family": ("offense_family", FAMILIES),
-    "answer_level": ("level", FACTS["level"]),
-    "answer_class": ("class", FACTS["class"]),
+    "answer_level": ("level", LEVELS),
+    "answer_class": ("class", CLASSES),
     "answer_disposition": ("disposition_class", ("CONVICTED", "SIS", "NONCONVICTION", "PENDING")),
     "answer_decision": ("determination", tuple(d for d in DETERMINATIONS if d != "NEEDS_REVIEW")),
 }

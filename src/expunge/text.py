@@ -57,6 +57,14 @@ _LEVEL_SUFFIX = (
 )
 
 
+@lru_cache(maxsize=1)
+def offense_stems() -> tuple[str, ...]:
+    """Starts of words that name a known non-drug offense (``law/readings.yaml``)."""
+    from expunge.law import readings
+
+    return tuple(str(s) for s in readings()["non_drug_offense_stems"]["stems"] if " " not in str(s))
+
+
 @dataclass(frozen=True)
 class Lexicon:
     """The project's abbreviation table: token -> canonical text, and which words allow
@@ -159,7 +167,9 @@ def canonical_tokens(
     for tok in vocab:
         if tok in lex.exact:
             mapping[tok], score[tok] = lex.exact[tok], 100.0
-        elif not tok.isalpha() or len(tok) < PREFIX_MIN_LEN:
+        elif not tok.isalpha() or len(tok) < PREFIX_MIN_LEN or tok.startswith(offense_stems()):
+            # Words naming a known non-drug offense (law/readings.yaml) are known words too:
+            # STEALING must not be "corrected" to SELLING.
             mapping[tok], score[tok] = tok, 100.0
         else:
             pending.append(tok)
