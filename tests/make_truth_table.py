@@ -57,6 +57,8 @@ import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
+from expunge.law.values import CASE_KINDS, FAMILIES, SUBSTANCES  # the vocabulary, not the rules
+
 try:
     from tests.eligibility_transcription import determine
 except ModuleNotFoundError:  # run as a script: python tests/make_truth_table.py
@@ -81,22 +83,6 @@ FACTS = (
 )
 COLUMNS = (*FACTS, "rule_id", "determination")
 
-CASE_KINDS = ("STATE", "MUNICIPAL", "JUVENILE", "OTHER")
-FAMILIES = (
-    "MJ_POSSESSION",
-    "PARAPHERNALIA",
-    "MJ_DELIVERY",
-    "MJ_MANUFACTURE",
-    "MJ_TRAFFICKING",
-    "DELIVERY_TO_MINOR",
-    "PROTECTED_LOCATION",
-    "DUI",
-    "WEAPON_WHILE_POSSESSING",
-    "OTHER_DRUG",
-    "DRUG_UNSPECIFIED",
-    "NON_DRUG",
-    "UNKNOWN",
-)
 OPEN_FAMILIES = (
     "MJ_POSSESSION",
     "PARAPHERNALIA",
@@ -106,7 +92,6 @@ OPEN_FAMILIES = (
     "DRUG_UNSPECIFIED",
 )
 MJ_FAMILIES = OPEN_FAMILIES[:-1]
-SUBSTANCES = ("MARIJUANA", "THC", "SYNTHETIC_CANNABINOID", "OTHER_DRUG", "UNKNOWN")
 OPEN_SUBSTANCES = ("MARIJUANA", "THC", "UNKNOWN")
 LEVELS = ("F", "M", "I", "L", None)
 CLASSES = ("A", "B", "C", "D", "E", None)

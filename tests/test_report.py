@@ -54,3 +54,23 @@ def test_report_has_no_personal_data(run_dir):
     html = (run_dir / "summary" / "report.html").read_text()
     full = set((sample["first_name"] + " " + sample["last_name"]).dropna()) | set(sample["case_number"].dropna())
     assert not any(v in html for v in full)
+
+
+def test_report_lists_every_disputed_reading_with_the_charges_and_people_it_moves(run_dir):
+    from expunge.rules import load_rules
+    from expunge.whatif import each_policy
+
+    html = (run_dir / "summary" / "report.html").read_text()
+    section = html.split('<h2 id="readings">Readings the sources dispute</h2>', 1)[1].split("<h2", 1)[0]
+    head = json.loads((run_dir / "summary" / "headline.json").read_text())
+    below = head["small_cell_threshold"]
+    readings = each_policy(run_dir)["readings"]
+    disputed = [name for name, spec in load_rules().policies.items() if spec.get("disputed")]
+    assert disputed and {r["policy"] for r in readings if r["disputed"]} == set(disputed)
+    for r in readings:
+        for key, n in (("charges", r["charges_changed"]), ("people", r["people_changed"])):
+            shown = f"fewer than {below}" if 0 < n < below else f"{n:,}"
+            assert f'data-test="reading-{r["policy"]}-{r["value"]}-{key}">{shown}<' in section, (r["policy"], key)
+    # The sample moves charges under every disputed policy: each shows a number, not only zeros.
+    for name in disputed:
+        assert any(r["charges_changed"] >= below for r in readings if r["policy"] == name), name

@@ -121,3 +121,17 @@ def test_whatif_command_prints_before_and_after(tmp_path):
     result = CliRunner().invoke(main, ["whatif", str(first), "--policy", "post_effective_conduct=not_eligible"])
     assert result.exit_code == 0, result.output
     assert "before" in result.output and "NEEDS_REVIEW -> NOT_ELIGIBLE" in result.output
+
+
+def test_review_rows_waiting_on_a_legal_reading_are_grouped_for_counsel_not_clerks():
+    from expunge.publish import review_queue
+    from tests.conftest import decide
+
+    decided = decide({"charge_seq": 1, "charge_code": "579.020-005Y201735", "ncic_modifier": "60",
+                      "charge_description": "DELIVERY OF 35 GRAMS OR LESS OF MARIJUANA"},
+                     {"charge_seq": 2, "charge_code": "579.015-001Y202035",
+                      "charge_description": "POSSESSION OF CONTROLLED SUBSTANCE EXCEPT 35 GRAMS OR LESS OF MARIJUANA"})
+    queue = review_queue(decided)
+    assert dict(zip(queue["reason_code"], queue["waits_on"], strict=True)) == {
+        "FELONY_E_DELIVERY_OR_CULTIVATION": "counsel: FELONY_E_DELIVERY_OR_CULTIVATION",
+        "SUBSTANCE_UNVERIFIED": "clerk"}

@@ -91,3 +91,18 @@ def test_rules_decided_once_per_distinct_set_of_facts_match_rules_decided_row_by
     by_row = engine._first_match_rows(facts, rules)
     assert by_distinct[0].tolist() == by_row[0].tolist()
     assert by_distinct[1].tolist() == by_row[1].tolist()
+
+
+def test_every_policy_value_has_a_test_named_for_it():
+    names = set(re.findall(r"^def (test_\w+)", (ROOT / "tests" / "test_rules_mo_a3.py").read_text(), re.M))
+    missing = [f"{p}_{v}" for p, spec in load_rules().policies.items() for v in spec["values"]
+               if not any(f"{p}_{v}" in n for n in names)]
+    assert missing == []
+
+
+def test_a_rule_file_with_an_impossible_date_is_rejected_with_how_to_write_dates(tmp_path):
+    bad = tmp_path / "r.yaml"
+    bad.write_text("ruleset: x\nversion: 1\neffective_date: 2022-13-40\nrules:\n"
+                   "  - {id: A, when: {}, determination: ELIGIBLE_AUTO, reason_code: X, citation: c}\n")
+    with pytest.raises(RuleFileError, match="YYYY-MM-DD"):
+        load_rules(bad)

@@ -130,17 +130,17 @@ def test_r09n_nonconviction_records_excluded_by_policy():
     assert_rule(row, "R09n", "NONCONVICTION_EXCLUDED_BY_POLICY", "NOT_ELIGIBLE")
 
 
-def test_r09n_is_skipped_under_the_default_policy():
+def test_r09n_is_skipped_under_nonconviction_records_eligible_the_default():
     row = decide_one(**MJ_MISD, disposition="NOLLE PROSEQUI")
     assert_rule(row, "R17", "MISDEMEANOR_MJ", "ELIGIBLE_AUTO")
 
 
-def test_r10_conduct_after_effective_date_needs_review():
+def test_r10_conduct_after_effective_date_needs_review_under_post_effective_conduct_review():
     row = decide_one(**MJ_MISD, offense_date="2023-05-01", filing_date="2023-05-02")
     assert_rule(row, "R10", "POST_EFFECTIVE_CONDUCT", "NEEDS_REVIEW")
 
 
-def test_r10_policy_not_eligible_changes_the_determination():
+def test_r10_post_effective_conduct_not_eligible_changes_the_determination():
     row = decide_one(policies={"post_effective_conduct": "not_eligible"}, **MJ_MISD, offense_date="2023-05-01")
     assert_rule(row, "R10", "POST_EFFECTIVE_CONDUCT", "NOT_ELIGIBLE")
 
@@ -285,7 +285,7 @@ def test_r20_class_e_delivery_needs_a_legal_reading():
     assert_rule(row, "R20", "FELONY_E_DELIVERY_OR_CULTIVATION", "NEEDS_REVIEW")
 
 
-def test_r21_completed_trafficking_felony_may_petition():
+def test_r21_completed_trafficking_felony_may_petition_under_felony_after_completion_petition():
     row = decide_one(
         charge_code="579.068-002Y201735", ncic_modifier="60", charge_description="TRAFFICKING DRUGS - 2ND DEGREE"
     )
@@ -323,7 +323,7 @@ def test_trap_conflated_code_with_modifier_62_is_marijuana():
     assert row["substance"] == "MARIJUANA"
 
 
-def test_trap_conflated_code_without_modifier_assumes_marijuana_with_caveat():
+def test_trap_conflated_code_without_modifier_assume_marijuana_default_with_caveat():
     rows = decide({**MJ_MISD, "ncic_modifier": None})
     from expunge.facts import caveat_text
 
@@ -331,7 +331,7 @@ def test_trap_conflated_code_without_modifier_assumes_marijuana_with_caveat():
     assert "SUBSTANCE_ASSUMED_MARIJUANA" in caveat_text(rows["caveat_bits"]).iloc[0]
 
 
-def test_trap_conflated_code_without_modifier_goes_to_review_under_review_policy():
+def test_trap_conflated_code_without_modifier_review_sends_it_to_review():
     row = decide_one(policies={"conflated_code_without_modifier": "review"}, **{**MJ_MISD, "ncic_modifier": None})
     assert row["rule_id"] == "R12"
 
@@ -358,7 +358,7 @@ def test_trap_thc_counts_as_marijuana():
 # --------------------------------------------------------------------------- v2 rules
 
 
-def test_r11j_juvenile_marijuana_record_goes_to_review_for_the_juvenile_division():
+def test_r11j_juvenile_records_review_sends_a_juvenile_marijuana_record_to_the_juvenile_division():
     row = decide_one(**MJ_MISD, case_type="JU")
     assert row["case_kind"] == "JUVENILE"
     assert_rule(row, "R11j", "JUVENILE_RECORD", "NEEDS_REVIEW")
@@ -375,7 +375,7 @@ def test_r11j_non_drug_juvenile_charge_is_closed_by_r05():
     assert_rule(row, "R05", "NOT_MARIJUANA", "NOT_ELIGIBLE")
 
 
-def test_r11v_marijuana_charge_whose_description_names_an_injury_goes_to_review():
+def test_r11v_marijuana_charge_naming_an_injury_goes_to_review_under_violence_charge():
     row = decide_one(charge_code="579.020-005Y201735", ncic_modifier="60",
                      charge_description="DELIVERY OF MARIJUANA RESULTING IN SERIOUS PHYSICAL INJURY")
     assert_rule(row, "R11v", "VIOLENCE_EXCLUSION_POSSIBLE", "NEEDS_REVIEW")
@@ -396,14 +396,14 @@ def test_r15c_serving_felony_of_unknown_class_needs_the_class():
     assert row["missing_fact"] == "class"
 
 
-def test_r18c_three_ounces_policy_reviews_felony_possession_above_three_ounces():
+def test_r18c_felony_possession_limit_three_ounces_reviews_possession_above_three_ounces():
     row = decide_one(policies={"felony_possession_limit": "three_ounces"}, **FELONY_MJ,
                      charge_description="POSS MARIJUANA 200 GRAMS")
     assert_rule(row, "R18c", "AMOUNT_ABOVE_PERSONAL_LIMIT", "NEEDS_REVIEW")
     assert row["missing_fact"] == "legal_reading"
 
 
-def test_r18c_is_skipped_under_the_three_pounds_default():
+def test_r18c_is_skipped_under_felony_possession_limit_three_pounds_the_default():
     row = decide_one(**FELONY_MJ, charge_description="POSS MARIJUANA 200 GRAMS")
     assert_rule(row, "R18", "FELONY_MJ_POSSESSION_LE_3LB", "ELIGIBLE_AUTO")
 

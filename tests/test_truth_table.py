@@ -30,26 +30,14 @@ from expunge.engine import evaluate
 from expunge.rules import load_rules
 from tests.conftest import ROOT
 from tests.eligibility_transcription import DEFAULT_POLICIES, POLICY_VALUES, determine
-from tests.make_truth_table import FACTS, OUT, render
+from tests.make_truth_table import BASELINE, FACTS, OUT, render
 
 AS_OF = date(2026, 11, 27)
 CONTEXT = ("case_has_violence", "case_mj_path")
 BOOL_FACTS = ("marijuana", "offense_after_effective", "violent", "case_has_violence")
 SHOWN = 40  # mismatches printed per failure
 
-COMPANION_BASE = {
-    "case_kind": "STATE",
-    "offense_family": "MJ_POSSESSION",
-    "substance": "MARIJUANA",
-    "marijuana": True,
-    "level": "M",
-    "class": None,
-    "amount_g": None,
-    "disposition_class": "CONVICTED",
-    "serving": "NO",
-    "offense_after_effective": False,
-    "violent": False,
-}
+COMPANION_BASE = {k: v for k, v in {**BASELINE, "marijuana": True}.items() if k not in CONTEXT}
 COMPANIONS = {
     "AUTO": ({**COMPANION_BASE}, "ELIGIBLE_AUTO"),
     "PETITION": ({**COMPANION_BASE, "serving": "INCARCERATED"}, "ELIGIBLE_PETITION"),

@@ -12,7 +12,8 @@ absence" figures in docs/normalization.md come from here.
 2. The 631 labelled offense strings of ../shared/data/real (five states), description
    only: charges per determination per state, and marijuana-labelled strings closed.
 3. 2,000 generated placeholder and damaged descriptions (words no table knows, cut at any
-   length) without code or statute: how many end NOT_ELIGIBLE (target: none).
+   length; a word that starts a known offense word, e.g. "STEALX", is not unknown) without
+   code or statute: how many end NOT_ELIGIBLE (target: none).
 Writes docs/measurements/law.json.
 """
 
@@ -28,6 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from expunge.decide import decide_charges
+from expunge.offenses import names_non_drug_offense
 from expunge.probe import MARIJUANA_MODIFIERS, decide_code_table
 from expunge.profile import input_schema
 from expunge.rules import load_rules
@@ -108,7 +110,8 @@ def placeholders(n: int = 2000, seed: int = 2026, rules: str | None = None) -> d
         w = "".join(rng.choice(letters) for _ in range(rng.randint(2, 11)))
         words.append(w)
     known = canonicalize(pd.Series(words))["text"].to_numpy()
-    unknown = [w for w, k in zip(words, known, strict=True) if w == k]
+    offense = names_non_drug_offense(pd.Series(words)).to_numpy()
+    unknown = [w for w, k, o in zip(words, known, offense, strict=True) if w == k and not o]
     texts = []
     for _ in range(n):
         text = " ".join(rng.choice(unknown) for _ in range(rng.randint(1, 5)))

@@ -4,7 +4,8 @@ function and turns ``ExpungeError`` into a short message (no traceback) and a no
     expunge run INPUT... --out DIR     <->  flows.nightly.nightly_batch / pipeline.run_pipeline
     expunge serve --inbox DIR --out DIR <-> flows.nightly.serve_nightly (expunge-inbox deployment)
     expunge sample --rows N --out FILE <->  sample.write_sample
-    expunge rules check [FILE]         <->  rules.load_rules
+    expunge whatif RUN [--each-policy] <->  whatif.whatif / whatif.each_policy
+    expunge rules check [FILE...]      <->  law.check_law
 """
 
 from __future__ import annotations
@@ -258,18 +259,47 @@ def normalize_report(inputs: tuple[Path, ...], profile: Path | None, charge_code
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--policy", "policy", multiple=True, help="Policy override name=value (repeatable).")
 @click.option("--rules", type=click.Path(path_type=Path), help="Another rule file to decide with.")
+@click.option("--each-policy", "each", is_flag=True,
+              help="The readings report: for every policy and every value other than the run's, the charges and "
+                   "people that move, by transition (rule file: the run's own unless --rules).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Print a readable table, or the comparison as JSON.")
 @click.option("--out", "out", type=click.Path(path_type=Path), help="Also write the comparison here (JSON).")
-def whatif_command(run_dir: Path, policy: tuple[str, ...], rules: Path | None, out: Path | None) -> None:
+def whatif_command(run_dir: Path, policy: tuple[str, ...], rules: Path | None, each: bool, fmt: str,
+                   out: Path | None) -> None:
     """Re-decide a finished run under other policies or rules, without re-reading the
-    export, and show how the counts move. In Python: expunge.whatif.whatif(run_dir, policies, rules)."""
-    from expunge.whatif import whatif
+    export, and show how the counts move. In Python: expunge.whatif.whatif(run_dir, policies,
+    rules), or expunge.whatif.each_policy(run_dir, rules) for --each-policy."""
+    from expunge.whatif import each_policy, readings_table, whatif
 
+    if each and policy:
+        raise click.BadParameter("--each-policy tries every value of every policy itself; leave out --policy.",
+                                 param_hint="--policy")
     try:
-        result = whatif(run_dir, _policies(policy), rules)
+        result = each_policy(run_dir, rules) if each else whatif(run_dir, _policies(policy), rules)
     except ExpungeError as exc:
         raise click.ClickException(str(exc)) from exc
+    if out:
+        out.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    if fmt == "json":
+        click.echo(json.dumps(result, indent=2, default=str))
+    elif each:
+        r = result["rules"]
+        click.echo(f"Run {result['run_id']} (as of {result['as_of']}), rule set {r['name']} v{r['version']}: what "
+                   "each other policy value moves against the run's own decisions.")
+        if result["baseline_changed"]:
+            click.echo(f"Note: {result['baseline_changed']:,} charges move under this rule file with no policy "
+                       "changed; every row below includes them.")
+        for line in readings_table(result):
+            click.echo(line)
+    else:
+        _print_whatif(result)
+
+
+def _print_whatif(result: dict) -> None:
     b, a = result["before"], result["after"]
-    click.echo(f"Run {result['run_id']}: {result['charges_changed']:,} charges change determination.")
+    click.echo(f"Run {result['run_id']}: {result['charges_changed']:,} charges of {result['people_changed']:,} "
+               "people change determination.")
     click.echo(f"{'':<22}{'before':>12}{'after':>12}")
     dets = sorted(set(b["charges"]["by_determination"]) | set(a["charges"]["by_determination"]))
     for d in dets:
@@ -278,9 +308,7 @@ def whatif_command(run_dir: Path, policy: tuple[str, ...], rules: Path | None, o
     for label, key in (("people affected (lower)", "affected_lower"), ("people affected (upper)", "affected_upper")):
         click.echo(f"  {label:<20}{b['people'][key]:>12,}{a['people'][key]:>12,}")
     for t in result["transitions"]:
-        click.echo(f"  {t['from']} -> {t['to']}: {t['charges']:,}")
-    if out:
-        out.write_text(json.dumps(result, indent=2, default=str) + "\n")
+        click.echo(f"  {t['from']} -> {t['to']}: {t['charges']:,} charges, {t['people']:,} people")
 
 
 @main.command("query")
@@ -342,18 +370,24 @@ def rules() -> None:
 
 
 @rules.command("check")
-@click.argument("path", required=False, type=click.Path(path_type=Path))
-def rules_check(path: Path | None) -> None:
-    """Validate a rule file (default: the shipped one) and list its rules. In Python: expunge.rules.load_rules(path)."""
-    from expunge.rules import load_rules
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+def rules_check(paths: tuple[Path, ...]) -> None:
+    """Validate rule files (default: the shipped ones) together with the law folder
+    (readings.yaml, code_readings.csv), list every problem at once, else list each file's
+    rules. In Python: expunge.law.check_law(paths)."""
+    from expunge.law import check_law, law_file
+    from expunge.rules import DEFAULT_RULESET, load_rules
 
-    try:
-        rs = load_rules(path)
-    except ExpungeError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(f"{rs.name} v{rs.version}: {len(rs.rules)} rules, sha256 {rs.sha256[:12]}")
-    for r in rs.rules:
-        click.echo(f"  {r.id:<5} {r.determination:<18} {r.reason_code}")
+    files = list(paths) or [law_file(DEFAULT_RULESET), law_file("mo-a3.v1.yaml")]
+    problems = check_law(files)
+    if problems:
+        raise click.ClickException(f"{len(problems)} file(s) with problems:\n" + "\n".join(problems))
+    for f in files:
+        rs = load_rules(f)
+        click.echo(f"{rs.name} v{rs.version}: {len(rs.rules)} rules, sha256 {rs.sha256[:12]} ({rs.path})")
+        for r in rs.rules:
+            click.echo(f"  {r.id:<5} {r.determination:<18} {r.reason_code}")
+    click.echo("readings.yaml and code_readings.csv: no problems.")
 
 
 def entrypoint() -> None:  # pragma: no cover - thin wrapper for unexpected failures

@@ -18,6 +18,8 @@ from xml.sax.saxutils import escape
 
 import pandas as pd
 
+from expunge.law import readings
+
 CHECKS = (
     "Identity: the name, date of birth and address match the person in the case file.",
     "Each charge against the charging document and judgment (code, statute, amount, disposition).",
@@ -25,7 +27,8 @@ CHECKS = (
     "The person's current supervision or custody status for petition charges.",
 )
 HEADER = ("Case number", "Court", "Approx. date of charge", "County", "Charge", "Disposition", "Path")
-PATH = {"ELIGIBLE_AUTO": "Automatic, § 2.10(8)", "ELIGIBLE_PETITION": "Petition, § 2.10(7)"}
+#: The path text of each eligible determination (``law/readings.yaml``, ``petitions``).
+PATH: dict[str, str] = dict(readings()["petitions"]["paths"])
 
 _CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Types xmlns="http://schemas.openxmlformats.org/'

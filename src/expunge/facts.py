@@ -248,6 +248,43 @@ def amount_g(description_amount_g: pd.Series, crosswalk_amount_g: pd.Series,
                         index=description_amount_g.index)
 
 
+def level_class(ref_level: pd.Series, ref_class: pd.Series, from_code: pd.Series, export_level: pd.Series,
+                export_class: pd.Series, suffix_level: pd.Series, suffix_class: pd.Series, offense_family: pd.Series,
+                amount_g: pd.Series, marijuana: pd.Series) -> pd.DataFrame:
+    """``level`` and ``class``: the code table (when the code matched), the export's own
+    columns, the statute table, then a description suffix like "(MA)"; a possession charge
+    of unknown level with an amount of 35 g or less is a misdemeanor. A code table and an
+    export that disagree on F against M leave a marijuana charge's level unknown
+    (``conflict``): that decides automatic expungement against the felony paths.
+
+    Returns ``level``, ``class``, ``conflict``, ``from_description`` and ``from_amount``.
+    """
+    ref_l = ref_level.where(ref_level.isin(["F", "M", "I", "L"]))
+    ref_c = ref_class.where(ref_class.isin(list("ABCDE")))
+    level = ref_l.where(from_code).fillna(export_level).fillna(ref_l)
+    conflict = (from_code & ref_l.notna() & export_level.notna() & (ref_l != export_level)
+                & ref_l.isin(["F", "M"]) & export_level.isin(["F", "M"]))
+    level = level.mask(conflict & marijuana)
+    from_description = level.isna() & suffix_level.notna()
+    level = level.fillna(suffix_level)
+    klass = ref_c.where(from_code).fillna(export_class).fillna(ref_c).fillna(suffix_class)
+    from_amount = (level.isna() & ~conflict & (offense_family == "MJ_POSSESSION")
+                   & (amount_g <= MISDEMEANOR_MAX_POSSESSION_G).fillna(False))
+    level = level.mask(from_amount, "M")
+    return pd.DataFrame({"level": level, "class": klass, "conflict": conflict.to_numpy(dtype=bool),
+                         "from_description": from_description.to_numpy(dtype=bool),
+                         "from_amount": from_amount.to_numpy(dtype=bool)}, index=ref_level.index)
+
+
+def offense_after_effective(offense_date: pd.Series, filing_date: pd.Series, effective_date: date) -> pd.DataFrame:
+    """Conduct on or after the effective date (R10); the filing date stands in when the
+    offense date is missing and the case was filed on or after it (``from_filing``)."""
+    eff = pd.Timestamp(effective_date)
+    from_filing = offense_date.isna() & (filing_date >= eff).fillna(False)
+    return pd.DataFrame({"offense_after_effective": (offense_date >= eff).fillna(False) | from_filing,
+                         "from_filing": from_filing}, index=offense_date.index)
+
+
 # --------------------------------------------------------------------------- all facts
 
 
@@ -326,32 +363,18 @@ def derive_facts(
     _flag(bits, "AMOUNT_CONFLICT", amt["conflict"])
 
     # Level and class: code table, the export's columns, statute table, description suffix.
-    from_code = offenses["match_method"] == "charge_code"
     export = per_distinct(
         pd.DataFrame({"l": col("charge_level"), "c": col("charge_class")}),
         lambda u: parse_level_class(u["l"] + " " + u["c"]))
     suffix = per_distinct(offenses["desc_level_hint"], parse_level_class)
-    ref_level = offenses["ref_level"].where(offenses["ref_level"].isin(["F", "M", "I", "L"]))
-    ref_class = offenses["ref_class"].where(offenses["ref_class"].isin(list("ABCDE")))
-    level = ref_level.where(from_code).fillna(export["level"]).fillna(ref_level)
-    # The code table and the export's own level disagree (F vs M): for a marijuana charge
-    # that decides automatic expungement against the felony paths, so a clerk must say.
-    level_clash = (from_code & ref_level.notna() & export["level"].notna() & (ref_level != export["level"])
-                   & ref_level.isin(["F", "M"]) & export["level"].isin(["F", "M"]))
-    _flag(bits, "LEVEL_CONFLICT", level_clash)
-    level = level.mask(level_clash & out["marijuana"])
-    level_from_suffix = level.isna() & suffix["level"].notna()
-    level = level.fillna(suffix["level"])
-    klass = ref_class.where(from_code).fillna(export["class"]).fillna(ref_class).fillna(suffix["class"])
-    _flag(bits, "LEVEL_FROM_DESCRIPTION", level_from_suffix)
-    small_possession = (
-        level.isna() & ~level_clash & (out["offense_family"] == "MJ_POSSESSION")
-        & (out["amount_g"] <= MISDEMEANOR_MAX_POSSESSION_G).fillna(False)
-    )
-    level = level.mask(small_possession, "M")
-    _flag(bits, "LEVEL_FROM_AMOUNT", small_possession)
-    out["level"] = level
-    out["class"] = klass
+    lc = level_class(offenses["ref_level"], offenses["ref_class"], offenses["match_method"] == "charge_code",
+                     export["level"], export["class"], suffix["level"], suffix["class"], out["offense_family"],
+                     out["amount_g"], out["marijuana"])
+    out["level"] = lc["level"]
+    out["class"] = lc["class"]
+    _flag(bits, "LEVEL_CONFLICT", lc["conflict"])
+    _flag(bits, "LEVEL_FROM_DESCRIPTION", lc["from_description"])
+    _flag(bits, "LEVEL_FROM_AMOUNT", lc["from_amount"])
 
     # Case kind.
     kind = per_distinct(
@@ -369,14 +392,10 @@ def derive_facts(
     _flag(bits, "SERVING_STATUS_ASSUMED", (out["serving"] == "UNKNOWN") & out["marijuana"])
     _flag(bits, "SERVING_KIND_ASSUMED", serve["kind_assumed"].astype(bool) & out["marijuana"])
 
-    # Conduct on or after the effective date (R10); the filing date stands in when the
-    # offense date is missing and the case was filed on or after that date.
-    eff = pd.Timestamp(effective_date)
-    offense_date = pd.to_datetime(col("offense_date"))
-    filing_date = pd.to_datetime(col("filing_date"))
-    by_filing = offense_date.isna() & (filing_date >= eff).fillna(False)
-    out["offense_after_effective"] = (offense_date >= eff).fillna(False) | by_filing
-    _flag(bits, "OFFENSE_DATE_FROM_FILING", by_filing)
+    after = offense_after_effective(pd.to_datetime(col("offense_date")), pd.to_datetime(col("filing_date")),
+                                    effective_date)
+    out["offense_after_effective"] = after["offense_after_effective"]
+    _flag(bits, "OFFENSE_DATE_FROM_FILING", after["from_filing"])
 
     _flag(bits, "STATUTE_DESCRIPTION_CONFLICT", offenses["match_caveats"] == "STATUTE_DESCRIPTION_CONFLICT")
     _flag(bits, "DESCRIPTION_WORD_FUZZY",

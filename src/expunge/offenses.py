@@ -205,8 +205,11 @@ _DUI = (_DUI_LAW["phrases"] + "|(?:" + _DUI_LAW["conveyance"] + ").*(?:" + _DUI_
         + _DUI_LAW["impairment"] + ").*(?:" + _DUI_LAW["conveyance"] + ")")
 _VIOLENT = readings()["violence"]["injury"] + "|" + readings()["violence"]["offenses"]
 #: Evidence of a known non-drug offense: a word starting with one of the law's stems.
+#: Stems of three letters or fewer (MV, BUS, TAX) are whole words: as prefixes they would
+#: make damaged text ("TAXQ") read as an offense.
 _NON_DRUG_OFFENSE = r"\b(?:" + "|".join(
-    re.escape(str(stem)).replace(r"\ ", r"\s+") for stem in readings()["non_drug_offense_stems"]["stems"]) + ")"
+    re.escape(str(stem)).replace(r"\ ", r"\s+") + (r"\b" if len(str(stem)) <= 3 else "")
+    for stem in readings()["non_drug_offense_stems"]["stems"]) + ")"
 
 
 def names_non_drug_offense(text: pd.Series) -> pd.Series:

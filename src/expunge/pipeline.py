@@ -260,6 +260,7 @@ def stage_publish(plan: RunPlan, ingested: IngestResult, decided_paths: list[str
                   times: dict[str, float] | None = None) -> str:
     """Write all outputs and the manifest, then move the run folder into place atomically."""
     from expunge.publish import write_outputs
+    from expunge.whatif import report_readings
 
     t0 = time.perf_counter()
     build = plan.work_dir / plan.run_id
@@ -269,7 +270,8 @@ def stage_publish(plan: RunPlan, ingested: IngestResult, decided_paths: list[str
     # Read only when the conflict list is written: at 10 M charges the rows take ~190 MB, which
     # would otherwise sit in this process while the partitions are published.
     side = {"as_of": plan.as_of, "rules": metas[0]["rules"],
-            "conflicts": lambda: pd.concat([pq.read_table(p).to_pandas() for p in conflicts], ignore_index=True)}
+            "conflicts": lambda: pd.concat([pq.read_table(p).to_pandas() for p in conflicts], ignore_index=True),
+            "readings": partial(report_readings, as_of=plan.as_of, policies=plan.policies, rules=plan.rules_path)}
     # The operator's salt comes from the environment at publish time only: it is never part
     # of the plan, the Prefect parameters or the manifest.
     salt = os.environ.get(SALT_ENV) or None

@@ -33,6 +33,7 @@ from expunge.csvout import write_csv
 from expunge.distinct import hash_distinct
 from expunge.documents import safe_name, write_documents
 from expunge.facts import caveat_lists, caveat_text
+from expunge.law import readings as law_readings
 from expunge.people import conflict_table
 from expunge.report import render_report
 from expunge.review import ANSWER_FACTS
@@ -48,7 +49,9 @@ _ARROW_TYPES = {
 }
 
 REVIEW_ANSWER_COLUMNS = (*ANSWER_FACTS, "answer_note")
-MSHP_CJIS = "Missouri State Highway Patrol, Criminal Justice Information Services"
+#: Agencies a petition names (``law/readings.yaml``, ``petitions``).
+AGENCIES: dict[str, str] = dict(law_readings()["petitions"]["agencies"])
+MSHP_CJIS = AGENCIES["state_repository"]
 
 
 @lru_cache(maxsize=4)
@@ -113,7 +116,8 @@ def write_dataset(table: pa.Table, out: Path, basename: str = "part-{i}.parquet"
 
 
 def review_queue(decided: pd.DataFrame) -> pd.DataFrame:
-    """NEEDS_REVIEW charges with the missing fact, what the pipeline saw and blank answer
+    """NEEDS_REVIEW charges with the missing fact, who answers it (``waits_on``: a clerk, or
+    counsel's reading named by its reason code), what the pipeline saw and blank answer
     columns. No names: the case number is what a clerk pulls the file by."""
     r = decided[decided["determination"] == "NEEDS_REVIEW"]
     out = pd.DataFrame({
@@ -121,6 +125,10 @@ def review_queue(decided: pd.DataFrame) -> pd.DataFrame:
         "charge_seq": r["charge_seq"], "fingerprint": r["fingerprint"], "run_id": r["run_id"],
         "source_file": r["source_file"], "source_line": r["source_line"],
         "reason_code": r["reason_code"], "missing_fact": r["missing_fact"], "question": r["question"],
+        # Legal readings are answered once per reading by counsel, not per charge by clerks:
+        # rows that wait on one are grouped under it (ELIGIBILITY.md, review rules).
+        "waits_on": ("counsel: " + r["reason_code"].astype("str")).where(r["missing_fact"] == "legal_reading",
+                                                                        "clerk"),
         "rule_id": r["rule_id"], "explanation": r["explanation"],
         "charge_code_raw": r["charge_code_raw"], "ncic_modifier_raw": r["ncic_modifier_raw"],
         "statute_raw": r["statute_raw"], "description_raw": r["description_raw"],
@@ -141,11 +149,11 @@ def petition_rows(decided: pd.DataFrame) -> pd.DataFrame:
     dob = pd.to_datetime(e["personal_dob"])
     county = e["county"].str.title()
     city = e["county"] == "ST. LOUIS CITY"
-    court = e["court"].fillna(
-        ("Circuit Court of " + county + " County").where(~city, "Circuit Court of the City of St. Louis"))
+    court_in, court_out = AGENCIES["court"].split("{county}")
+    court = e["court"].fillna((court_in + county + court_out).where(~city, AGENCIES["court_st_louis_city"]))
     # St. Louis City has a Circuit Attorney; every county has a Prosecuting Attorney.
-    prosecutor = ("Prosecuting Attorney of " + county + " County").where(
-        ~city, "Circuit Attorney of the City of St. Louis")
+    pros_in, pros_out = AGENCIES["prosecutor"].split("{county}")
+    prosecutor = (pros_in + county + pros_out).where(~city, AGENCIES["prosecutor_st_louis_city"])
     agency = e["arresting_agency"].fillna("")
     agencies = court + "; " + MSHP_CJIS + "; " + prosecutor + ("; " + agency).where(agency != "", "")
     out = pd.DataFrame({
@@ -213,8 +221,10 @@ def write_outputs(parts: list[str], run_dir: Path, suppress_below: int, salt: st
     pieces; returns counts and the run's ``Rollups``.
 
     ``analytics/`` is written only with a ``salt`` (the operator's secret, never stored).
-    ``side``: ``as_of``, ``rules`` and the people ``conflicts`` rows of every partition (or a
-    function returning them, called only when the conflict list is written);
+    ``side``: ``as_of``, ``rules``, the people ``conflicts`` rows of every partition (or a
+    function returning them, called only when the conflict list is written) and
+    ``readings`` (a function of ``run_dir`` returning ``whatif.report_readings``, called once
+    ``charges/`` is written, for the report page);
     ``steps`` receives the seconds each step took."""
     side = side or {}
     steps = {} if steps is None else steps
@@ -271,8 +281,11 @@ def write_outputs(parts: list[str], run_dir: Path, suppress_below: int, salt: st
     head = every.headline()
     head["small_cell_threshold"] = suppress_below
     (summary_dir / "headline.json").write_text(json.dumps(head, indent=2, sort_keys=True) + "\n")
-    (summary_dir / "report.html").write_text(render_report(head, tables, run), encoding="utf-8")
     step("rollups")
+    readings = side.get("readings")  # whatif.report_readings of charges/, for the report page
+    readings = readings(run_dir) if callable(readings) else readings
+    (summary_dir / "report.html").write_text(render_report(head, tables, run, readings), encoding="utf-8")
+    step("readings")
     return {
         "charges": head["charges"]["total"],  # type: ignore[index]
         "cases": n_cases,

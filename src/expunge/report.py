@@ -3,7 +3,9 @@
 Stage: publish. Input: the de-identified summaries (small cells already suppressed) and the
 headline. Output: ``summary/report.html`` — headline counts of charges, cases and people
 with lower and upper bounds, a ranked chart of counties, the trend by offense year, the
-determinations, and notes on method. Inline CSS and SVG only: no script, no font, no
+determinations, the readings the sources dispute (from ``whatif.report_readings``: for
+each other value of each policy, the charges and people that would move), and notes on
+method. Inline CSS and SVG only: no script, no font, no
 image or style sheet from the network, so it opens anywhere, offline.
 """
 
@@ -62,8 +64,61 @@ def _bars(rows: pd.DataFrame, label: str, lower: str, upper: str, width: int = 7
     return "".join(parts)
 
 
-def render_report(headline: dict[str, Any], tables: dict[str, pd.DataFrame], run: dict[str, Any]) -> str:
-    """The report page as HTML text."""
+def _count(n: int, below: int, signed: bool = False) -> str:
+    """A count (or, ``signed``, a change) of charges or people, suppressed like the other
+    cells of the page when it is not zero and under ``below``."""
+    if 0 < abs(n) < below:
+        return f"{'a change of ' if signed else ''}fewer than {below}"
+    return f"{n:+,}" if signed and n else f"{n:,}"
+
+
+def _reading_rows(rows: list[dict[str, Any]], below: int) -> str:
+    body = []
+    for r in rows:
+        low = r["people_affected_lower"]
+        test = escape(f'{r["policy"]}-{r["value"]}')
+        run_value = escape(r["run_value"]) + ("" if r["run_value"] == r["default"] else
+                                              f" (default {escape(r['default'])})")
+        body.append(
+            f"<tr><td>{escape(r['policy'])}</td><td>{run_value}</td><td>{escape(r['value'])}</td>"
+            f'<td data-test="reading-{test}-charges">{_count(r["charges_changed"], below)}</td>'
+            f'<td data-test="reading-{test}-people">{_count(r["people_changed"], below)}</td>'
+            f"<td>{_count(low['change'], below, signed=True)}</td></tr>")
+    return ("<table><thead><tr><th>Policy</th><th>This run</th><th>Other value</th><th>Charges that move</th>"
+            "<th>People that move</th><th>People with an eligible charge</th></tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>")
+
+
+def readings_section(readings: dict[str, Any] | None, below: int) -> str:
+    """"Readings the sources dispute": one row per value of a disputed policy other than the
+    run's, with the charges and people it moves (``whatif.policy_readings``), then the same
+    for the other policies of the rule file."""
+    if not readings:
+        return ""
+    if "skipped_charges" in readings:
+        return ('<h2 id="readings">Readings the sources dispute</h2>\n<p class="note">This run has '
+                f"{readings['skipped_charges']:,} charges; above {readings['limit']:,} the table of what each policy "
+                "value would move is left out of this page to keep publishing fast. "
+                "<code>expunge whatif RUN --each-policy</code> prints it.</p>")
+    disputed = [r for r in readings["readings"] if r["disputed"]]
+    other = [r for r in readings["readings"] if not r["disputed"]]
+    out = ['<h2 id="readings">Readings the sources dispute</h2>',
+           '<p class="note">Where the sources disagree, the rule file has a policy with a default. Each row '
+           "re-decides every charge of this run with one policy set to another value and counts what moves against "
+           "this run's decisions (the table <code>expunge whatif RUN --each-policy</code> prints). People that move: "
+           "distinct people with a charge whose determination changes; the last column is the change in people "
+           f"with at least one eligible charge (lower bound). Counts under {below} are suppressed.</p>"]
+    out.append(_reading_rows(disputed, below) if disputed else '<p class="note">The rule file marks no policy '
+               "as disputed.</p>")
+    if other:
+        out += ["<h3>The other policies of the rule file</h3>", _reading_rows(other, below)]
+    return "\n".join(out)
+
+
+def render_report(headline: dict[str, Any], tables: dict[str, pd.DataFrame], run: dict[str, Any],
+                  readings: dict[str, Any] | None = None) -> str:
+    """The report page as HTML text (``readings``: ``whatif.policy_readings`` of the run, for
+    the section on disputed readings; left out when None)."""
     people, cases, charges = headline["people"], headline["cases"], headline["charges"]
     counties = tables["bounds_by_county"].sort_values("people_upper", ascending=False, na_position="last")
     years = tables["bounds_by_year"].dropna(subset=["offense_year"]).sort_values("offense_year")
@@ -103,6 +158,7 @@ eligible). Counties whose counts fall under {below} are suppressed and left out 
 {_bars(years, "offense_year", "charges_lower", "charges_upper")}
 <h2>Charges by determination</h2>
 <table><thead><tr><th>Determination</th><th>Charges</th></tr></thead><tbody>{det_rows}</tbody></table>
+{readings_section(readings, below)}
 <h2>Method</h2>
 <ul class="note">
 <li>Every charge is decided under the versioned rule table of the run (Mo. Const. art. XIV, § 2.10 as read in

@@ -179,6 +179,9 @@ def load_rules(path: str | Path | None = None) -> RuleSet:
         doc = yaml.safe_load(raw_bytes)
     except yaml.YAMLError as exc:
         raise RuleFileError(f"Rule file {p} is not valid YAML: {exc}") from exc
+    except ValueError as exc:  # a date-looking value that is no date ("2022-13-40")
+        raise RuleFileError(f"Rule file {p} has a value that looks like a date but is not one ({exc}); "
+                            "write dates as YYYY-MM-DD.") from exc
     if not isinstance(doc, dict):
         raise RuleFileError(f"Rule file {p} must be a mapping with 'ruleset' and 'rules'.")
     problems = rule_file_problems(doc)

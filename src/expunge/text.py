@@ -62,7 +62,15 @@ def offense_stems() -> tuple[str, ...]:
     """Starts of words that name a known non-drug offense (``law/readings.yaml``)."""
     from expunge.law import readings
 
-    return tuple(str(s) for s in readings()["non_drug_offense_stems"]["stems"] if " " not in str(s))
+    return tuple(str(s) for s in readings()["non_drug_offense_stems"]["stems"] if " " not in str(s) and len(str(s)) > 3)
+
+
+@lru_cache(maxsize=1)
+def short_offense_words() -> frozenset[str]:
+    """Offense words of three letters or fewer (MV, BUS, TAX): known only as whole words."""
+    from expunge.law import readings
+
+    return frozenset(str(s) for s in readings()["non_drug_offense_stems"]["stems"] if len(str(s)) <= 3)
 
 
 @dataclass(frozen=True)
@@ -167,7 +175,8 @@ def canonical_tokens(
     for tok in vocab:
         if tok in lex.exact:
             mapping[tok], score[tok] = lex.exact[tok], 100.0
-        elif not tok.isalpha() or len(tok) < PREFIX_MIN_LEN or tok.startswith(offense_stems()):
+        elif not tok.isalpha() or len(tok) < PREFIX_MIN_LEN or tok.startswith(offense_stems()) or tok in \
+                short_offense_words():
             # Words naming a known non-drug offense (law/readings.yaml) are known words too:
             # STEALING must not be "corrected" to SELLING.
             mapping[tok], score[tok] = tok, 100.0
