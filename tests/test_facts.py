@@ -71,7 +71,9 @@ FAMILY_CASES = [
     ("MJ_POSSESSION", "OTHER_DRUG", "modifier", N, "OTHER_DRUG"),
     ("DELIVERY_TO_MINOR", "MARIJUANA", "modifier", "MJ_DELIVERY", "DELIVERY_TO_MINOR"),
     ("NON_DRUG", "MARIJUANA", "modifier", "MJ_DELIVERY", "NON_DRUG"),
-    ("OTHER_DRUG", "MARIJUANA", "description", N, "OTHER_DRUG"),
+    ("OTHER_DRUG", "MARIJUANA", "description", N, "DRUG_UNSPECIFIED"),
+    ("OTHER_DRUG", "UNKNOWN", "code_description_conflict", N, "DRUG_UNSPECIFIED"),
+    ("OTHER_DRUG", "OTHER_DRUG", "code", N, "OTHER_DRUG"),
 ]
 
 
@@ -187,3 +189,22 @@ def test_offense_after_effective_uses_the_filing_date_only_when_the_offense_date
                                   date(2022, 12, 8))
     assert got["offense_after_effective"].tolist() == [True, True, False]
     assert got["from_filing"].tolist() == [True, False, False]
+
+
+def test_a_code_read_as_another_drug_whose_description_names_marijuana_goes_to_a_person():
+    from tests.conftest import decide_one
+
+    row = decide_one(charge_code="195.223-002Y198935", charge_description="TRAFFICKING 2ND DEGREE MARIJUANA")
+    assert (row["offense_family"], row["substance"], row["determination"]) == (
+        "DRUG_UNSPECIFIED", "UNKNOWN", "NEEDS_REVIEW")
+
+
+@pytest.mark.parametrize(("code", "description"), [
+    ("579.086-001Y202035", "UNLAWFUL DELIVERY OF CONTROLLED SUBSTANCE BY MANUFACTURE OR DISTRIBUTOR"),
+    ("195.254-001Y198935", "DELIVER CONTROLLED SUB"),
+])
+def test_codes_that_do_not_fix_the_drug_go_to_review_without_a_modifier(code, description):
+    from tests.conftest import decide_one
+
+    row = decide_one(charge_code=code, charge_description=description)
+    assert (row["rule_id"], row["determination"]) == ("R12", "NEEDS_REVIEW")

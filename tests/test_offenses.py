@@ -210,3 +210,12 @@ def test_description_reader_never_crashes(s):
 def test_canonical_text_of_reference_descriptions_is_stable():
     text = canonicalize(pd.Series(["POSSESS CONTROL SUBSTANCE EXCEPT 35 GRAMS OR LESS MARIJUANA/SYNTHETIC CANNABINOD"]))
     assert "EXCEPT 35 GRAMS" in text["text"].iloc[0] and "CANNABINOID" in text["text"].iloc[0]
+
+
+@pytest.mark.parametrize("text", ["PLEA OF NOT GUILTY", "PLED NOT GUILTY", "DEFENDANT PLEADS NOT GUILTY"])
+def test_a_plea_of_not_guilty_is_an_open_case_not_an_acquittal(text):
+    assert disposition_class(pd.Series([text]))["disposition_class"].iloc[0] == "PENDING"
+
+
+def test_found_not_guilty_is_still_an_acquittal():
+    assert disposition_class(pd.Series(["FOUND NOT GUILTY"]))["disposition_class"].iloc[0] == "NONCONVICTION"

@@ -106,3 +106,20 @@ def test_a_rule_file_with_an_impossible_date_is_rejected_with_how_to_write_dates
                    "  - {id: A, when: {}, determination: ELIGIBLE_AUTO, reason_code: X, citation: c}\n")
     with pytest.raises(RuleFileError, match="YYYY-MM-DD"):
         load_rules(bad)
+
+
+def test_v1_rule_file_decides_a_fixed_set_of_facts_as_before_rule_set_v2():
+    from datetime import date
+
+    expected = pd.read_csv(ROOT / "tests" / "v1_regression.csv", comment="#", keep_default_na=False)
+    facts = expected.drop(columns=["rule_id", "determination", "deadline"]).replace("", None)
+    facts["amount_g"] = pd.to_numeric(facts["amount_g"]).astype("Float64")
+    facts["offense_after_effective"] = facts["offense_after_effective"].astype(str) == "True"
+    facts["marijuana"] = facts["substance"].isin(["MARIJUANA", "THC"])
+    facts["case_number"] = [f"C{i}" for i in range(len(facts))]
+    rs = load_rules("mo-a3.v1.yaml")
+    out = engine.evaluate(facts, rs, rs.resolve_policies({}), date(2026, 11, 27))
+    got = pd.DataFrame({"rule_id": out["rule_id"], "determination": out["determination"],
+                        "deadline": pd.to_datetime(out["deadline"]).dt.strftime("%Y-%m-%d").fillna("")})
+    diff = got.ne(expected[["rule_id", "determination", "deadline"]]).any(axis=1)
+    assert int(diff.sum()) == 0, pd.concat([facts[diff], got[diff]], axis=1).head(10).to_string()

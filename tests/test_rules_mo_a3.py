@@ -411,7 +411,7 @@ def test_r18c_is_skipped_under_felony_possession_limit_three_pounds_the_default(
 def test_r18_three_ounces_policy_keeps_automatic_expungement_at_or_under_three_ounces():
     row = decide_one(policies={"felony_possession_limit": "three_ounces"}, **FELONY_MJ,
                      charge_description="POSS MARIJUANA 80 GRAMS")
-    assert_rule(row, "R18", "FELONY_MJ_POSSESSION_LE_3LB", "ELIGIBLE_AUTO")
+    assert_rule(row, "R18", "FELONY_MJ_POSSESSION_LE_3OZ", "ELIGIBLE_AUTO")
 
 
 def test_r15_keeps_three_pounds_under_the_three_ounces_policy():

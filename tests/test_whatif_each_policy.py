@@ -132,3 +132,18 @@ def test_the_report_page_leaves_the_table_out_above_its_limit_and_says_how_to_ge
     skipped = report_readings(run, AS_OF, readings["policies"], limit=n - 1)
     assert skipped == {"skipped_charges": n, "limit": n - 1}
     assert "expunge whatif RUN --each-policy" in readings_section(skipped, 10)
+
+
+def test_whatif_with_an_edited_copy_of_the_rule_file_uses_the_copys_defaults(tmp_path, run):
+    from expunge.rules import default_ruleset_path
+    from expunge.whatif import whatif
+
+    copy = tmp_path / "counsel.yaml"
+    text = default_ruleset_path().read_text()
+    copy.write_text(text.replace("  felony_possession_limit:\n    default: three_pounds",
+                                 "  felony_possession_limit:\n    default: three_ounces"))
+    edited = whatif(run, rules=copy)
+    by_policy = whatif(run, {"felony_possession_limit": "three_ounces"})
+    assert edited["policies_after"]["felony_possession_limit"] == "three_ounces"
+    assert edited["policies_from"].startswith("the rule file")
+    assert edited["charges_changed"] == by_policy["charges_changed"]

@@ -300,6 +300,10 @@ def _print_whatif(result: dict) -> None:
     b, a = result["before"], result["after"]
     click.echo(f"Run {result['run_id']}: {result['charges_changed']:,} charges of {result['people_changed']:,} "
                "people change determination.")
+    ra = result["rules_after"]
+    changed = {k: v for k, v in result["policies_after"].items() if result["policies_before"].get(k) != v}
+    click.echo(f"Rule set {ra['name']} v{ra['version']}, policies from {result['policies_from']}"
+               + (": " + ", ".join(f"{k}={v}" for k, v in sorted(changed.items())) if changed else "") + ".")
     click.echo(f"{'':<22}{'before':>12}{'after':>12}")
     dets = sorted(set(b["charges"]["by_determination"]) | set(a["charges"]["by_determination"]))
     for d in dets:

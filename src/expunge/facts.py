@@ -227,12 +227,18 @@ def offense_family(offense_family: pd.Series, substance: pd.Series, substance_st
     """The final family: another drug closes a drug family (OTHER_DRUG); a marijuana
     modifier on a code whose reading does not fix a marijuana conduct (OTHER_DRUG,
     DRUG_UNSPECIFIED) makes it a marijuana charge of the modifier's conduct (60/61
-    delivery, 62 possession, 63 manufacture; 64: the code fixes none, so review)."""
+    delivery, 62 possession, 63 manufacture; 64: the code fixes none, so review); and
+    OTHER_DRUG stands only where the substance is another drug (else DRUG_UNSPECIFIED)."""
     other = (substance == "OTHER_DRUG") & offense_family.isin(SUBSTANCE_FAMILIES)
     family = offense_family.where(~other, "OTHER_DRUG")
     by_modifier = (substance_step == "modifier") & substance.isin(MARIJUANA_SUBSTANCES)
     generic = by_modifier & family.isin(["OTHER_DRUG", "DRUG_UNSPECIFIED"])
-    return family.where(~generic, modifier_conduct.fillna("DRUG_UNSPECIFIED"))
+    family = family.where(~generic, modifier_conduct.fillna("DRUG_UNSPECIFIED"))
+    # Evidence, not absence: OTHER_DRUG needs the substance to be another drug. A code read as
+    # another drug whose record says otherwise (a description naming marijuana: a conflict)
+    # is an unspecified drug charge, for a person to settle.
+    unproven = (family == "OTHER_DRUG") & (substance != "OTHER_DRUG")
+    return family.where(~unproven, "DRUG_UNSPECIFIED")
 
 
 def amount_g(description_amount_g: pd.Series, crosswalk_amount_g: pd.Series,

@@ -47,7 +47,7 @@ __all__ = [
     "parse_statutes",
     "statute_facts",
 ]
-DRUG_CHAPTERS = ("195", "579")
+DRUG_CHAPTERS: tuple[str, ...] = tuple(str(c) for c in readings()["statutes"]["drug_chapters"])
 
 GRAMS_PER: dict[str, float] = {k: float(v) for k, v in readings()["amounts"]["grams_per"].items()}
 

@@ -162,7 +162,8 @@ eligible). Counties whose counts fall under {below} are suppressed and left out 
 <h2>Method</h2>
 <ul class="note">
 <li>Every charge is decided under the versioned rule table of the run (Mo. Const. art. XIV, § 2.10 as read in
-ELIGIBILITY.md); each decision carries a rule id, reason code and citation in the run's data.</li>
+the project's rule table, docs/eligibility.md of expunge); each decision carries a rule id, reason code and
+citation in the run's data.</li>
 <li>Lower bounds count charges that need a clerk's review as not eligible; upper bounds count them as eligible.
 The truth lies between.</li>
 <li>People are linked by the export's person id, else by name and date of birth; records without either are

@@ -147,6 +147,17 @@ class RuleSet:
         return out
 
 
+class _DatesAsText(yaml.SafeLoader):
+    """YAML's safe loader with dates left as text, so that an impossible date ("2023-06-31")
+    is one listed problem among the others instead of an error that hides them."""
+
+
+_DatesAsText.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def default_ruleset_path(name: str = DEFAULT_RULESET) -> Path:
     return Path(str(resources.files("expunge") / "law" / name))
 
@@ -176,12 +187,9 @@ def load_rules(path: str | Path | None = None) -> RuleSet:
         raise RuleFileError(f"Cannot read rule file {p}: {exc.strerror}. Give the path of a rule file, or the "
                             "name of a shipped one (mo-a3.v2.yaml, mo-a3.v1.yaml).") from exc
     try:
-        doc = yaml.safe_load(raw_bytes)
+        doc = yaml.load(raw_bytes, Loader=_DatesAsText)
     except yaml.YAMLError as exc:
         raise RuleFileError(f"Rule file {p} is not valid YAML: {exc}") from exc
-    except ValueError as exc:  # a date-looking value that is no date ("2022-13-40")
-        raise RuleFileError(f"Rule file {p} has a value that looks like a date but is not one ({exc}); "
-                            "write dates as YYYY-MM-DD.") from exc
     if not isinstance(doc, dict):
         raise RuleFileError(f"Rule file {p} must be a mapping with 'ruleset' and 'rules'.")
     problems = rule_file_problems(doc)
@@ -285,6 +293,8 @@ def _check_fields(r: dict[str, Any], where: str, deadlines: dict[str, Any], prob
         problems.append(f"{where}: deadline {r['deadline']!r} is not defined under 'deadlines'")
     if r.get("determination") == "NEEDS_REVIEW" and not r.get("missing_fact"):
         problems.append(f"{where}: a NEEDS_REVIEW rule must name its missing_fact")
+    if r.get("determination") == "NEEDS_REVIEW" and not r.get("question"):
+        problems.append(f"{where}: a NEEDS_REVIEW rule must ask the question that settles it ('question')")
 
 
 def _check_outcomes(r: dict[str, Any], where: str, spec: dict[str, Any] | None, deadlines: dict[str, Any],
@@ -311,7 +321,7 @@ def _check_outcomes(r: dict[str, Any], where: str, spec: dict[str, Any] | None, 
         for key in sorted(set(outcome) - OUTCOME_KEYS):
             problems.append(f"{where}: policy outcome {value}: unknown key {key!r}")
         merged = {**r, **outcome}
-        _check_fields({k: merged.get(k) for k in ("determination", "deadline", "missing_fact")},
+        _check_fields({k: merged.get(k) for k in ("determination", "deadline", "missing_fact", "question")},
                       f"{where}, policy outcome {value}", deadlines, problems)
         if "when" in outcome:
             _check_condition(outcome["when"], f"{where}, policy outcome {value}", problems)

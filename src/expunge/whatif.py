@@ -134,7 +134,10 @@ def whatif(run_dir: str | Path, policies: dict[str, str] | None = None,
     """Re-decide the charges of ``run_dir`` and compare with the run's own decisions.
 
     ``people_changed`` counts the distinct people (``person_key``) with at least one charge
-    whose determination changes; each transition carries its ``charges`` and ``people``.
+    whose determination changes; each transition carries its ``charges`` and ``people``. The
+    run's policy values apply when ``rules`` is the run's own rule file; another file is
+    read with its own defaults (``policies_from`` says which). The normalized facts are the
+    run's: a rule file's other readings of the record (v1's order of trust) do not apply.
 
     Raises:
         InputFileError: ``run_dir`` is not a finished run folder.
@@ -142,13 +145,17 @@ def whatif(run_dir: str | Path, policies: dict[str, str] | None = None,
     run = Path(run_dir)
     manifest = _manifest(run)
     ruleset = load_rules(rules)
-    base_policies = {k: v for k, v in manifest.get("policies", {}).items() if k in ruleset.policies}
+    # The run's policy values carry over only to its own rule file: another file (a copy
+    # counsel edited, or v1) is read with its own defaults, and the result says which.
+    own_file = ruleset.sha256 == (manifest.get("ruleset") or {}).get("sha256")
+    base_policies = {k: v for k, v in manifest.get("policies", {}).items() if k in ruleset.policies and own_file}
     chosen = ruleset.resolve_policies({**base_policies, **(policies or {})})
     data = read_charges(run, manifest["as_of"])
     result = redecide(data, ruleset, chosen)
     return {
         "run_id": manifest["run_id"], "as_of": manifest["as_of"],
         "policies_before": manifest.get("policies", {}), "policies_after": chosen,
+        "policies_from": "the run" if own_file else "the rule file's defaults (another rule file than the run's)",
         "rules_before": manifest.get("ruleset", {}), "rules_after": _rules_id(ruleset),
         "charges_changed": result["charges_changed"],
         "people_changed": result["people_changed"],

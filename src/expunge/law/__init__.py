@@ -30,7 +30,7 @@ from expunge.law.values import FAMILIES, SUBSTANCE_SCOPES
 
 LAW = "expunge.law"
 READINGS_SECTIONS = ("ncic", "substance_words", "conduct_words", "dui", "violence", "non_drug_offense_stems",
-                     "amounts", "dispositions", "case_kinds", "serving", "petitions")
+                     "statutes", "amounts", "dispositions", "case_kinds", "serving", "petitions")
 
 
 def law_file(name: str) -> Path:
@@ -77,6 +77,16 @@ def readings_problems(doc: Any) -> list[str]:
         if item[0] not in ("CONVICTED", "SIS", "NONCONVICTION", "PENDING"):
             problems.append(f"dispositions.patterns #{i + 1}: {item[0]!r} is not a disposition class")
         pattern(f"dispositions.patterns #{i + 1}", item[1])
+    ncic = doc.get("ncic") or {}
+    for key in ("marijuana", "no_drug"):
+        for value in ncic.get(key) or []:
+            if not re.fullmatch(r"\d\d", str(value)):
+                problems.append(f"ncic.{key}: {value!r} is not a two-digit NCIC modifier")
+    amounts = doc.get("amounts") or {}
+    for key, value in [("misdemeanor_possession_max_g", amounts.get("misdemeanor_possession_max_g")),
+                       *((f"grams_per.{u}", v) for u, v in (amounts.get("grams_per") or {}).items())]:
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            problems.append(f"amounts.{key}: {value!r} is not a number")
     for family in ((doc.get("ncic") or {}).get("conduct") or {}).values():
         if family not in FAMILIES:
             problems.append(f"ncic.conduct: {family!r} is not an offense family")
