@@ -115,20 +115,14 @@ def test_no_charge_is_decided_eligible_whose_true_substance_is_not_marijuana_unl
     # riding on a marijuana charge of their case (R13a), as the rule table says.
     from datetime import date
 
-    import numpy as np
-
     from expunge.decide import decide_charges
     from expunge.facts import BIT
     from expunge.rules import load_rules
-    from expunge.sample import write_sample
+    from expunge.sample import read_sample_charges, write_sample
 
     export, truth_path = tmp_path / "messy.csv", tmp_path / "truth.csv"
     write_sample(export, 20_000, seed=11, messiness=0.8, truth_path=truth_path)
-    charges = pd.read_csv(export, dtype=str, keep_default_na=False).replace("", None)
-    for c in ("filing_date", "dob", "offense_date", "disposition_date"):
-        charges[c] = pd.to_datetime(charges[c], errors="coerce")
-    charges["source_file"], charges["source_line"] = "messy.csv", np.arange(len(charges)) + 2
-    charges["charge_seq"] = charges["charge_seq"].astype(int)
+    charges = read_sample_charges(export)
     truth = pd.read_csv(truth_path, dtype=str, keep_default_na=False)
     rs = load_rules()
     decided = decide_charges(charges, rs, rs.default_policies(), date(2026, 11, 27))

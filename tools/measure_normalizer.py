@@ -36,7 +36,7 @@ from expunge.catalog import MatchConfig, shipped_reference
 from expunge.decide import decide_charges
 from expunge.offenses import Normalizer, _reference_descriptions, describe, normalize_offenses
 from expunge.rules import load_rules
-from expunge.sample import write_sample
+from expunge.sample import read_sample_charges, write_sample
 from expunge.text import canonicalize
 
 MJ_PRED = {"MARIJUANA", "THC", "CONFLATED"}
@@ -160,11 +160,7 @@ def messy_export(workdir: Path, rows: int = 200_000) -> dict:
     export = workdir / "messy.csv"
     truth_path = workdir / "messy_truth.csv"
     write_sample(export, rows, seed=7, messiness=0.8, truth_path=truth_path)
-    charges = pd.read_csv(export, dtype=str, keep_default_na=False).replace("", None)
-    for c in ("filing_date", "dob", "offense_date", "disposition_date"):
-        charges[c] = pd.to_datetime(charges[c], errors="coerce")
-    charges["source_file"], charges["source_line"] = "messy.csv", np.arange(len(charges)) + 2
-    charges["charge_seq"] = charges["charge_seq"].astype(int)
+    charges = read_sample_charges(export)
     truth = pd.read_csv(truth_path, dtype=str, keep_default_na=False)
     rs = load_rules()
     out: dict = {"rows": rows, "distinct_descriptions": int(charges["charge_description"].nunique())}

@@ -18,10 +18,14 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 COLUMNS = (
     "case_number",
@@ -888,3 +892,16 @@ def write_sample(
             if truth_fh:
                 truth_fh.close()
     return path
+
+
+def read_sample_charges(path: str | Path) -> pd.DataFrame:
+    """A written sample export as the charges frame ``decide.decide_charges`` takes (typed
+    dates, counts, source file and line), for measurements and tests that skip ingest."""
+    import pandas as pd
+
+    charges = pd.read_csv(path, dtype=str, keep_default_na=False).replace("", None)
+    for c in ("filing_date", "dob", "offense_date", "disposition_date"):
+        charges[c] = pd.to_datetime(charges[c], errors="coerce")
+    charges["source_file"], charges["source_line"] = Path(path).name, np.arange(len(charges)) + 2
+    charges["charge_seq"] = charges["charge_seq"].astype(int)
+    return charges
