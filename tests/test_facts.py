@@ -208,3 +208,11 @@ def test_codes_that_do_not_fix_the_drug_go_to_review_without_a_modifier(code, de
 
     row = decide_one(charge_code=code, charge_description=description)
     assert (row["rule_id"], row["determination"]) == ("R12", "NEEDS_REVIEW")
+
+
+@pytest.mark.parametrize(("value", "expunged"), [("Y", True), ("2024-03-01", True), ("SEALED", True), ("N", False),
+                                                 (None, False), ("NO", False)])
+def test_already_expunged_reads_the_exports_spellings(value, expunged):
+    from tests.conftest import decide_one
+
+    assert bool(decide_one(charge_description="STEALING", expunged=value)["already_expunged"]) is expunged

@@ -406,7 +406,7 @@ def derive_facts(
     _flag(bits, "STATUTE_DESCRIPTION_CONFLICT", offenses["match_caveats"] == "STATUTE_DESCRIPTION_CONFLICT")
     _flag(bits, "DESCRIPTION_WORD_FUZZY",
           (offenses["match_method"] == "fuzzy") & (offenses["match_score"] < 100))
-    expunged = col("expunged").fillna("").astype("str").str.upper().str.match(r"^(Y|YES|TRUE|1|EXPUNGED|\d{4}-)")
+    expunged = col("expunged").fillna("").astype("str").str.upper().str.match(readings()["records"]["expunged"])
     out["already_expunged"] = expunged
     _flag(bits, "ALREADY_EXPUNGED", expunged)
     out["caveat_bits"] = bits

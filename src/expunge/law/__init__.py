@@ -30,7 +30,7 @@ from expunge.law.values import FAMILIES, SUBSTANCE_SCOPES
 
 LAW = "expunge.law"
 READINGS_SECTIONS = ("ncic", "substance_words", "conduct_words", "dui", "violence", "non_drug_offense_stems",
-                     "statutes", "amounts", "dispositions", "case_kinds", "serving", "petitions")
+                     "statutes", "amounts", "dispositions", "case_kinds", "serving", "records", "petitions")
 
 
 def law_file(name: str) -> Path:
@@ -70,6 +70,7 @@ def readings_problems(doc: Any) -> list[str]:
     for key in ("not_serving", "incarcerated", "supervised", "active", "sentence_incarcerated",
                 "sentence_supervised"):
         pattern(f"serving.{key}", (doc.get("serving") or {}).get(key, ""))
+    pattern("records.expunged", (doc.get("records") or {}).get("expunged", ""))
     for i, item in enumerate((doc.get("dispositions") or {}).get("patterns") or []):
         if not isinstance(item, list) or len(item) != 2:
             problems.append(f"dispositions.patterns #{i + 1}: must be [CLASS, pattern]")
