@@ -1,0 +1,19 @@
+"""The layout can change; what a run writes must not: every output of the golden run (two
+nights, three partitions, two workers) matches the record made before the code moved."""
+
+from __future__ import annotations
+
+import json
+
+from golden import RECORD, golden_digests
+
+
+def test_every_output_of_the_golden_run_matches_the_record() -> None:
+    recorded = json.loads(RECORD.read_text())
+    produced = golden_digests()
+    missing = sorted(set(recorded) - set(produced))
+    extra = sorted(set(produced) - set(recorded))
+    changed = sorted(k for k in set(recorded) & set(produced) if recorded[k] != produced[k])
+    assert not (missing or extra or changed), (
+        f"missing {missing[:5]}, new {extra[:5]}, changed {changed[:10]} ({len(changed)} in all). "
+        "If the change is intended, run `python tests/golden.py --record` and say why in the commit.")
