@@ -5,7 +5,7 @@
   folder; re-delivered exports are logged and skipped. ``serve_nightly`` registers it as
   a scheduled deployment on a local Prefect server (``expunge serve``).
 
-Each task is one call into ``expunge.pipeline``; tasks pass file paths and small reports,
+Each task is one call into ``expunge.ops.run``; tasks pass file paths and small reports,
 never data frames (STACK_NOTES.md: hashing or shipping frames costs seconds and can break
 a run). Retries cover transient I/O in ingest. The run summary becomes a markdown
 artifact with counts only, never personal data. A failed run leaves no run folder, a
@@ -27,8 +27,9 @@ from prefect.cache_policies import NO_CACHE
 from prefect.schedules import Cron
 
 import flows.settings  # noqa: F401  (must precede the Prefect import)
-from expunge import inbox, pipeline
-from expunge.ingest import IngestResult
+from expunge.ingest.read import IngestResult
+from expunge.ops import inbox
+from expunge.ops import run as pipeline
 
 
 @task(name="ingest", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])

@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from expunge.decide import decide_charges
-from expunge.rules import RuleSet, load_rules
+from expunge.decide.charges import decide_charges
+from expunge.law.rules import RuleSet, load_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from expunge.cli import main
-from expunge.pipeline import run_pipeline
+from expunge.ops.run import run_pipeline
 from tests.conftest import AS_OF, ROOT, SAMPLE
 
 

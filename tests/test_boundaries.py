@@ -29,7 +29,7 @@ def test_library_modules_never_import_prefect():
 
 
 def test_importing_the_pipeline_does_not_load_prefect():
-    code = "import sys, expunge.pipeline, expunge.cli; print('prefect' in sys.modules)"
+    code = "import sys, expunge.ops.run, expunge.cli; print('prefect' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -8,10 +8,12 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from expunge.catalog import CatalogError, MatchConfig, load_crosswalk, read_mshp_charge_codes
 from expunge.cli import main
-from expunge.facts import caveat_text
-from expunge.offenses import Normalizer, normalize_offenses
+from expunge.decide.facts import caveat_text
+from expunge.normalize.catalog import CatalogError, MatchConfig
+from expunge.normalize.crosswalk import load_crosswalk
+from expunge.normalize.mshp import read_mshp_charge_codes
+from expunge.normalize.offenses import Normalizer, normalize_offenses
 from tests.conftest import SAMPLE, decide, decide_one, make_charges
 
 MSHP_ROW = ("{legacy},M,A,20170101,99991231,Y,{short},Y,Y,Y,N,MISDRG,35,579015,{long},N,N,M,{code},N\n")
@@ -41,8 +43,8 @@ def test_crosswalk_answer_for_a_description_is_applied_before_fuzzy_matching(tmp
 def test_crosswalk_decides_a_charge_that_would_otherwise_need_review(tmp_path):
     from datetime import date
 
-    from expunge.decide import decide_charges
-    from expunge.rules import load_rules
+    from expunge.decide.charges import decide_charges
+    from expunge.law.rules import load_rules
 
     cw = crosswalk_file(tmp_path, "charge_code,195.020-998Y195035,MJ_POSSESSION,MARIJUANA,,M,A,,file read\n")
     rs = load_rules()
@@ -120,7 +122,7 @@ def test_agreeing_sources_are_not_a_conflict():
 
 
 def test_descriptions_are_read_once_and_cached_between_runs(tmp_path, monkeypatch):
-    import expunge.offenses as off
+    import expunge.normalize.offenses as off
 
     norm = Normalizer.build(cache_dir=tmp_path)
     frame = pd.DataFrame({"charge_description": ["POSS MARIJ <35G", "STEALING"]})

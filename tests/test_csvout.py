@@ -9,7 +9,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from expunge import csvout
+from expunge.publish import csvfiles as csvout
 
 TEXT = st.one_of(st.none(), st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12),
                  st.sampled_from(['a,b', 'say "hi"', "two\nlines", "cr\rhere", " padded ", ""]))

@@ -11,7 +11,7 @@ import numpy as np
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from expunge.csvscan import scan
+from expunge.ingest.scan import scan
 
 
 def reference(text: str) -> list[tuple[int, int]]:
@@ -104,7 +104,7 @@ def test_scanner_never_crashes_and_covers_every_byte(text):
 def test_the_quote_parity_shortcut_finds_what_the_quote_by_quote_rules_find(text, final):
     from unittest import mock
 
-    from expunge import csvscan
+    from expunge.ingest import scan as csvscan
 
     data = text.encode()
     fast = scan(data, ",", final=final)
@@ -116,7 +116,7 @@ def test_the_quote_parity_shortcut_finds_what_the_quote_by_quote_rules_find(text
 
 
 def test_a_common_export_takes_the_parity_shortcut():
-    from expunge import csvscan
+    from expunge.ingest import scan as csvscan
 
     data = np.frombuffer(b'"a","b ""x""",c\n"d","e,f","g"\n', dtype=np.uint8)
     special = np.flatnonzero((data == 34) | (data == 44) | (data == 10) | (data == 13))

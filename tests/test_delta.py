@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 
-from expunge.pipeline import run_pipeline
+from expunge.ops.run import run_pipeline
 from tests.conftest import AS_OF, SAMPLE
 
 
@@ -42,10 +42,10 @@ def test_same_export_again_changes_nothing(tmp_path):
 def test_a_failed_run_does_not_move_latest(tmp_path, monkeypatch):
     import pytest
 
-    import expunge.publish
+    from expunge.publish import outputs
 
     first = run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="one")
-    monkeypatch.setattr(expunge.publish, "write_outputs", lambda *a, **k: (_ for _ in ()).throw(OSError("disk")))
+    monkeypatch.setattr(outputs, "write_outputs", lambda *a, **k: (_ for _ in ()).throw(OSError("disk")))
     with pytest.raises(OSError):
         run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="two")
     assert (tmp_path / "latest").resolve() == first.resolve() and not (tmp_path / "two").exists()
@@ -63,8 +63,8 @@ def test_rerunning_the_same_run_compares_with_what_it_was_compared_with(tmp_path
 
 
 def test_the_change_list_streams_in_batches_with_the_same_rows(tmp_path):
-    from expunge.delta import write_delta
-    from expunge.rollup import Rollups
+    from expunge.publish.delta import write_delta
+    from expunge.publish.rollups import Rollups
 
     run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="one")
     lines = SAMPLE.read_text().splitlines(keepends=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from expunge.rules import load_rules
+from expunge.law.rules import load_rules
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))

@@ -1,7 +1,7 @@
 """One function per fact, each tested alone: a legal reading is one line of a table.
 
 Each function is named after the column it returns and its parameters after the columns it
-reads (``expunge.facts``, ``expunge.offenses``), so a counsel's question ("what does
+reads (``expunge.decide.facts``, ``expunge.normalize.offenses``), so a counsel's question ("what does
 579.086-001 with 3560 become?") is one row here.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from expunge.facts import (
+from expunge.decide.facts import (
     amount_g,
     case_kind,
     level_class,
@@ -19,8 +19,9 @@ from expunge.facts import (
     serving,
     substance,
 )
-from expunge.offenses import describe, modifier_substance, names_non_drug_offense, violent
-from expunge.rules import DEFAULT_SUBSTANCE_ORDER, load_rules
+from expunge.law.rules import DEFAULT_SUBSTANCE_ORDER, load_rules
+from expunge.normalize.codes import modifier_substance
+from expunge.normalize.descriptions import describe, names_non_drug_offense, violent
 
 N = None
 

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from expunge.errors import InputFileError, ProfileError
-from expunge.ingest import ingest
-from expunge.profile import load_profile
+from expunge.ingest.profiles import load_profile
+from expunge.ingest.read import ingest
 
 HEADER = "case_number,county,charge_seq,charge_description,disposition,offense_date\n"
 

@@ -9,8 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from expunge import ledger
-from expunge.pipeline import run_pipeline
+from expunge.decide.reuse import reusable
+from expunge.ingest.hashing import as_text, row_hashes
+from expunge.ops import ledger
+from expunge.ops.run import run_pipeline
 from tests.conftest import AS_OF, SAMPLE
 
 
@@ -78,7 +80,7 @@ def test_published_exports_are_recorded_with_their_run(tmp_path):
 def test_the_inbox_tells_an_export_still_there_from_the_same_export_sent_again(tmp_path):
     import shutil
 
-    from expunge import inbox
+    from expunge.ops import inbox
 
     box = tmp_path / "inbox"
     box.mkdir()
@@ -104,28 +106,28 @@ def prior(*rows: tuple[str, int, int]) -> pd.DataFrame:
 
 def test_a_changed_charge_sends_its_whole_case_to_be_decided_again():
     old = prior(("A", 1, 11), ("A", 2, 12), ("B", 1, 21))
-    ok = ledger.reusable(pd.Series(["A", "A", "B"]), pd.Series([1, 2, 1]), np.array([11, 99, 21], dtype=np.uint64),
+    ok = reusable(pd.Series(["A", "A", "B"]), pd.Series([1, 2, 1]), np.array([11, 99, 21], dtype=np.uint64),
                          old)
     assert ok.tolist() == [False, False, True]
 
 
 def test_a_case_that_lost_or_gained_a_charge_is_decided_again():
     old = prior(("A", 1, 11), ("A", 2, 12), ("B", 1, 21))
-    lost = ledger.reusable(pd.Series(["A", "B"]), pd.Series([1, 1]), np.array([11, 21], dtype=np.uint64), old)
-    gained = ledger.reusable(pd.Series(["B", "B"]), pd.Series([1, 2]), np.array([21, 22], dtype=np.uint64), old)
+    lost = reusable(pd.Series(["A", "B"]), pd.Series([1, 1]), np.array([11, 21], dtype=np.uint64), old)
+    gained = reusable(pd.Series(["B", "B"]), pd.Series([1, 2]), np.array([21, 22], dtype=np.uint64), old)
     assert lost.tolist() == [False, True] and gained.tolist() == [False, False]
 
 
 def test_row_hashes_change_with_any_field_and_not_with_the_frame_around_it():
     a = pd.DataFrame({"x": ["1", "2"], "y": ["a", None]})
     b = pd.DataFrame({"x": ["1", "2"], "y": ["a", "b"]})
-    assert ledger.row_hashes(a)[0] == ledger.row_hashes(b)[0]
-    assert ledger.row_hashes(a)[1] != ledger.row_hashes(b)[1]
-    assert ledger.row_hashes(a.iloc[1:])[0] == ledger.row_hashes(a)[1]
+    assert row_hashes(a)[0] == row_hashes(b)[0]
+    assert row_hashes(a)[1] != row_hashes(b)[1]
+    assert row_hashes(a.iloc[1:])[0] == row_hashes(a)[1]
 
 
 def test_row_hashes_are_pandas_hashes_of_the_frame_as_text_so_older_ledgers_still_match():
     frame = pd.DataFrame({"a": ["x", None, "z"], "b": pd.to_datetime(["2019-01-02", None, "2020-03-04"]),
                           "c": pd.array([1, 2, None], dtype="Int32")})
-    expected = pd.util.hash_pandas_object(ledger.as_text(frame), index=False).to_numpy()
-    assert ledger.row_hashes(frame).tolist() == expected.tolist()
+    expected = pd.util.hash_pandas_object(as_text(frame), index=False).to_numpy()
+    assert row_hashes(frame).tolist() == expected.tolist()

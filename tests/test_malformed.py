@@ -85,7 +85,7 @@ from hypothesis import HealthCheck, event, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from expunge.errors import ExpungeError  # noqa: E402
-from expunge.pipeline import run_pipeline  # noqa: E402
+from expunge.ops.run import run_pipeline  # noqa: E402
 from tests.conftest import AS_OF  # noqa: E402
 
 FIELDS = ["case_number", "charge_seq", "county", "court", "charge_code", "statute", "charge_description",

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from expunge.offenses import names_non_drug_offense
-from expunge.probe import MARIJUANA_MODIFIERS, decide_code_table
-from expunge.text import canonicalize
+from expunge.decide.probe import MARIJUANA_MODIFIERS, decide_code_table
+from expunge.normalize.descriptions import names_non_drug_offense
+from expunge.normalize.text import canonicalize
 from tests.conftest import decide
 
 #: Rules that may close a marijuana-modifier charge: exclusions naming themselves (weapon,
@@ -115,9 +115,9 @@ def test_no_charge_is_decided_eligible_whose_true_substance_is_not_marijuana_unl
     # riding on a marijuana charge of their case (R13a), as the rule table says.
     from datetime import date
 
-    from expunge.decide import decide_charges
-    from expunge.facts import BIT
-    from expunge.rules import load_rules
+    from expunge.decide.charges import decide_charges
+    from expunge.decide.facts import BIT
+    from expunge.law.rules import load_rules
     from expunge.sample import read_sample_charges, write_sample
 
     export, truth_path = tmp_path / "messy.csv", tmp_path / "truth.csv"

@@ -7,17 +7,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from expunge.dispositions import disposition_class
-from expunge.offenses import (
-    FAMILIES,
-    amount_g,
-    describe,
-    modifier_substance,
-    normalize_offenses,
-    parse_charge_codes,
-    parse_statutes,
-)
-from expunge.text import canonicalize
+from expunge.decide.dispositions import disposition_class
+from expunge.law.values import FAMILIES
+from expunge.normalize.codes import modifier_substance, parse_charge_codes
+from expunge.normalize.descriptions import amount_g, describe
+from expunge.normalize.offenses import normalize_offenses
+from expunge.normalize.statutes import parse_statutes
+from expunge.normalize.text import canonicalize
 
 
 def one(fn, value):

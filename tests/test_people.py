@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from expunge.people import conflict_table, identities, link_people, person_index
+from expunge.decide.people import conflict_table, link_people
+from expunge.ingest.identities import identities, person_index
 from tests.conftest import make_charges
 
 

@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from expunge.errors import OutputExistsError
-from expunge.pipeline import run_pipeline
-from expunge.publish import charges_schema
+from expunge.ops.run import run_pipeline
+from expunge.publish.outputs import charges_schema
 from tests.conftest import AS_OF, ROOT, SAMPLE
 
 CONTRACT_COLUMNS = [
@@ -192,21 +192,21 @@ def test_existing_run_folder_is_not_overwritten_unless_asked(tmp_path):
 
 
 def test_failed_run_leaves_no_run_folder(tmp_path, monkeypatch):
-    import expunge.publish
+    from expunge.publish import outputs
 
     def boom(*_a, **_k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(expunge.publish, "write_outputs", boom)
+    monkeypatch.setattr(outputs, "write_outputs", boom)
     with pytest.raises(RuntimeError):
         run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="y")
     assert [p.name for p in tmp_path.iterdir()] == ["runs.jsonl"]
 
 
 def test_a_failed_run_is_logged_with_what_to_do(tmp_path, monkeypatch):
-    import expunge.publish
+    from expunge.publish import outputs
 
-    monkeypatch.setattr(expunge.publish, "write_outputs", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
+    monkeypatch.setattr(outputs, "write_outputs", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
     with pytest.raises(OSError):
         run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="y")
     [entry] = [json.loads(line) for line in (tmp_path / "runs.jsonl").read_text().splitlines()]

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from expunge.offenses import FAMILIES, describe, load_reference
+from expunge.law.values import FAMILIES
+from expunge.normalize.descriptions import describe
+from expunge.normalize.mshp import load_reference
 
 
 def test_every_reference_code_exists_in_the_mshp_table_with_the_same_level_and_class(shared_data):

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from expunge.pipeline import run_pipeline
+from expunge.ops.run import run_pipeline
 from tests.conftest import AS_OF, SAMPLE
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -57,8 +57,8 @@ def test_report_has_no_personal_data(run_dir):
 
 
 def test_report_lists_every_disputed_reading_with_the_charges_and_people_it_moves(run_dir):
-    from expunge.rules import load_rules
-    from expunge.whatif import each_policy
+    from expunge.law.rules import load_rules
+    from expunge.publish.whatif import each_policy
 
     html = (run_dir / "summary" / "report.html").read_text()
     section = html.split('<h2 id="readings">Readings the sources dispute</h2>', 1)[1].split("<h2", 1)[0]

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from expunge.cli import main
-from expunge.review import ReviewAnswerError, apply_answers
+from expunge.decide.answers import ReviewAnswerError, apply_answers
 from tests.conftest import AS_OF, SAMPLE
 
 
@@ -71,9 +71,9 @@ def test_bad_answers_are_reported_by_line_and_column_and_nothing_is_stored(tmp_p
 
 
 def test_an_answer_stops_applying_when_the_charge_changes(tmp_path):
-    from expunge.decide import decide_charges
-    from expunge.review import load_answers
-    from expunge.rules import load_rules
+    from expunge.decide.answers import load_answers
+    from expunge.decide.charges import decide_charges
+    from expunge.law.rules import load_rules
     from tests.conftest import decide, make_charges  # noqa: F401
 
     rows = make_charges({"charge_code": "579.015-001Y202035", "charge_description": "POSS CONTROLLED SUBSTANCE"})
@@ -91,7 +91,7 @@ def test_an_answer_stops_applying_when_the_charge_changes(tmp_path):
 
 
 def test_whatif_moves_counts_under_another_policy_without_rereading_the_export(tmp_path):
-    from expunge.whatif import whatif
+    from expunge.publish.whatif import whatif
 
     first = run(tmp_path, "base")
     same = whatif(first)
@@ -107,7 +107,7 @@ def test_whatif_moves_counts_under_another_policy_without_rereading_the_export(t
 
 
 def test_whatif_flips_the_conflated_code_policy_in_both_directions(tmp_path):
-    from expunge.whatif import whatif
+    from expunge.publish.whatif import whatif
 
     review_run = run(tmp_path, "rev", "--policy", "conflated_code_without_modifier=review")
     back = whatif(review_run, {"conflated_code_without_modifier": "assume_marijuana"})
@@ -124,7 +124,7 @@ def test_whatif_command_prints_before_and_after(tmp_path):
 
 
 def test_review_rows_waiting_on_a_legal_reading_are_grouped_for_counsel_not_clerks():
-    from expunge.publish import review_queue
+    from expunge.publish.outputs import review_queue
     from tests.conftest import decide
 
     decided = decide({"charge_seq": 1, "charge_code": "579.020-005Y201735", "ncic_modifier": "60",

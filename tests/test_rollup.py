@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from expunge.rollup import Rollups, normalization_report
+from expunge.publish.rollups import Rollups, normalization_report
 
 
 def charges(rows: list[tuple]) -> pd.DataFrame:

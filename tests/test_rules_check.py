@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from expunge.cli import main
 from expunge.law import law_file
-from expunge.rules import load_rules
+from expunge.law.rules import load_rules
 
 
 def invoke(*args):

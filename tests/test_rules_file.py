@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from expunge import engine
+from expunge.decide import engine
 from expunge.errors import RuleFileError
-from expunge.rules import FACTS, load_rules
+from expunge.law.rules import FACTS, load_rules
 from tests.conftest import ROOT
 
 

@@ -325,7 +325,7 @@ def test_trap_conflated_code_with_modifier_62_is_marijuana():
 
 def test_trap_conflated_code_without_modifier_assume_marijuana_default_with_caveat():
     rows = decide({**MJ_MISD, "ncic_modifier": None})
-    from expunge.facts import caveat_text
+    from expunge.decide.facts import caveat_text
 
     assert rows.iloc[0]["substance"] == "MARIJUANA"
     assert "SUBSTANCE_ASSUMED_MARIJUANA" in caveat_text(rows["caveat_bits"]).iloc[0]
@@ -459,7 +459,7 @@ def test_supervised_path_petition_default_sends_probation_to_petition():
 
 
 def test_supervised_path_automatic_decides_probation_as_not_serving_with_a_caveat():
-    from expunge.facts import caveat_text
+    from expunge.decide.facts import caveat_text
 
     row = decide_one(policies={"supervised_path": "automatic"}, **MJ_MISD, supervision_status="PROBATION")
     assert_rule(row, "R17", "MISDEMEANOR_MJ", "ELIGIBLE_AUTO")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow.compute as pc
 
-from expunge.offenses import FAMILIES
+from expunge.law.values import FAMILIES
 from expunge.sample import generate
 
 

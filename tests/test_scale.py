@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import expunge.pipeline
-from expunge import partition
-from expunge.pipeline import run_pipeline
+import expunge.ops.run
+from expunge.ingest import partition
+from expunge.ops.run import run_pipeline
 from tests.conftest import AS_OF, SAMPLE
 
 KEY = ["case_number", "charge_seq"]
@@ -61,12 +61,12 @@ def test_two_worker_processes_write_what_one_process_writes(four, tmp_path):
 
 
 def test_an_export_read_in_byte_ranges_by_two_workers_publishes_what_one_read_publishes(four, tmp_path, monkeypatch):
-    import expunge.ingest
+    import expunge.ingest.read
 
-    monkeypatch.setattr(expunge.ingest, "UNIT_BYTES", 1 << 16)  # the sample (1.1 MB) is cut in two
+    monkeypatch.setattr(expunge.ingest.read, "UNIT_BYTES", 1 << 16)  # the sample (1.1 MB) is cut in two
     cuts: list[list[int]] = []
-    split = expunge.ingest._split
-    monkeypatch.setattr(expunge.ingest, "_split", lambda *a: cuts.append(split(*a)) or cuts[-1])
+    split = expunge.ingest.read._split
+    monkeypatch.setattr(expunge.ingest.read, "_split", lambda *a: cuts.append(split(*a)) or cuts[-1])
     run = run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="r", partitions=4, workers=2)
     assert len(cuts) == 1 and len(cuts[0]) == 2
     for folder in ("charges", "analytics", "summary", "petitions"):
@@ -83,8 +83,8 @@ def test_small_exports_take_one_partition_and_large_ones_a_power_of_two():
 
 def test_every_partition_is_decided_alone(tmp_path, monkeypatch):
     seen: list[int] = []
-    real = expunge.pipeline.decide_charges
-    monkeypatch.setattr(expunge.pipeline, "decide_charges", lambda charges, *a, **k: (
+    real = expunge.ops.run.decide_charges
+    monkeypatch.setattr(expunge.ops.run, "decide_charges", lambda charges, *a, **k: (
         seen.append(len(charges)), real(charges, *a, **k))[1])
     run = run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="r", partitions=8, workers=1)  # in this process
     assert len(seen) == 8 and sum(seen) == pd.read_parquet(run / "charges").shape[0]
@@ -127,8 +127,8 @@ def test_the_dask_runner_writes_the_same_charges_as_the_local_runner(four, tmp_p
 def test_a_later_run_in_the_same_work_folder_reads_its_own_people_index(tmp_path):
     import pickle
 
-    from expunge.people import identities, person_index
-    from expunge.pipeline import _person_index
+    from expunge.ingest.identities import identities, person_index
+    from expunge.ops.run import _person_index
     from tests.conftest import make_charges
 
     path = tmp_path / "people_index.pkl"
@@ -164,7 +164,7 @@ def test_buckets_spread_real_looking_case_numbers_evenly():
 NAPPER = """
 import os, sys, time
 from pathlib import Path
-from expunge.scaleout import map_local
+from expunge.ops.workers import map_local
 
 def nap(folder):
     Path(folder, str(os.getpid())).write_text("")

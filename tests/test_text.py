@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from expunge.text import canonicalize
+from expunge.normalize.text import canonicalize
 
 
 def canon(s: str) -> str:

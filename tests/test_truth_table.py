@@ -26,8 +26,8 @@ from functools import cache
 import pandas as pd
 import pytest
 
-from expunge.engine import evaluate
-from expunge.rules import load_rules
+from expunge.decide.engine import evaluate
+from expunge.law.rules import load_rules
 from tests.conftest import ROOT
 from tests.eligibility_transcription import DEFAULT_POLICIES, POLICY_VALUES, determine
 from tests.make_truth_table import BASELINE, FACTS, OUT, render

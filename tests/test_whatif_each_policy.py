@@ -12,10 +12,10 @@ from click.testing import CliRunner
 
 from expunge.cli import main
 from expunge.law import law_file
-from expunge.pipeline import run_pipeline
-from expunge.report import readings_section
-from expunge.rules import load_rules
-from expunge.whatif import each_policy, policy_readings, report_readings, whatif
+from expunge.law.rules import load_rules
+from expunge.ops.run import run_pipeline
+from expunge.publish.report import readings_section
+from expunge.publish.whatif import each_policy, policy_readings, report_readings, whatif
 from tests.conftest import AS_OF, SAMPLE
 
 
@@ -135,8 +135,8 @@ def test_the_report_page_leaves_the_table_out_above_its_limit_and_says_how_to_ge
 
 
 def test_whatif_with_an_edited_copy_of_the_rule_file_uses_the_copys_defaults(tmp_path, run):
-    from expunge.rules import default_ruleset_path
-    from expunge.whatif import whatif
+    from expunge.law.rules import default_ruleset_path
+    from expunge.publish.whatif import whatif
 
     copy = tmp_path / "counsel.yaml"
     text = default_ruleset_path().read_text()

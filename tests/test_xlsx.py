@@ -6,8 +6,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from expunge.pipeline import run_pipeline
-from expunge.review import apply_answers
+from expunge.decide.answers import apply_answers
+from expunge.ops.run import run_pipeline
 from tests.conftest import AS_OF, SAMPLE
 
 
@@ -69,13 +69,13 @@ def test_document_files_are_named_by_person_key_and_owner_only(run_dir):
 
 
 def test_a_sheet_streamed_in_chunks_is_the_sheet_written_whole(tmp_path, monkeypatch):
-    import expunge.xlsx
+    import expunge.publish.workbooks
 
     frame = pd.DataFrame({"case": [f"C{i}" for i in range(250)], "n": range(250),
                           "ok": [i % 2 == 0 for i in range(250)],
                           "note": ["a & <b>"] * 249 + ["the longest cell of all"]})
-    whole = expunge.xlsx.write_workbook(tmp_path / "whole.xlsx", {"t": frame})
-    monkeypatch.setattr(expunge.xlsx, "CHUNK_ROWS", 7)
+    whole = expunge.publish.workbooks.write_workbook(tmp_path / "whole.xlsx", {"t": frame})
+    monkeypatch.setattr(expunge.publish.workbooks, "CHUNK_ROWS", 7)
     seen: list[int] = []
 
     def chunks():
@@ -83,7 +83,7 @@ def test_a_sheet_streamed_in_chunks_is_the_sheet_written_whole(tmp_path, monkeyp
             seen.append(len(frame.iloc[start:start + 7]))
             yield frame.iloc[start:start + 7]
 
-    streamed = expunge.xlsx.write_workbook(tmp_path / "streamed.xlsx", {"t": chunks}, {"t": len(frame)})
+    streamed = expunge.publish.workbooks.write_workbook(tmp_path / "streamed.xlsx", {"t": chunks}, {"t": len(frame)})
     assert max(seen) == 7 and sum(seen) == 2 * len(frame)  # two passes: widths, then cells
     assert streamed.read_bytes() == whole.read_bytes()
     sheet = openpyxl.load_workbook(streamed)["t"]
@@ -92,8 +92,8 @@ def test_a_sheet_streamed_in_chunks_is_the_sheet_written_whole(tmp_path, monkeyp
 
 
 def test_a_sheet_too_long_for_excel_is_not_written(tmp_path):
-    import expunge.xlsx
+    import expunge.publish.workbooks
 
-    rows = {"t": expunge.xlsx.MAX_ROWS + 1}
-    assert expunge.xlsx.write_workbook(tmp_path / "big.xlsx", {"t": lambda: iter(())}, rows) is None
+    rows = {"t": expunge.publish.workbooks.MAX_ROWS + 1}
+    assert expunge.publish.workbooks.write_workbook(tmp_path / "big.xlsx", {"t": lambda: iter(())}, rows) is None
     assert not (tmp_path / "big.xlsx").exists()

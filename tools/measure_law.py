@@ -5,7 +5,7 @@ absence" figures in docs/normalization.md come from here.
 
 1. The whole MSHP Charge Code table (../shared/data/mshp): every code as a single-charge
    case, without a modifier and with each drug modifier MSHP allows it, with its short or
-   long description and with the description alone (``expunge.probe``); decided with the
+   long description and with the description alone (``expunge.decide.probe``); decided with the
    shipped reference and with the table loaded as ``--charge-codes``. Reported: charges per
    determination, marijuana-modifier charges closed NOT_ELIGIBLE (and by which rule), and
    the share of non-drug codes (NCIC category other than 35) sent to review.
@@ -28,12 +28,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from expunge.decide import decide_charges
-from expunge.offenses import names_non_drug_offense
-from expunge.probe import MARIJUANA_MODIFIERS, decide_code_table
-from expunge.profile import input_schema
-from expunge.rules import load_rules
-from expunge.text import canonicalize
+from expunge.decide.charges import decide_charges
+from expunge.decide.probe import MARIJUANA_MODIFIERS, decide_code_table
+from expunge.ingest.profiles import input_schema
+from expunge.law.rules import load_rules
+from expunge.normalize.descriptions import names_non_drug_offense
+from expunge.normalize.text import canonicalize
 
 ROOT = Path(__file__).resolve().parents[1]
 SELF_NAMING = ("R02", "R03", "R04", "R16")

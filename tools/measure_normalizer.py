@@ -32,12 +32,13 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
-from expunge.catalog import MatchConfig, shipped_reference
-from expunge.decide import decide_charges
-from expunge.offenses import Normalizer, _reference_descriptions, describe, normalize_offenses
-from expunge.rules import load_rules
+from expunge.decide.charges import decide_charges
+from expunge.law.rules import load_rules
+from expunge.normalize.catalog import MatchConfig, shipped_reference
+from expunge.normalize.descriptions import describe
+from expunge.normalize.offenses import Normalizer, _reference_descriptions, normalize_offenses
+from expunge.normalize.text import canonicalize
 from expunge.sample import read_sample_charges, write_sample
-from expunge.text import canonicalize
 
 MJ_PRED = {"MARIJUANA", "THC", "CONFLATED"}
 CATEGORY_TRUTH = {"MJ": "marijuana", "MJ_SYN": "marijuana_or_synthetic", "SYN": "synthetic", "EXCEPT35": "other",

@@ -16,7 +16,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from expunge.rules import Rule, RuleSet, load_rules
+from expunge.law.rules import Rule, RuleSet, load_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "eligibility.md"

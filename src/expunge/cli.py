@@ -21,7 +21,7 @@ import click
 
 from expunge import __version__
 from expunge.errors import ExpungeError
-from expunge.rollup import DEFAULT_SUPPRESS_BELOW
+from expunge.publish.rollups import DEFAULT_SUPPRESS_BELOW
 
 
 def default_cache() -> Path:
@@ -93,12 +93,12 @@ def run(inputs: tuple[Path, ...], out_dir: Path, profile: Path | None, rules: Pa
     """Decide every charge in INPUT files (CSV or .csv.gz) and write a run folder.
 
     The last line printed is the run folder. In Python: flows.nightly.nightly_batch(...) or
-    expunge.pipeline.run_pipeline(...).
+    expunge.ops.run.run_pipeline(...).
     """
     day = _as_of(as_of)
     policies = _policies(policy)
     try:
-        from expunge.pipeline import plan_run
+        from expunge.ops.run import plan_run
 
         # Validate everything a clerk can get wrong before any orchestrator starts.
         extra = {"charge_codes": _opt(charge_codes), "crosswalk": _opt(crosswalk), "cache_dir": _opt(cache_dir),
@@ -112,7 +112,7 @@ def run(inputs: tuple[Path, ...], out_dir: Path, profile: Path | None, rules: Pa
                                   _opt(profile), policies, suppress_below, overwrite, **extra, runner=runner,
                                   dask_address=dask_address)
         else:
-            from expunge.pipeline import run_pipeline
+            from expunge.ops.run import run_pipeline
 
             run_dir = str(run_pipeline(list(inputs), out_dir, day, run_id, rules, profile, policies,
                                        suppress_below, overwrite, **extra, runner=runner,
@@ -193,7 +193,7 @@ def serve(inbox_dir: Path, out_dir: Path, cron: str, timezone: str, name: str, a
     except ValueError as exc:
         raise click.BadParameter(f"{cron!r} with time zone {timezone!r}: {exc}", param_hint="--cron") from exc
     try:
-        from expunge.rules import load_rules
+        from expunge.law.rules import load_rules
 
         load_rules(rules).resolve_policies(_policies(policy))
         if not inbox_dir.is_dir():
@@ -231,14 +231,15 @@ def normalize_report(inputs: tuple[Path, ...], profile: Path | None, charge_code
                      crosswalk: Path | None, top: int) -> None:
     """How well the offense matcher reads INPUT files: share matched per rung, the review
     band, the most frequent unmatched descriptions (JSON). In Python:
-    expunge.offenses.normalization_report(charges, normalize_offenses(charges, norm))."""
+    expunge.normalize.offenses.normalization_report(charges, normalize_offenses(charges, norm))."""
     import tempfile
 
     import pyarrow.dataset as ds
 
-    from expunge.ingest import ingest
-    from expunge.offenses import Normalizer, normalization_report, normalize_offenses
-    from expunge.profile import load_profile
+    from expunge.ingest.profiles import load_profile
+    from expunge.ingest.read import ingest
+    from expunge.normalize.offenses import Normalizer, normalize_offenses
+    from expunge.normalize.report import normalization_report
 
     try:
         norm = Normalizer.build(charge_codes, crosswalk)
@@ -268,9 +269,9 @@ def normalize_report(inputs: tuple[Path, ...], profile: Path | None, charge_code
 def whatif_command(run_dir: Path, policy: tuple[str, ...], rules: Path | None, each: bool, fmt: str,
                    out: Path | None) -> None:
     """Re-decide a finished run under other policies or rules, without re-reading the
-    export, and show how the counts move. In Python: expunge.whatif.whatif(run_dir, policies,
-    rules), or expunge.whatif.each_policy(run_dir, rules) for --each-policy."""
-    from expunge.whatif import each_policy, readings_table, whatif
+    export, and show how the counts move. In Python: expunge.publish.whatif.whatif(run_dir, policies,
+    rules), or expunge.publish.whatif.each_policy(run_dir, rules) for --each-policy."""
+    from expunge.publish.whatif import each_policy, readings_table, whatif
 
     if each and policy:
         raise click.BadParameter("--each-policy tries every value of every policy itself; leave out --policy.",
@@ -339,8 +340,8 @@ def query_command(sql: str, out_dir: Path, run_dir: Path | None, limit: int) -> 
 @click.option("--as-of", "as_of", help="Count days back from this date (YYYY-MM-DD; default today).")
 def purge_command(out_dir: Path, older_than: int, as_of: str | None) -> None:
     """Remove the personal-data outputs of runs older than --older-than days, keeping their
-    de-identified summaries, analytics and manifests. In Python: expunge.retention.purge(...)."""
-    from expunge.retention import purge
+    de-identified summaries, analytics and manifests. In Python: expunge.ops.retention.purge(...)."""
+    from expunge.ops.retention import purge
 
     purged = purge(out_dir, older_than, _as_of(as_of))
     click.echo(f"Purged personal data from {len(purged)} run(s)" + (": " + ", ".join(purged) if purged else "."))
@@ -357,8 +358,8 @@ def review() -> None:
               help="Answers store to create or update (give it to later runs with --answers).")
 def review_apply(edited: Path, store: Path) -> None:
     """Validate an answered review queue (CSV or XLSX) and store its answers, keyed by case
-    and count. In Python: expunge.review.apply_answers(edited, store)."""
-    from expunge.review import apply_answers
+    and count. In Python: expunge.decide.answers.apply_answers(edited, store)."""
+    from expunge.decide.answers import apply_answers
 
     try:
         result = apply_answers(edited, store)
@@ -380,7 +381,7 @@ def rules_check(paths: tuple[Path, ...]) -> None:
     (readings.yaml, code_readings.csv), list every problem at once, else list each file's
     rules. In Python: expunge.law.check_law(paths)."""
     from expunge.law import check_law, law_file
-    from expunge.rules import DEFAULT_RULESET, load_rules
+    from expunge.law.rules import DEFAULT_RULESET, load_rules
 
     files = list(paths) or [law_file(DEFAULT_RULESET), law_file("mo-a3.v1.yaml")]
     problems = check_law(files)

@@ -118,7 +118,7 @@ def check_law(rule_files: list[str | Path] | None = None) -> list[str]:
     """Every problem of the law folder and of ``rule_files`` (default: the shipped rule
     files), each prefixed by its file. Empty: everything loads."""
     from expunge.errors import RuleFileError
-    from expunge.rules import load_rules
+    from expunge.law.rules import load_rules
 
     problems: list[str] = []
     for f in rule_files or [law_file("mo-a3.v1.yaml"), law_file("mo-a3.v2.yaml")]:

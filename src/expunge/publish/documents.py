@@ -82,13 +82,14 @@ def render_document(person: list[dict], run: dict[str, str], template: str | Non
         "RUN_ID": escape(run.get("run_id", "")), "AS_OF": escape(run.get("as_of", "")),
         "RULES": escape(run.get("rules", "")),
     }
-    template = template or (resources.files("expunge") / "templates" / "petition_document.xml").read_text("utf-8")
+    template = template or (resources.files("expunge.publish") / "templates" / "petition_document.xml").read_text(
+        "utf-8")
     return re.sub(r"\{\{([A-Z_]+)\}\}", lambda m: values[m.group(1)], template)
 
 
 def write_documents(rows: pd.DataFrame, folder: Path, run: dict[str, str]) -> int:
     """Write one DOCX per person and county under ``folder``; returns how many."""
-    template = (resources.files("expunge") / "templates" / "petition_document.xml").read_text("utf-8")
+    template = (resources.files("expunge.publish") / "templates" / "petition_document.xml").read_text("utf-8")
     people: dict[tuple[str, str, str], list[dict]] = {}
     for record in rows.dropna(subset=["person_key"]).to_dict("records"):  # one pass, plain dicts
         people.setdefault((str(record["circuit"]), str(record["county"]), record["person_key"]), []).append(record)

@@ -4,7 +4,7 @@ Stage: ingest writes its rows through a ``PartitionWriter``; decide reads one pa
 time. Every charge goes to the partition of its case number's hash, so a case (and
 everything a rule may look at) is always in one partition, and each partition can be
 decided alone, in bounded memory, on this machine or a Dask cluster. People span
-partitions; what linking needs from the whole export is the small ``people.PersonIndex``,
+partitions; what linking needs from the whole export is the small ``identities.PersonIndex``,
 built from the distinct identities each ingest worker kept beside its rows.
 
 The number of partitions is a power of two chosen from the input size (about
@@ -15,7 +15,6 @@ and take exactly the single-frame path.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from expunge.people import IDENTITY_FIELDS, identities, person_index
+from expunge.ingest.identities import IDENTITY_FIELDS, identities
 
 FINE_BUCKETS = 256
 TARGET_BYTES = 96 << 20
@@ -132,14 +131,3 @@ class PartitionWriter:
         path = self.folder / "identities.parquet"
         pq.write_table(pa.Table.from_pandas(who, preserve_index=False), path)
         return [[str(p)] if self.writers[k] is not None else [] for k, p in enumerate(self.paths)], str(path)
-
-
-def write_person_index(identity_files: Sequence[str], path: Path) -> str:
-    """Build the ``PersonIndex`` from the identity files of ``PartitionWriter``s (one per
-    unit of ingest) and pickle it to ``path``."""
-    import pickle
-
-    frames = [pq.read_table(f).to_pandas() for f in identity_files]
-    with Path(path).open("wb") as fh:
-        pickle.dump(person_index(frames), fh)
-    return str(path)

@@ -1,7 +1,8 @@
 """The ledger: what earlier runs in an output folder already decided, so a nightly run
 decides only what is new or changed, and a re-delivered export is recognised.
 
-Stage: decide (read) and publish (write). It lives in ``OUT/ledger/``:
+Read before deciding (``decide.reuse`` takes what it can), written after the run folder is
+published. It lives in ``OUT/ledger/``:
 
 * ``charges-<run_id>/`` — one Parquet file per partition, one row per charge of the last published run, keyed by case
   number + charge sequence, with a content hash of the charge's input fields (and any
@@ -27,16 +28,13 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from expunge.partition import fine_bucket
+from expunge.ingest.partition import fine_bucket
 
 LEDGER_DIR = "ledger"
-KEY = ["case_number", "charge_seq"]
 FILES_COLUMNS = ["sha256", "file", "run_id"]
 
 
@@ -47,72 +45,6 @@ def context_key(parts: Sequence[str]) -> str:
         h.update(part.encode())
         h.update(b"\0")
     return h.hexdigest()
-
-
-def row_hashes(frame: pd.DataFrame) -> np.ndarray:
-    """A 64-bit hash per row over all of ``frame``'s columns (vectorized, stable for the
-    same pandas version, which is part of the context); ``pandas.util.hash_pandas_object``
-    of the frame as text."""
-    return combine_hashes(list(column_hashes(frame).values()), len(frame))
-
-
-def column_hashes(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    """A 64-bit hash of each value of each column, over ``as_text``: rows hashed by
-    ``combine_hashes`` over a choice of columns can share the columns' work."""
-    if frame.empty:
-        return {str(c): np.zeros(len(frame), dtype=np.uint64) for c in frame.columns}
-    text = as_text(frame)
-    return {str(c): pd.util.hash_array(text[c].array) for c in text.columns}
-
-
-def combine_hashes(columns: Sequence[np.ndarray], rows: int) -> np.ndarray:
-    """One hash per row from column hashes, combined as pandas combines a frame's (the tuple
-    hash of CPython), so ``row_hashes`` equals ``hash_pandas_object`` of the text frame."""
-    out = np.full(rows, 0x345678, dtype=np.uint64)
-    mult = np.uint64(1000003)
-    for i, h in enumerate(columns):
-        out ^= h
-        out *= mult
-        mult += np.uint64(82520 + 2 * (len(columns) - i))
-    return out + np.uint64(97531) if len(columns) else np.full(rows, 0x345678 + 97531, dtype=np.uint64)
-
-
-def as_text(frame: pd.DataFrame, missing: str = "\x00") -> pd.DataFrame:
-    """Every column as text (dates ISO, numbers as written), ``missing`` for missing values,
-    cast by Arrow: one dtype, so equal values hash equally."""
-    try:
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-    except (pa.ArrowException, TypeError, ValueError):  # an object column mixing types
-        return frame.astype("str").fillna(missing)
-    cols = [pc.fill_null(pc.cast(col, pa.string()), missing) for col in table.columns]
-    return pa.table(cols, names=[str(c) for c in frame.columns]).to_pandas()
-
-
-def reusable(case_number: pd.Series, charge_seq: pd.Series, hashes: np.ndarray,
-             prior: pd.DataFrame | None) -> np.ndarray:
-    """Which rows can take the prior decision: every charge of their case is in the ledger
-    with the same content hash, and the case has no charge the ledger lacks or vice versa.
-
-    The unit is the case because a rule may look at the other charges of the case."""
-    n = len(case_number)
-    if prior is None or prior.empty or n == 0:
-        return np.zeros(n, dtype=bool)
-    cur = pd.DataFrame({"case_number": case_number.to_numpy(), "charge_seq": charge_seq.to_numpy(),
-                        "row_hash": hashes})
-    old = prior[[*KEY, "row_hash"]].rename(columns={"row_hash": "old_hash"})
-    both = cur.merge(old, on=KEY, how="left", sort=False)
-    same = (both["old_hash"] == both["row_hash"]).fillna(False).to_numpy(dtype=bool)
-    by_case = pd.Series(same).groupby(cur["case_number"].to_numpy(), dropna=False)
-    ok = by_case.all() & (by_case.size() == prior.groupby("case_number").size().reindex(by_case.size().index))
-    return cur["case_number"].map(ok).fillna(False).to_numpy(dtype=bool)
-
-
-def take(prior: pd.DataFrame, case_number: pd.Series, charge_seq: pd.Series, columns: Sequence[str]) -> pd.DataFrame:
-    """The prior rows for these keys (all must exist), in the order given."""
-    wanted = pd.MultiIndex.from_arrays([case_number.to_numpy(), charge_seq.to_numpy()], names=KEY)
-    got = prior.set_index(KEY).reindex(wanted)[list(columns)]
-    got.index = case_number.index
-    return got
 
 
 def load(out_dir: Path, context: str, partitions: int = 1, k: int = 0) -> pd.DataFrame | None:

@@ -30,19 +30,22 @@ import pyarrow.compute
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from expunge import __version__, ledger, partition
-from expunge.decide import LEDGER_COLUMNS, decide_charges
-from expunge.delta import move_latest, write_delta
-from expunge.duplicates import find_duplicates
+from expunge import __version__
+from expunge.decide.answers import load_answers
+from expunge.decide.charges import LEDGER_COLUMNS, decide_charges
 from expunge.errors import ExpungeError, InputFileError, OutputExistsError
-from expunge.ingest import IngestResult, ingest, preflight, sha256_file, staging_schema
-from expunge.offenses import Normalizer
-from expunge.people import PersonIndex
-from expunge.profile import input_schema, load_profile
-from expunge.review import load_answers
-from expunge.rollup import DEFAULT_SUPPRESS_BELOW, normalization_report
-from expunge.rules import load_rules
-from expunge.scaleout import map_local, run_apart
+from expunge.ingest import partition
+from expunge.ingest.duplicates import find_duplicates
+from expunge.ingest.hashing import column_hashes
+from expunge.ingest.identities import PersonIndex, write_person_index
+from expunge.ingest.profiles import input_schema, load_profile
+from expunge.ingest.read import IngestResult, ingest, preflight, sha256_file, staging_schema
+from expunge.law.rules import load_rules
+from expunge.normalize.offenses import Normalizer
+from expunge.ops import ledger
+from expunge.ops.workers import map_local, run_apart
+from expunge.publish.delta import move_latest, write_delta
+from expunge.publish.rollups import DEFAULT_SUPPRESS_BELOW, normalization_report
 
 SALT_ENV = "EXPUNGE_SALT"
 
@@ -179,7 +182,7 @@ def stage_people(plan: RunPlan, ingested: IngestResult) -> None:
     of a statewide export would otherwise stay in this process's memory through decide and
     publish."""
     build = run_apart if plan.partitions > 1 and plan.workers > 1 else (lambda fn, *a: fn(*a))
-    build(partition.write_person_index, ingested.identities, plan.work_dir / "people_index.pkl")
+    build(write_person_index, ingested.identities, plan.work_dir / "people_index.pkl")
 
 
 def decide_partition(plan: RunPlan, k: int, parts: list[str]) -> str:
@@ -190,7 +193,7 @@ def decide_partition(plan: RunPlan, k: int, parts: list[str]) -> str:
         charges = ds.dataset(parts, format="parquet").to_table().to_pandas()
     else:
         charges = staging_schema().empty_table().to_pandas()
-    hashed = ledger.column_hashes(charges[[f for f in input_schema().fields if f in charges]])
+    hashed = column_hashes(charges[[f for f in input_schema().fields if f in charges]])
     keep, dups = find_duplicates(charges, hashed)  # the ledger's row hashes share the columns' hashes
     out = plan.work_dir / "decided"
     out.mkdir(exist_ok=True)
@@ -250,7 +253,7 @@ def stage_decide(plan: RunPlan, ingested: IngestResult, runner: str = "local", a
     parts = ingested.partitions
     with _timed(plan, "decide_partitions"):
         if runner == "dask":
-            from expunge.scaleout import map_on_dask
+            from expunge.ops.workers import map_on_dask
 
             return map_on_dask(decide_partition, plan, parts, address)
         return map_local(decide_partition, [(plan, k, p) for k, p in enumerate(parts)], plan.workers)
@@ -259,8 +262,8 @@ def stage_decide(plan: RunPlan, ingested: IngestResult, runner: str = "local", a
 def stage_publish(plan: RunPlan, ingested: IngestResult, decided_paths: list[str],
                   times: dict[str, float] | None = None) -> str:
     """Write all outputs and the manifest, then move the run folder into place atomically."""
-    from expunge.publish import write_outputs
-    from expunge.whatif import report_readings
+    from expunge.publish.outputs import write_outputs
+    from expunge.publish.whatif import report_readings
 
     t0 = time.perf_counter()
     build = plan.work_dir / plan.run_id

@@ -12,14 +12,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from expunge.ingest import QUARANTINE_SCHEMA
-from expunge.ledger import column_hashes, combine_hashes
-from expunge.profile import input_schema
+from expunge.ingest.hashing import column_hashes, combine_hashes
+from expunge.ingest.profiles import input_schema
+from expunge.ingest.read import QUARANTINE_SCHEMA
 
 
 def find_duplicates(charges: pd.DataFrame, hashed: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, pa.Table]:
     """Rows to keep, and the quarantine rows for the others. ``hashed``: the input fields'
-    ``ledger.column_hashes`` when the caller has them already."""
+    ``hashing.column_hashes`` when the caller has them already."""
     fields = [f for f in input_schema().fields if f in charges]
     hashed = hashed if hashed is not None else column_hashes(charges[fields])
     content = combine_hashes([hashed[f] for f in fields], len(charges))

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.api import types
 
-from expunge.xlsx import concatenated
+from expunge.publish.workbooks import concatenated
 
 CHUNK_ROWS = 100_000
 _NEEDS_QUOTES = '[,"\n]'

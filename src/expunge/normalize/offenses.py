@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,354 +29,23 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 
 from expunge import __version__
-from expunge.catalog import Crosswalk, MatchConfig, Reference, load_reference
-from expunge.distinct import per_distinct
-from expunge.law import law_file, readings
-from expunge.law.values import FAMILIES, SUBSTANCE_FAMILIES
-from expunge.text import canonicalize
-
-__all__ = [
-    "FAMILIES",
-    "SUBSTANCE_FAMILIES",
-    "Normalizer",
-    "describe",
-    "modifier_substance",
-    "normalize_offenses",
-    "parse_charge_codes",
-    "parse_statutes",
-    "statute_facts",
-]
-DRUG_CHAPTERS: tuple[str, ...] = tuple(str(c) for c in readings()["statutes"]["drug_chapters"])
-
-GRAMS_PER: dict[str, float] = {k: float(v) for k, v in readings()["amounts"]["grams_per"].items()}
-
+from expunge.ingest.distinct import per_distinct
+from expunge.law import law_file
+from expunge.normalize.catalog import MatchConfig, Reference
+from expunge.normalize.codes import modifier_substance, parse_charge_codes
+from expunge.normalize.crosswalk import Crosswalk, load_crosswalk
+from expunge.normalize.descriptions import describe, violent
+from expunge.normalize.mshp import load_reference
+from expunge.normalize.statutes import parse_statutes, statute_facts
+from expunge.normalize.text import canonicalize
 
 # --------------------------------------------------------------------------- charge codes
-
-_CODE_RE = re.compile(
-    r"^(?P<section>[A-Z]*\d*\.\d{1,4}[A-Z]?)-?(?P<seq>\d{3})"
-    r"(?P<fp>[YN])?(?P<year>(?:19|20)\d{2})?(?P<ncic>\d{2})?(?P<mod>\d{2})?(?P<aac>\d)?"
-    r"(?:[._]+)?$"
-)
-
-
-def parse_charge_codes(raw: pd.Series) -> pd.DataFrame:
-    """Split raw charge codes into parts. Works on any strings; unparseable -> nulls.
-
-    Returns columns ``section``, ``seq``, ``year``, ``code_ncic``, ``code_modifier``,
-    ``legacy_code`` and ``charge_code_normalized`` (``section-seq`` plus the MSHP tail when
-    the record had one).
-    """
-    s = raw.fillna("").astype("str").str.upper().str.replace(r"[\s]+", "", regex=True)
-    s = s.str.replace(r"-{2,}", "-", regex=True).str.strip("-")
-    parts = s.str.extract(_CODE_RE.pattern)
-    legacy = s.str.extract(r"^(?P<legacy>\d{5})(?P<lmod>\d{2})?(?P<laac>\d)?$")
-    out = pd.DataFrame(index=raw.index)
-    out["section"] = parts["section"]
-    out["seq"] = parts["seq"]
-    out["year"] = parts["year"]
-    out["code_ncic"] = parts["ncic"]
-    out["code_modifier"] = parts["mod"].fillna(legacy["lmod"])
-    out["legacy_code"] = legacy["legacy"]
-    base = out["section"] + "-" + out["seq"]
-    tail = parts["fp"].fillna("") + parts["year"].fillna("") + parts["ncic"].fillna("")
-    out["charge_code_normalized"] = (base + tail).where(out["section"].notna(), out["legacy_code"])
-    return out
-
-
-def modifier_substance(ncic_modifier: pd.Series, code_ncic: pd.Series) -> pd.DataFrame:
-    """Substance and conduct named by the NCIC modifier that completes the charge code.
-
-    Accepts ``62``, ``3562``, ``35-62`` and ``35 62``. Category 35 (dangerous drugs), read
-    as ``law/readings.yaml`` (``ncic``) says: 60-64 marijuana, 50 and 99 no drug, any other
-    modifier another drug (35-40..43 synthetic narcotic included).
-
-    Returns columns ``ncic_modifier_normalized`` (4 digits, e.g. ``3562``),
-    ``modifier_substance`` (MARIJUANA, OTHER_DRUG or null) and ``modifier_conduct`` (the
-    family a marijuana modifier's conduct gives: 60/61 delivery, 62 possession, 63
-    manufacture; null for 64 and every other modifier).
-    """
-    law = readings()["ncic"]
-    d = ncic_modifier.fillna("").astype("str").str.replace(r"\D", "", regex=True)
-    cat = pd.Series(np.where(d.str.len() == 4, d.str[:2], code_ncic.fillna("")), index=d.index)
-    mod = pd.Series(
-        np.select([d.str.len() == 4, d.str.len() == 2, d.str.len() == 3], [d.str[2:], d, d.str[:2]], default=""),
-        index=d.index,
-    )
-    cat = cat.where(cat != "", law["drug_category"]).where(mod != "", "")
-    is_drug = cat == law["drug_category"]
-    marijuana = is_drug & mod.isin(law["marijuana"])
-    sub = np.select([marijuana, is_drug & (mod.isin(law["no_drug"]) | ~mod.str.fullmatch(r"\d\d")), is_drug],
-                    ["MARIJUANA", "", "OTHER_DRUG"], default="")
-    conduct = mod.map(law["conduct"]).where(marijuana)
-    return pd.DataFrame(
-        {
-            "ncic_modifier_normalized": (cat + mod).where(mod != "", None),
-            "modifier_substance": pd.Series(sub, index=d.index).replace("", None),
-            "modifier_conduct": conduct.astype("object"),
-        },
-        index=d.index,
-    )
 
 
 # --------------------------------------------------------------------------- statutes
 
-_STATUTE_RE = (
-    r"(?P<chapter>\d{1,3}[A-Z]?)\.(?P<sec>\d{3,4})"
-    r"(?:\s*\.\s*(?P<s1>\d{1,2})|\s*\(\s*(?P<p1>\d{1,2})\s*\))?"
-    r"(?:\s*\(\s*(?P<p2>\d{1,2})\s*\)|\s*\.\s*(?P<s2>\d{1,2}))?"
-)
-
-
-def parse_statutes(raw: pd.Series) -> pd.DataFrame:
-    """Parse statute citations: ``RSMo 579.015``, ``579.015.4``, ``579015``, ``571.030.1(11)``.
-
-    Returns ``section`` (``579.015``), ``subsection`` (``4`` or ``1(11)``) and
-    ``statute_normalized`` (``579.015.4``); nulls where nothing parses.
-    """
-    s = raw.fillna("").astype("str").str.upper().str.strip()
-    digits_only = s.str.fullmatch(r"\d{5,7}")
-    d = s.where(digits_only, "")
-    s = s.mask(
-        digits_only,
-        np.select(
-            [d.str.len() == 5, d.str.len() == 6, d.str.len() == 7],
-            [d.str[:2] + "." + d.str[2:], d.str[:3] + "." + d.str[3:], d.str[:3] + "." + d.str[3:]],
-            default=d,
-        ),
-    )
-    p = s.str.extract(_STATUTE_RE)
-    section = p["chapter"] + "." + p["sec"]
-    first = p["s1"].fillna(p["p1"])
-    second = p["p2"].fillna(p["s2"])
-    sub = first.where(second.isna(), first + "(" + second + ")")
-    out = pd.DataFrame(index=raw.index)
-    out["section"] = section
-    out["subsection"] = sub
-    out["statute_normalized"] = section.where(sub.isna(), section + "." + sub)
-    return out
-
-
-def statute_facts(section: pd.Series, subsection: pd.Series, ref: Reference) -> pd.DataFrame:
-    """Offense facts from the statute table: the most specific row wins
-    (``571.030.1(11)`` over ``571.030``); unknown sections fall back to the chapter default
-    (drug chapters 195/579: ``DRUG_UNSPECIFIED``; any other chapter: ``NON_DRUG``)."""
-    table = ref.statutes.set_index("statute")
-    full = section.astype("str").str.cat(subsection.astype("str"), sep=".").where(subsection.notna())
-    out = pd.DataFrame(index=section.index)
-    cols = ["offense_family", "substance_scope", "level", "class", "amount_max_g"]
-    by_full = table.reindex(full.fillna("~")).set_axis(section.index)[cols]
-    by_section = table.reindex(section.fillna("~")).set_axis(section.index)[cols]
-    explicit = by_full["offense_family"].notna()
-    for c in cols:
-        out[c] = by_full[c].where(explicit, by_section[c])
-    out["explicit"] = out["offense_family"].notna()
-    chapter = section.str.extract(r"^(\d{1,3})\.", expand=False)
-    default = np.where(chapter.isin(DRUG_CHAPTERS), "DRUG_UNSPECIFIED", "NON_DRUG")
-    has_section = section.notna()
-    out["offense_family"] = out["offense_family"].where(
-        out["explicit"], pd.Series(default, index=section.index).where(has_section)
-    )
-    out["substance_scope"] = out["substance_scope"].where(
-        out["explicit"],
-        pd.Series(np.where(chapter.isin(DRUG_CHAPTERS), "ANY", "NONE"), index=section.index).where(has_section),
-    )
-    for c in ("level", "class", "amount_max_g"):
-        out[c] = out[c].replace("", None)
-    return out
-
 
 # --------------------------------------------------------------------------- descriptions
-
-_SUB = readings()["substance_words"]
-_CONDUCT = readings()["conduct_words"]
-_MJ, _SYN, _THC = _SUB["marijuana"], _SUB["synthetic"], _SUB["thc"]
-_OTHER_DRUGS, _NOT_SUBSTANCE = _SUB["other_drug"], _SUB["not_a_substance"]
-_DRUG_CONTEXT = "|".join([_MJ, _SYN, _SUB["drug_context"], _OTHER_DRUGS])
-_EXCEPT, _NEGATED = _SUB["except_phrase"], _SUB["negated"]
-_POSSESS, _DELIVER, _MANUFACTURE = _CONDUCT["possession"], _CONDUCT["delivery"], _CONDUCT["manufacture"]
-_TRAFFIC, _MINOR, _PROTECTED = _CONDUCT["trafficking"], _CONDUCT["minor"], _CONDUCT["protected_location"]
-_WEAPON = _CONDUCT["weapon"]
-_DUI_LAW = readings()["dui"]
-# Impaired operation of any conveyance (the amendment's exclusion): a phrase that is DUI by
-# itself, or a conveyance word and an impairment word in either order.
-_DUI = (_DUI_LAW["phrases"] + "|(?:" + _DUI_LAW["conveyance"] + ").*(?:" + _DUI_LAW["impairment"] + ")|(?:"
-        + _DUI_LAW["impairment"] + ").*(?:" + _DUI_LAW["conveyance"] + ")")
-_VIOLENT = readings()["violence"]["injury"] + "|" + readings()["violence"]["offenses"]
-#: Evidence of a known non-drug offense: a word starting with one of the law's stems.
-#: Stems of three letters or fewer (MV, BUS, TAX) are whole words: as prefixes they would
-#: make damaged text ("TAXQ") read as an offense.
-_NON_DRUG_OFFENSE = r"\b(?:" + "|".join(
-    re.escape(str(stem)).replace(r"\ ", r"\s+") + (r"\b" if len(str(stem)) <= 3 else "")
-    for stem in readings()["non_drug_offense_stems"]["stems"]) + ")"
-
-
-def names_non_drug_offense(text: pd.Series) -> pd.Series:
-    """Whether canonical description text names a known non-drug offense (positive
-    evidence for NON_DRUG: ``law/readings.yaml``, ``non_drug_offense_stems``)."""
-    return text.str.contains(_NON_DRUG_OFFENSE, regex=True)
-
-
-def violent(text: pd.Series) -> pd.Series:
-    """Whether canonical text names injury, death or an offense of violence (R11v)."""
-    return text.str.contains(_VIOLENT, regex=True)
-
-
-def describe(descriptions: pd.Series, config: MatchConfig | None = None) -> pd.DataFrame:
-    """Facts read from description text. Expects distinct values (works on any).
-
-    Returns columns ``desc_canonical``, ``desc_family``, ``desc_substance`` (MARIJUANA,
-    THC, SYNTHETIC_CANNABINOID, CONFLATED, OTHER_DRUG, EXCEPT35 or null),
-    ``desc_amount_g``, ``desc_level_hint``, ``desc_score``, ``desc_band`` (confident,
-    review, none) and ``desc_uncertain`` (the near-miss drug words, for the review queue).
-    A description whose only drug evidence is a near-miss word ("MARAJAUNA") is in the
-    review band: its family is UNKNOWN rather than NON_DRUG. Evidence, not absence: a
-    description without drug words is NON_DRUG only when it names a known non-drug offense
-    (``names_non_drug_offense``); placeholders and damaged text are UNKNOWN.
-    """
-    cfg = config or MatchConfig.load()
-    canon = canonicalize(descriptions, accept=cfg.token_fuzzy_accept, review_floor=cfg.token_review_floor)
-    t = canon["text"]
-    except_hit = t.str.contains(_EXCEPT, regex=True)
-    negated = t.str.contains(_NEGATED, regex=True)
-    # Substance words are read outside any EXCEPT / negated phrase.
-    # Words on how a drug was obtained ("WITHOUT PRESCRIPTION", "COUNTERFEIT") name none.
-    free = (t.str.replace(_EXCEPT, " ", regex=True).str.replace(_NEGATED, " ", regex=True)
-            .str.replace(_NOT_SUBSTANCE, " ", regex=True))
-    mj = free.str.contains(_MJ, regex=True)
-    thc = free.str.contains(_THC, regex=True)
-    syn = free.str.contains(_SYN, regex=True)
-    other = free.str.contains(_OTHER_DRUGS, regex=True) | negated
-    substance = np.select(
-        [
-            (mj | thc) & other,
-            syn & other,
-            mj & syn,
-            syn,
-            thc & ~mj,
-            mj | thc,
-            other,
-            except_hit,
-        ],
-        [
-            "",
-            "",
-            "CONFLATED",
-            "SYNTHETIC_CANNABINOID",
-            "THC",
-            "MARIJUANA",
-            "OTHER_DRUG",
-            "EXCEPT35",
-        ],
-        default="",
-    )
-
-    drug = t.str.contains(_DRUG_CONTEXT, regex=True)
-    weapon = t.str.contains(_WEAPON, regex=True)
-    dui = t.str.contains(_DUI, regex=True)
-    dist = t.str.contains(_DELIVER, regex=True)
-    mfg = t.str.contains(_MANUFACTURE, regex=True)
-    traffic = t.str.contains(_TRAFFIC, regex=True)
-    minor = t.str.contains(_MINOR, regex=True)
-    protected = t.str.contains(_PROTECTED, regex=True)
-    possess = t.str.contains(_POSSESS, regex=True)
-    para = t.str.contains(_CONDUCT["paraphernalia"], regex=True)
-    weapon_drug = weapon & (drug | t.str.contains(_CONDUCT["weapon_subsection"], regex=True))
-    # Evidence, not absence: NON_DRUG needs a word naming a known non-drug offense.
-    named = names_non_drug_offense(t)
-    family = np.select(
-        [
-            weapon_drug,
-            weapon,
-            dui,
-            ~drug & ~named,
-            ~drug,
-            (dist | mfg | traffic) & minor,
-            (dist | mfg | traffic) & protected,
-            para,
-            traffic,
-            mfg,
-            dist,
-            possess,
-        ],
-        [
-            "WEAPON_WHILE_POSSESSING",
-            "NON_DRUG",
-            "DUI",
-            "UNKNOWN",
-            "NON_DRUG",
-            "DELIVERY_TO_MINOR",
-            "PROTECTED_LOCATION",
-            "PARAPHERNALIA",
-            "MJ_TRAFFICKING",
-            "MJ_MANUFACTURE",
-            "MJ_DELIVERY",
-            "MJ_POSSESSION",
-        ],
-        default="DRUG_UNSPECIFIED",
-    )
-    doubtful = (canon["uncertain"] != "") & ~drug & ~weapon & ~dui
-    family = np.where(doubtful, "UNKNOWN", family)
-    band = np.select([family == "UNKNOWN", doubtful], ["none", "review"], default="confident")
-    band = np.where(doubtful, "review", band)
-    return pd.DataFrame(
-        {
-            "desc_canonical": t,
-            "desc_family": family,
-            "desc_band": band,
-            "desc_uncertain": canon["uncertain"],
-            "desc_substance": pd.Series(substance, index=t.index).replace("", None),
-            "desc_amount_g": amount_g(free),
-            "desc_level_hint": canon["level_hint"],
-            "desc_score": canon["token_score"],
-            "desc_violent": violent(t),
-        },
-        index=descriptions.index,
-    )
-
-
-_AMOUNT = re.compile(
-    r"(?P<pre>(?:\b(?:LT|LE|GT|GE|UNDER|OVER|BELOW|ABOVE|UP TO|LESS THAN|MORE THAN|NOT MORE THAN|"
-    r"NOT OVER|EXCEEDING|AT LEAST|AT MOST|MAX|MAXIMUM|MINIMUM)\s+)*)"
-    r"(?P<num>\d+(?:\.\d+)?)(?:\s+(?:TO|AND|OR)?\s*(?P<num2>\d+(?:\.\d+)?))?\s*"
-    r"(?P<unit>GRAMS|OUNCES|POUNDS|KILOGRAMS|MG)\b"
-    r"(?P<post>\s+OR\s+(?:LESS|UNDER|MORE|OVER))?"
-)
-_UPPER = re.compile(r"\b(?:LT|LE|UNDER|BELOW|UP TO|LESS THAN|NOT MORE THAN|NOT OVER|AT MOST|MAX)")
-_LOWER = re.compile(r"\b(?:GT|GE|OVER|ABOVE|MORE THAN|EXCEEDING|AT LEAST|MINIMUM)\b")
-
-
-def amount_g(text: pd.Series) -> pd.Series:
-    """Amount in grams stated by canonical description text (distinct values).
-
-    A stated range or ceiling gives its upper bound ("11 35 GRAMS" -> 35, "LT 2 OUNCES" ->
-    56.7); a bare amount gives itself; a floor alone ("OVER 35 GRAMS") leaves it unknown.
-    """
-    values: list[float | None] = []
-    for s in text:
-        uppers: list[float] = []
-        exact: list[float] = []
-        for m in _AMOUNT.finditer(s):
-            factor = GRAMS_PER[m.group("unit")]
-            pre, post = m.group("pre") or "", m.group("post") or ""
-            num = float(m.group("num")) * factor
-            if m.group("num2"):
-                uppers.append(float(m.group("num2")) * factor)
-            elif (_UPPER.search(pre) and not pre.strip().startswith("NOT MORE THAN OVER")) or post.endswith(
-                ("LESS", "UNDER")
-            ):
-                uppers.append(num)
-            elif _LOWER.search(pre) or post.endswith(("MORE", "OVER")):
-                continue
-            else:
-                exact.append(num)
-        if uppers:
-            values.append(round(min(uppers), 2))
-        elif exact:
-            values.append(round(max(exact), 2))
-        else:
-            values.append(None)
-    return pd.Series(values, index=text.index, dtype="Float64")
 
 
 # --------------------------------------------------------------------------- the ladder
@@ -398,7 +66,6 @@ class Normalizer:
     @classmethod
     def build(cls, charge_codes: str | Path | None = None, crosswalk: str | Path | None = None,
               config: str | Path | None = None, cache_dir: str | Path | None = None) -> Normalizer:
-        from expunge.catalog import load_crosswalk
 
         return cls(reference=load_reference(charge_codes), config=MatchConfig.load(config),
                    crosswalk=load_crosswalk(crosswalk) if crosswalk else None,
@@ -728,19 +395,3 @@ def _reference_rows(codes: pd.Series, ref: Reference) -> pd.DataFrame:
     return got
 
 
-def normalization_report(charges: pd.DataFrame, offenses: pd.DataFrame, top: int = 50) -> dict[str, object]:
-    """How the ladder did on a batch: distinct descriptions, share of rows per rung and
-    source, the review band, and the most frequent descriptions it could not match."""
-    desc = charges["charge_description"] if "charge_description" in charges else pd.Series(dtype="str")
-    n = max(len(offenses), 1)
-    unmatched = offenses["offense_family"] == "UNKNOWN"
-    counts = desc[unmatched].value_counts().head(top)
-    return {
-        "rows": len(offenses),
-        "distinct_descriptions": int(desc.nunique()),
-        "share_by_method": {k: round(v / n, 4) for k, v in offenses["match_method"].value_counts().items()},
-        "share_by_source": {k: round(v / n, 4) for k, v in offenses["match_source"].value_counts().items()},
-        "review_band_rows": int((offenses["desc_band"] == "review").sum()),
-        "unmatched_rows": int(unmatched.sum()),
-        "top_unmatched_descriptions": [{"description": str(k), "rows": int(v)} for k, v in counts.items()],
-    }

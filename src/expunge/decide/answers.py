@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from expunge.distinct import hash_distinct
 from expunge.errors import ExpungeError
+from expunge.ingest.distinct import hash_distinct
 from expunge.law.values import CLASSES, DETERMINATIONS, FAMILIES, LEVELS, SUBSTANCES
 
 ANSWER_FACTS = {

@@ -29,18 +29,18 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import yaml
 
-from expunge.csvout import write_csv
-from expunge.distinct import hash_distinct
-from expunge.documents import safe_name, write_documents
-from expunge.facts import caveat_lists, caveat_text
+from expunge.decide.answers import ANSWER_FACTS
+from expunge.decide.facts import caveat_lists, caveat_text
+from expunge.decide.people import conflict_table
+from expunge.ingest.distinct import hash_distinct
+from expunge.ingest.read import in_this_process
 from expunge.law import readings as law_readings
-from expunge.people import conflict_table
-from expunge.report import render_report
-from expunge.review import ANSWER_FACTS
-from expunge.rollup import Rollups, cases
-from expunge.rules import ELIGIBLE
-from expunge.scaleout import map_local
-from expunge.xlsx import CHUNK_ROWS, MAX_ROWS, Rows, write_workbook
+from expunge.law.rules import ELIGIBLE
+from expunge.publish.csvfiles import write_csv
+from expunge.publish.documents import safe_name, write_documents
+from expunge.publish.report import render_report
+from expunge.publish.rollups import Rollups, cases
+from expunge.publish.workbooks import CHUNK_ROWS, MAX_ROWS, Rows, write_workbook
 
 _ARROW_TYPES = {
     "string": pa.string(), "int64": pa.int64(), "int32": pa.int32(), "int16": pa.int16(),
@@ -217,7 +217,7 @@ def write_outputs(parts: list[str], run_dir: Path, suppress_below: int, salt: st
                   steps: dict[str, float] | None = None) -> dict[str, Any]:
     """Write every data output of a run into ``run_dir`` from its decided partitions, each
     partition by ``write_partition`` (through ``mapper(fn, args)``, e.g.
-    ``scaleout.map_local``, to use several processes), then the run-wide files from their
+    ``ops.workers.map_local``, to use several processes), then the run-wide files from their
     pieces; returns counts and the run's ``Rollups``.
 
     ``analytics/`` is written only with a ``salt`` (the operator's secret, never stored).
@@ -240,7 +240,7 @@ def write_outputs(parts: list[str], run_dir: Path, suppress_below: int, salt: st
     spill = spill_dir(run_dir)
     for sub in ("cases", "review", "petitions", "narrow"):
         (spill / sub).mkdir(parents=True, exist_ok=True)
-    mapper = mapper or map_local
+    mapper = mapper or in_this_process
     done = mapper(write_partition, [(p, k, len(parts) > 1, run_dir, salt) for k, p in enumerate(parts)])
     run_id = next((d["run_id"] for d in done if d["run_id"]), "")
     queue_rows = sum(d["review_queue"] for d in done)
@@ -333,7 +333,7 @@ def write_petitions(spills: list[str], run_dir: Path, run: dict[str, str], docum
     places = data.to_table(columns=_PLACE).group_by(_PLACE).aggregate([([], "count_all")]).to_pandas()
     places = places.sort_values(_PLACE, kind="stable")
     scratch = scratch or run_dir.parent / "petition-sorted"
-    mapper = mapper or map_local
+    mapper = mapper or in_this_process
     done = mapper(write_circuit, [(spills, run_dir, circ, dict(zip(counties["county"].astype(str),
                                                                    counties["count_all"].astype(int), strict=True)),
                                    run, documents, scratch) for circ, counties in places.groupby("circuit", sort=True)])

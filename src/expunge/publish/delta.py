@@ -15,9 +15,9 @@ from typing import Any
 
 import pandas as pd
 
-from expunge.csvout import write_csv
-from expunge.rollup import sql_list, sql_literal
-from expunge.rules import ELIGIBLE
+from expunge.law.rules import ELIGIBLE
+from expunge.publish.csvfiles import write_csv
+from expunge.publish.rollups import sql_list, sql_literal
 
 COLUMNS = ["county", "case_number", "charge_seq", "change", "determination_before", "determination_after",
            "rule_before", "rule_after", "reason_before", "reason_after"]

@@ -38,11 +38,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from expunge.csvscan import CR, NL, scan
 from expunge.errors import InputFileError
-from expunge.partition import PartitionWriter
-from expunge.profile import ColumnMap, Profile, input_schema, map_columns
-from expunge.scaleout import map_local
+from expunge.ingest.partition import PartitionWriter
+from expunge.ingest.profiles import ColumnMap, Profile, input_schema, map_columns
+from expunge.ingest.scan import CR, NL, scan
 
 DEFAULT_BLOCK_BYTES = 16 << 20
 UNIT_BYTES = 64 << 20  # a file is cut for several workers only into ranges at least this long
@@ -51,6 +50,12 @@ RAW_KEEP = 2000  # characters of a quarantined record kept for the operator
 MIN_YEAR, MAX_YEAR = 1850, 2100
 
 Mapper = Callable[[Callable[..., Any], Sequence[tuple[Any, ...]]], list[Any]]
+
+
+def in_this_process(fn: Callable[..., Any], args: Sequence[tuple[Any, ...]]) -> list[Any]:
+    """``fn(*a)`` for every ``a`` in ``args``, one after another here: the ``Mapper`` a stage
+    uses unless the run gives it worker processes (``ops.workers.map_local``)."""
+    return [fn(*a) for a in args]
 
 QUARANTINE_SCHEMA = pa.schema([
     ("source_file", pa.string()), ("source_line", pa.int64()), ("field", pa.string()),
@@ -534,7 +539,7 @@ def ingest(inputs: Sequence[str | Path], profile: Profile, staging_dir: Path, qu
     """Ingest every input file; see the module docstring.
 
     An uncompressed file larger than ``unit_bytes`` (default ``UNIT_BYTES``) is cut into up
-    to ``workers`` byte ranges that ``mapper`` (``scaleout.map_local``; by default one after
+    to ``workers`` byte ranges that ``mapper`` (``ops.workers.map_local``; by default one after
     another, here) ingests side by side; rows are written straight into ``partitions``
     partitions of whole cases.
     The rows, their order within each partition, and the line numbers are the same however
@@ -543,7 +548,7 @@ def ingest(inputs: Sequence[str | Path], profile: Profile, staging_dir: Path, qu
     Raises:
         InputFileError: a file cannot be read at all; the message says what to do.
     """
-    run = mapper or map_local
+    run = mapper or in_this_process
     unit_bytes = unit_bytes or UNIT_BYTES
     staging_dir.mkdir(parents=True, exist_ok=True)
     reports: list[FileReport] = []

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from expunge.distinct import joined_per_group
-from expunge.rules import ELIGIBLE
+from expunge.ingest.distinct import joined_per_group
+from expunge.law.rules import ELIGIBLE
 
 DEFAULT_SUPPRESS_BELOW = 10
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from expunge.catalog import read_mshp_charge_codes
+from expunge.normalize.mshp import read_mshp_charge_codes
 
 #: NCIC modifiers of category 35 (dangerous drugs) that name marijuana.
 MARIJUANA_MODIFIERS = ("3560", "3561", "3562", "3563", "3564")
@@ -73,10 +73,10 @@ def decide_code_table(charge_codes_csv: str | Path, modifiers_csv: str | Path, l
     Returns the ``probe_*`` columns beside the ``charges/`` columns."""
     from datetime import date
 
-    from expunge.decide import decide_charges
-    from expunge.offenses import Normalizer
-    from expunge.profile import input_schema
-    from expunge.rules import load_rules
+    from expunge.decide.charges import decide_charges
+    from expunge.ingest.profiles import input_schema
+    from expunge.law.rules import load_rules
+    from expunge.normalize.offenses import Normalizer
 
     probe = code_table_charges(charge_codes_csv, modifiers_csv)
     charges = probe.drop(columns=["probe_code", "probe_modifier", "probe_wording"])

@@ -19,11 +19,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from expunge.dispositions import disposition_class
-from expunge.distinct import per_distinct
+from expunge.decide.dispositions import disposition_class
+from expunge.ingest.distinct import per_distinct
 from expunge.law import readings
+from expunge.law.rules import DEFAULT_SUBSTANCE_ORDER
 from expunge.law.values import MARIJUANA_SUBSTANCES, SUBSTANCE_FAMILIES
-from expunge.rules import DEFAULT_SUBSTANCE_ORDER
 
 #: Caveat names, one bit each. The order is part of the output contract: append only.
 CAVEATS = (

@@ -84,7 +84,7 @@ class Lexicon:
 
 @lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
-    path = resources.files("expunge") / "reference" / "abbreviations.csv"
+    path = resources.files("expunge.normalize") / "tables" / "abbreviations.csv"
     exact: dict[str, str] = {}
     fuzzy_words: list[str] = []
     with path.open(encoding="utf-8") as fh:

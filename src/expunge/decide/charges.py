@@ -14,15 +14,17 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from expunge.distinct import per_distinct
-from expunge.engine import evaluate, overdue
-from expunge.facts import BIT, CAVEATS, derive_facts
-from expunge.ledger import column_hashes, combine_hashes, reusable, take
-from expunge.offenses import Normalizer, normalize_offenses
-from expunge.people import PersonIndex, link_people
-from expunge.profile import input_schema
-from expunge.review import ANSWER_FACTS, CLERK_RULE, fingerprint, match_answers
-from expunge.rules import RuleSet
+from expunge.decide.answers import ANSWER_FACTS, CLERK_RULE, fingerprint, match_answers
+from expunge.decide.engine import evaluate, overdue
+from expunge.decide.facts import BIT, CAVEATS, derive_facts
+from expunge.decide.people import link_people
+from expunge.decide.reuse import reusable, take
+from expunge.ingest.distinct import per_distinct
+from expunge.ingest.hashing import column_hashes, combine_hashes
+from expunge.ingest.identities import PersonIndex
+from expunge.ingest.profiles import input_schema
+from expunge.law.rules import RuleSet
+from expunge.normalize.offenses import Normalizer, normalize_offenses
 
 #: Columns of ``charges/`` in order (``schemas/charges.v1.yaml`` documents each one).
 CHARGE_COLUMNS = (
@@ -92,7 +94,7 @@ def decide_charges(
             instead of being decided again.
         people_index: ``people.person_index`` of the whole export when ``charges`` is one
             partition of it (None: link within ``charges``).
-        hashed: ``ledger.column_hashes`` of some input fields, aligned to ``charges``
+        hashed: ``hashing.column_hashes`` of some input fields, aligned to ``charges``
             (duplicate detection computed them already); the rest are computed here.
 
     Returns:

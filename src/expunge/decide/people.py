@@ -18,61 +18,15 @@ Conflicts are reported, never merged: one person id with different dates of birt
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from expunge.distinct import hash_distinct, joined_per_group
+from expunge.ingest.distinct import hash_distinct, joined_per_group
+from expunge.ingest.identities import PersonIndex, identities, person_index
 
-IDENTITY_FIELDS = ("defendant_id", "last_name", "first_name", "dob")
 CONFLICT_COLUMNS = ["conflict", "defendant_id", "last_name", "first_name", "dob", "case_numbers"]
-
-
-def _norm(values: pd.Series) -> pd.Series:
-    return values.fillna("").astype("str").str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
-
-
-def identities(charges: pd.DataFrame) -> pd.DataFrame:
-    """Normalized ``id``, ``last``, ``first``, ``dob`` and name+birth-date key ``nd`` per row."""
-    def col(name: str) -> pd.Series:
-        return charges[name] if name in charges else pd.Series(None, index=charges.index, dtype="object")
-
-    last, first = _norm(col("last_name")), _norm(col("first_name"))
-    dob = pd.to_datetime(col("dob"), errors="coerce").dt.strftime("%Y-%m-%d").fillna("")
-    nd = (last + "|" + first + "|" + dob).where((last != "") & (dob != ""), "")
-    return pd.DataFrame({"id": _norm(col("defendant_id")), "last": last, "first": first, "dob": dob, "nd": nd},
-                        index=charges.index)
-
-
-@dataclass(frozen=True)
-class PersonIndex:
-    """What linking needs from the whole export, at the scale of people, not rows: the one
-    id each name + birth date belongs to (``nd_keys[i]`` -> ``ids[i]``), and the keys in
-    conflict. Arrow arrays: compact (a 10 M-charge export's index would take several times
-    the memory as Python strings) and looked up by Arrow's hash kernels."""
-
-    nd_keys: pa.Array
-    ids: pa.Array
-    several_ids: pa.Array
-    dob_conflict_ids: pa.Array
-
-
-def person_index(parts: Iterable[pd.DataFrame]) -> PersonIndex:
-    """Build the index from ``identities`` of every partition (each deduplicated first)."""
-    distinct = pd.concat([p[["id", "dob", "nd"]].drop_duplicates() for p in parts], ignore_index=True)
-    distinct = distinct.drop_duplicates()
-    with_id = distinct.loc[(distinct["id"] != "") & (distinct["nd"] != ""), ["nd", "id"]].drop_duplicates()
-    several = with_id["nd"].duplicated(keep=False)  # one name + birth date, several ids
-    unique_nd = with_id[~several]
-    dated = distinct.loc[(distinct["id"] != "") & (distinct["dob"] != ""), ["id", "dob"]].drop_duplicates()
-    dob_conflict = dated.loc[dated["id"].duplicated(keep=False), "id"].drop_duplicates().sort_values()
-    text = lambda values: pa.array(np.asarray(values, dtype=object), type=pa.string())  # noqa: E731
-    return PersonIndex(text(unique_nd["nd"]), text(unique_nd["id"]),
-                       text(with_id.loc[several, "nd"].drop_duplicates().sort_values()), text(dob_conflict))
 
 
 def link_people(charges: pd.DataFrame, index: PersonIndex | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:

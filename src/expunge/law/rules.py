@@ -159,7 +159,7 @@ _DatesAsText.yaml_implicit_resolvers = {
 
 
 def default_ruleset_path(name: str = DEFAULT_RULESET) -> Path:
-    return Path(str(resources.files("expunge") / "law" / name))
+    return Path(str(resources.files("expunge.law") / name))
 
 
 def _resolve_path(path: str | Path | None) -> Path:

@@ -27,10 +27,10 @@ import pandas as pd
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from expunge.engine import evaluate
+from expunge.decide.engine import evaluate
 from expunge.errors import InputFileError
-from expunge.rollup import headline
-from expunge.rules import ELIGIBLE, RuleSet, default_ruleset_path, load_rules
+from expunge.law.rules import ELIGIBLE, RuleSet, default_ruleset_path, load_rules
+from expunge.publish.rollups import headline
 
 FACT_COLUMNS = ("case_number", "case_kind", "offense_family", "substance", "level", "class", "amount_g",
                 "disposition_class", "serving", "offense_after_effective", "violent", "already_expunged")

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from expunge.distinct import row_codes
-from expunge.rules import ELIGIBLE, Rule, RuleSet, condition_facts
+from expunge.ingest.distinct import row_codes
+from expunge.law.rules import ELIGIBLE, Rule, RuleSet, condition_facts
 
 
 def _matcher_mask(series: pd.Series, matcher: Any) -> np.ndarray:

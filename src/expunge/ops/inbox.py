@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from expunge.errors import InputFileError
-from expunge.ingest import sha256_file
-from expunge.ledger import processed_files
+from expunge.ingest.read import sha256_file
+from expunge.ops.ledger import processed_files
 
 IN_PROGRESS = (".part", ".tmp", ".partial", ".crdownload")
 
