@@ -21,32 +21,35 @@ import time
 from datetime import date
 from pathlib import Path
 
+import flows.settings  # noqa: F401  (sets Prefect's home, analytics and start-up timeout: before Prefect loads)
+
+# isort: split
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.schedules import Cron
 
-import flows.settings  # noqa: F401  (must precede the Prefect import)
 from expunge.ingest.read import IngestResult
-from expunge.ops import inbox
+from expunge.ops import inbox, runlog
 from expunge.ops import run as pipeline
+from expunge.ops.run import DecidedPartition
+from expunge.ops.settings import RunPlan, RunSettings, plan_run
 
 
 @task(name="ingest", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
-def ingest_task(plan: pipeline.RunPlan) -> IngestResult:
+def ingest_task(plan: RunPlan) -> IngestResult:
     return pipeline.stage_ingest(plan)
 
 
 @task(name="decide", cache_policy=NO_CACHE)
-def decide_task(plan: pipeline.RunPlan, ingested: IngestResult, runner: str = "local",
-                dask_address: str | None = None) -> list[str]:
-    return pipeline.stage_decide(plan, ingested, runner, dask_address)
+def decide_task(plan: RunPlan, ingested: IngestResult) -> list[DecidedPartition]:
+    return pipeline.stage_decide(plan, ingested)
 
 
 @task(name="publish", cache_policy=NO_CACHE)
-def publish_task(plan: pipeline.RunPlan, ingested: IngestResult, decided_paths: list[str],
+def publish_task(plan: RunPlan, ingested: IngestResult, decided: list[DecidedPartition],
                  times: dict[str, float]) -> str:
-    return pipeline.stage_publish(plan, ingested, decided_paths, times)
+    return pipeline.stage_publish(plan, ingested, decided, times)
 
 
 def summary_markdown(run_dir: str) -> str:
@@ -63,7 +66,7 @@ def summary_markdown(run_dir: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _run(plan: pipeline.RunPlan, runner: str = "local", dask_address: str | None = None) -> str:
+def _run(plan: RunPlan) -> str:
     """The three stages as tasks; on failure, the work folder goes and the run log says why."""
     times: dict[str, float] = {}
     try:
@@ -71,58 +74,38 @@ def _run(plan: pipeline.RunPlan, runner: str = "local", dask_address: str | None
         ingested = ingest_task(plan)
         times["ingest"] = round(time.perf_counter() - t, 3)
         t = time.perf_counter()
-        decided = decide_task(plan, ingested, runner, dask_address)
+        decided = decide_task(plan, ingested)
         times["decide"] = round(time.perf_counter() - t, 3)
         run_dir = publish_task(plan, ingested, decided, times)
     except BaseException as exc:
         shutil.rmtree(plan.work_dir, ignore_errors=True)
-        _failed(plan.out_dir, plan.run_id, plan.inputs, exc)
+        _failed(plan.settings.out_dir, plan.run_id, plan.settings.inputs, exc)
         raise
-    pipeline.record_published(Path(run_dir))
+    runlog.record_published(Path(run_dir))
     create_markdown_artifact(key="expunge-run-summary", markdown=summary_markdown(run_dir),
                              description="Counts per determination and changes (no personal data)")
     return run_dir
 
 
 def _failed(out_dir: str, run_id: str | None, inputs: tuple[str, ...] | list[str], exc: BaseException) -> None:
-    message = pipeline.failure_message(exc)
+    message = runlog.failure_message(exc)
     get_run_logger().error(message)
     if Path(out_dir).parent.is_dir():
-        pipeline.record_run(out_dir, "failed", run_id, inputs, message)
+        runlog.record_run(out_dir, "failed", run_id, inputs, message)
 
 
-@flow(name="expunge-nightly", log_prints=True)
-def nightly_batch(
-    inputs: list[str],
-    out_dir: str,
-    as_of: str,
-    run_id: str | None = None,
-    rules: str | None = None,
-    profile: str | None = None,
-    policies: dict[str, str] | None = None,
-    suppress_below: int = 10,
-    overwrite: bool = False,
-    charge_codes: str | None = None,
-    crosswalk: str | None = None,
-    cache_dir: str | None = None,
-    answers: str | None = None,
-    partitions: int | None = None,
-    documents: bool = True,
-    runner: str = "local",
-    dask_address: str | None = None,
-    workers: int | None = None,
-) -> str:
-    """Decide every charge of the exports and publish a run folder; returns its path.
-    ``workers``: local processes reading, deciding and writing partitions (default: one per CPU);
-    ``runner="dask"`` decides the partitions on the Dask cluster at ``dask_address``."""
-    try:
-        plan = pipeline.plan_run(inputs, out_dir, date.fromisoformat(as_of), run_id, rules, profile,
-                                 policies, suppress_below, overwrite, charge_codes, crosswalk, cache_dir,
-                                 answers, partitions=partitions, documents=documents, workers=workers)
-    except BaseException as exc:
-        _failed(out_dir, run_id, inputs, exc)
-        raise
-    return _run(plan, runner, dask_address)
+@flow(name="expunge-nightly", log_prints=True, validate_parameters=False)
+def nightly_batch(settings: RunSettings, plan: RunPlan | None = None) -> str:
+    """Decide every charge of the exports the settings name and publish a run folder; returns
+    its path. ``plan``: the settings already planned (``expunge run`` plans before Prefect
+    starts, so a bad file fails at once and every export is hashed once); planned here when None."""
+    if plan is None:
+        try:
+            plan = plan_run(settings)
+        except BaseException as exc:
+            _failed(settings.out_dir, settings.run_id, settings.inputs, exc)
+            raise
+    return _run(plan)
 
 
 @flow(name="expunge-inbox", log_prints=True)
@@ -150,16 +133,18 @@ def nightly_inbox(
     for path, earlier in waiting.redelivered:
         message = f"{path.name} was already published by run {earlier}; skipped (nothing changed)."
         print(message)
-        pipeline.record_run(out_dir, "skipped", earlier, [path], message)
+        runlog.record_run(out_dir, "skipped", earlier, [path], message)
     if waiting.published:  # still in the inbox from earlier nights: said here, not in the run log
         print(f"{len(waiting.published)} export(s) in {inbox_dir} were published before under the same name: "
               + ", ".join(f"{p.name} (run {run})" for p, run in waiting.published) + ".")
     if not waiting.new:
         print(f"Nothing new in {inbox_dir}.")
         return None
+    settings = RunSettings.of(list(waiting.new), out_dir, day, rules=rules, profile=profile, policies=policies,
+                              suppress_below=suppress_below, charge_codes=charge_codes, crosswalk=crosswalk,
+                              cache_dir=cache_dir, answers=answers)
     try:
-        plan = pipeline.plan_run(list(waiting.new), out_dir, day, None, rules, profile, policies, suppress_below,
-                                 False, charge_codes, crosswalk, cache_dir, answers)
+        plan = plan_run(settings)
     except BaseException as exc:
         _failed(out_dir, None, [str(p) for p in waiting.new], exc)
         raise
@@ -187,6 +172,6 @@ def serve_nightly(inbox_dir: str, out_dir: str, cron: str, timezone: str, name: 
                         description="Decide the exports that arrived in the inbox; publish a run folder.")
 
 
-def run_nightly(*args, **kwargs) -> str:  # type: ignore[no-untyped-def]
+def run_nightly(settings: RunSettings, plan: RunPlan | None = None) -> str:
     """Run the flow and return the run folder (used by ``expunge run``)."""
-    return nightly_batch(*args, **kwargs)
+    return nightly_batch(settings, plan)

@@ -81,7 +81,7 @@ def make_charges(*rows: dict) -> pd.DataFrame:
 def decide(*rows: dict, policies: dict | None = None, as_of: date = AS_OF, rules: str | None = None) -> pd.DataFrame:
     """Decide charges built with ``make_charges`` under the shipped rules (v2, or ``rules``)."""
     rs = load_rules(rules)
-    return decide_charges(make_charges(*rows), rs, rs.resolve_policies(policies), as_of, run_id="test")
+    return decide_charges(make_charges(*rows), rs, rs.resolve_policies(policies), as_of, run_id="test").charges
 
 
 def decide_one(policies: dict | None = None, rules: str | None = None, **row) -> pd.Series:

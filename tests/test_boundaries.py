@@ -34,11 +34,29 @@ def test_importing_the_pipeline_does_not_load_prefect():
     assert out.stdout.strip() == "False"
 
 
-def test_only_the_cli_and_the_manifest_read_the_clock():
+def test_only_the_cli_the_manifest_and_the_run_log_read_the_clock():
     readers = []
     for p in LIBRARY.rglob("*.py"):
         text = p.read_text()
         for needle in ("date.today(", "datetime.now(", "Timestamp.now(", "time.time("):
             if needle in text:
                 readers.append((p.name, needle))
-    assert sorted(readers) == [("cli.py", "date.today("), ("pipeline.py", "Timestamp.now(")]
+    assert sorted(readers) == [("cli.py", "date.today("), ("run.py", "Timestamp.now("), ("runlog.py", "Timestamp.now(")]
+
+
+STAGES = {"law", "ingest", "normalize", "decide", "publish", "ops"}
+TOP_MODULES = {"__init__.py", "cli.py", "query.py", "sample.py", "errors.py"}
+
+
+def test_every_module_lives_in_a_stage_package_except_the_entry_points():
+    top = {p.name for p in LIBRARY.glob("*.py")}
+    packages = {p.name for p in LIBRARY.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    assert top == TOP_MODULES
+    assert packages == STAGES
+
+
+def test_each_stage_package_says_in_two_lines_what_it_takes_and_returns():
+    for stage in sorted(STAGES):
+        doc = ast.get_docstring(ast.parse((LIBRARY / stage / "__init__.py").read_text())) or ""
+        first = doc.split("\n\n")[0].splitlines()
+        assert len(first) == 2 and " takes " in first[0] and " return" in first[1], stage

@@ -49,8 +49,9 @@ def test_crosswalk_decides_a_charge_that_would_otherwise_need_review(tmp_path):
     cw = crosswalk_file(tmp_path, "charge_code,195.020-998Y195035,MJ_POSSESSION,MARIJUANA,,M,A,,file read\n")
     rs = load_rules()
     rows = make_charges({"charge_code": "195.020-998Y195035", "charge_description": "DRUG VIOLATION"})
-    before = decide_charges(rows, rs, rs.default_policies(), date(2026, 11, 27)).iloc[0]
-    after = decide_charges(rows, rs, rs.default_policies(), date(2026, 11, 27), norm=Normalizer.build(crosswalk=cw))
+    before = decide_charges(rows, rs, rs.default_policies(), date(2026, 11, 27)).charges.iloc[0]
+    after = decide_charges(rows, rs, rs.default_policies(), date(2026, 11, 27),
+                           norm=Normalizer.build(crosswalk=cw)).charges
     assert before["rule_id"] == "R12" and after.iloc[0]["rule_id"] == "R17"
 
 

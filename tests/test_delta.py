@@ -42,7 +42,7 @@ def test_same_export_again_changes_nothing(tmp_path):
 def test_a_failed_run_does_not_move_latest(tmp_path, monkeypatch):
     import pytest
 
-    from expunge.publish import outputs
+    from expunge.ops import run as outputs  # the run calls write_outputs from here
 
     first = run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="one")
     monkeypatch.setattr(outputs, "write_outputs", lambda *a, **k: (_ for _ in ()).throw(OSError("disk")))

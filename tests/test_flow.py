@@ -22,9 +22,11 @@ def harness():
 def test_nightly_flow_runs_every_stage_and_publishes(harness, tmp_path):
     from prefect.artifacts import Artifact
 
+    from expunge.ops.settings import RunSettings
     from flows.nightly import nightly_batch
 
-    state = nightly_batch([str(SAMPLE)], str(tmp_path), "2026-11-27", run_id="flow", return_state=True)
+    settings = RunSettings.of([SAMPLE], tmp_path, "2026-11-27", run_id="flow")
+    state = nightly_batch(settings, return_state=True)
     assert state.is_completed()
     run_dir = state.result()
     manifest = json.loads((tmp_path / "flow" / "manifest.json").read_text())
@@ -44,9 +46,10 @@ def test_nightly_flow_runs_every_stage_and_publishes(harness, tmp_path):
 
 
 def test_flow_with_bad_input_fails_with_the_message(harness, tmp_path):
+    from expunge.ops.settings import RunSettings
     from flows.nightly import nightly_batch
 
-    state = nightly_batch([str(tmp_path / "missing.csv")], str(tmp_path), "2026-11-27", return_state=True)
+    state = nightly_batch(RunSettings.of([tmp_path / "missing.csv"], tmp_path, "2026-11-27"), return_state=True)
     assert state.is_failed() and "does not exist" in state.message
     assert [p.name for p in tmp_path.iterdir()] == ["runs.jsonl"]  # no run folder, no work folder
     [entry] = [json.loads(line) for line in (tmp_path / "runs.jsonl").read_text().splitlines()]

@@ -125,7 +125,7 @@ def test_no_charge_is_decided_eligible_whose_true_substance_is_not_marijuana_unl
     charges = read_sample_charges(export)
     truth = pd.read_csv(truth_path, dtype=str, keep_default_na=False)
     rs = load_rules()
-    decided = decide_charges(charges, rs, rs.default_policies(), date(2026, 11, 27))
+    decided = decide_charges(charges, rs, rs.default_policies(), date(2026, 11, 27)).charges
     eligible = decided["determination"].str.startswith("ELIGIBLE").to_numpy()
     not_mj = ~truth["expected_substance"].isin(["MARIJUANA", "THC"]).to_numpy()
     assumed = (decided["caveat_bits"].to_numpy() & BIT["SUBSTANCE_ASSUMED_MARIJUANA"]) != 0

@@ -192,7 +192,7 @@ def test_existing_run_folder_is_not_overwritten_unless_asked(tmp_path):
 
 
 def test_failed_run_leaves_no_run_folder(tmp_path, monkeypatch):
-    from expunge.publish import outputs
+    from expunge.ops import run as outputs  # the run calls write_outputs from here
 
     def boom(*_a, **_k):
         raise RuntimeError("disk full")
@@ -204,7 +204,7 @@ def test_failed_run_leaves_no_run_folder(tmp_path, monkeypatch):
 
 
 def test_a_failed_run_is_logged_with_what_to_do(tmp_path, monkeypatch):
-    from expunge.publish import outputs
+    from expunge.ops import run as outputs  # the run calls write_outputs from here
 
     monkeypatch.setattr(outputs, "write_outputs", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
     with pytest.raises(OSError):

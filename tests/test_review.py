@@ -78,7 +78,7 @@ def test_an_answer_stops_applying_when_the_charge_changes(tmp_path):
 
     rows = make_charges({"charge_code": "579.015-001Y202035", "charge_description": "POSS CONTROLLED SUBSTANCE"})
     rs = load_rules()
-    first = decide_charges(rows, rs, rs.default_policies(), AS_OF)
+    first = decide_charges(rows, rs, rs.default_policies(), AS_OF).charges
     store = tmp_path / "answers.csv"
     pd.DataFrame({"case_number": ["1622-CR00001"], "charge_seq": ["1"], "fingerprint": [first.iloc[0]["fingerprint"]],
                   "answer_substance": ["MARIJUANA"], "answer_amount_g": ["50"]}).to_csv(store, index=False)
@@ -86,8 +86,10 @@ def test_an_answer_stops_applying_when_the_charge_changes(tmp_path):
     same = decide_charges(rows, rs, rs.default_policies(), AS_OF, answers=answers)
     changed = decide_charges(rows.assign(charge_description="POSS CS - AMENDED"), rs, rs.default_policies(), AS_OF,
                              answers=answers)
-    assert same.iloc[0]["rule_id"] == "R18" and same.attrs["answers"] == {"applied": 1, "stale": 0}
-    assert changed.iloc[0]["rule_id"] == "R12" and changed.attrs["answers"] == {"applied": 0, "stale": 1}
+    assert same.charges.iloc[0]["rule_id"] == "R18"
+    assert (same.counts.answers_applied, same.counts.answers_stale) == (1, 0)
+    assert changed.charges.iloc[0]["rule_id"] == "R12"
+    assert (changed.counts.answers_applied, changed.counts.answers_stale) == (0, 1)
 
 
 def test_whatif_moves_counts_under_another_policy_without_rereading_the_export(tmp_path):

@@ -8,7 +8,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from expunge.publish.rollups import Rollups, normalization_report
+from expunge.normalize.report import normalization_report
+from expunge.publish.rollups import Rollups
 
 
 def charges(rows: list[tuple]) -> pd.DataFrame:
@@ -74,7 +75,7 @@ def test_small_counts_are_blanked_and_named(split):
 
 
 def test_the_normalization_report_lists_only_descriptions_with_unmatched_rows(split):
-    report = normalization_report(Rollups(split))
+    report = normalization_report(Rollups(split).con)
     assert report["unmatched_rows"] == 2 and report["distinct_descriptions"] == 3
     assert report["top_unmatched_descriptions"] == [{"description": "ROBBERY", "rows": 1},
                                                     {"description": "XYZ", "rows": 1}]
@@ -95,5 +96,5 @@ def test_queries_can_follow_each_other_in_any_order_on_one_connection(split):
     rollups = Rollups(split)
     first = rollups.headline()
     rollups.summaries(below=1)  # DuckDB refuses a query while an earlier result is partly read
-    normalization_report(rollups)
+    normalization_report(rollups.con)
     assert rollups.headline() == first

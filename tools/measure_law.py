@@ -56,7 +56,7 @@ def _charges(descriptions: list[str]) -> pd.DataFrame:
 
 def _decide_texts(descriptions: list[str], rules: str | None) -> pd.DataFrame:
     rs = load_rules(rules)
-    return decide_charges(_charges(descriptions), rs, rs.resolve_policies(), date(2026, 11, 27))
+    return decide_charges(_charges(descriptions), rs, rs.resolve_policies(), date(2026, 11, 27)).charges
 
 
 def code_table(shared: Path, load_codes: bool, rules: str | None) -> dict[str, object]:

@@ -171,7 +171,7 @@ def messy_export(workdir: Path, rows: int = 200_000) -> dict:
         cfg.write_text(f"token_fuzzy_accept: {accept}\n")
         norm = Normalizer.build(config=cfg)
         t0 = time.perf_counter()
-        decided = decide_charges(charges, rs, rs.default_policies(), date(2026, 11, 27), norm=norm)
+        decided = decide_charges(charges, rs, rs.default_policies(), date(2026, 11, 27), norm=norm).charges
         secs = time.perf_counter() - t0
         fam_ok = decided["offense_family"].to_numpy() == truth["expected_family"].to_numpy()
         truth_mj = truth["expected_substance"].isin(["MARIJUANA", "THC"])

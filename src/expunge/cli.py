@@ -16,6 +16,7 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -58,7 +59,7 @@ def main() -> None:
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Folder for run folders.")
 @click.option("--profile", type=click.Path(path_type=Path), help="Profile YAML mapping the export's columns.")
-@click.option("--rules", type=click.Path(path_type=Path), help="Rule file (default: the shipped mo-a3 v1).")
+@click.option("--rules", type=click.Path(path_type=Path), help="Rule file (default: the shipped mo-a3 v2).")
 @click.option("--as-of", "as_of", help="Decide as of this date (YYYY-MM-DD; default today).")
 @click.option("--run-id", help="Name of the run folder (default: as-of date + input hash).")
 @click.option("--policy", "policy", multiple=True, help="Policy override name=value (repeatable).")
@@ -85,38 +86,25 @@ def main() -> None:
 @click.option("--workers", type=click.IntRange(1, 64),
               help="Processes reading a large export and deciding and writing partitions side by side "
                    "(default: one per CPU).")
-def run(inputs: tuple[Path, ...], out_dir: Path, profile: Path | None, rules: Path | None,
-        as_of: str | None, run_id: str | None, policy: tuple[str, ...], suppress_below: int,
-        overwrite: bool, orchestrator: str, charge_codes: Path | None, crosswalk: Path | None,
-        cache_dir: Path, answers: Path | None, partitions: int | None, runner: str, dask_address: str | None,
-        documents: bool, workers: int | None) -> None:
+def run(inputs: tuple[Path, ...], out_dir: Path, as_of: str | None, policy: tuple[str, ...], orchestrator: str,
+        **settings: Any) -> None:
     """Decide every charge in INPUT files (CSV or .csv.gz) and write a run folder.
 
-    The last line printed is the run folder. In Python: flows.nightly.nightly_batch(...) or
-    expunge.ops.run.run_pipeline(...).
+    The last line printed is the run folder. In Python: expunge.ops.run.run_pipeline(RunSettings...)
+    or flows.nightly.nightly_batch(RunSettings...).
     """
-    day = _as_of(as_of)
-    policies = _policies(policy)
-    try:
-        from expunge.ops.run import plan_run
+    from expunge.ops.run import run_planned
+    from expunge.ops.settings import RunSettings, plan_run
 
-        # Validate everything a clerk can get wrong before any orchestrator starts.
-        extra = {"charge_codes": _opt(charge_codes), "crosswalk": _opt(crosswalk), "cache_dir": _opt(cache_dir),
-                 "answers": _opt(answers), "partitions": partitions, "documents": documents,
-                 "workers": workers}
-        plan_run(list(inputs), out_dir, day, run_id, rules, profile, policies, suppress_below, overwrite, **extra)
+    options = RunSettings.of(inputs, out_dir, _as_of(as_of), policies=_policies(policy), **settings)
+    try:
+        plan = plan_run(options)  # everything a clerk can get wrong, checked before any orchestrator starts
         if orchestrator == "prefect":
             from flows.nightly import run_nightly
 
-            run_dir = run_nightly([str(p) for p in inputs], str(out_dir), day.isoformat(), run_id, _opt(rules),
-                                  _opt(profile), policies, suppress_below, overwrite, **extra, runner=runner,
-                                  dask_address=dask_address)
+            run_dir = run_nightly(options, plan)
         else:
-            from expunge.ops.run import run_pipeline
-
-            run_dir = str(run_pipeline(list(inputs), out_dir, day, run_id, rules, profile, policies,
-                                       suppress_below, overwrite, **extra, runner=runner,
-                                       dask_address=dask_address))
+            run_dir = str(run_planned(plan))
     except ExpungeError as exc:
         raise click.ClickException(str(exc)) from exc
     _print_summary(Path(run_dir))
@@ -165,7 +153,7 @@ def _print_summary(run_dir: Path) -> None:
 @click.option("--name", default="nightly", show_default=True, help="Deployment name shown in the Prefect UI.")
 @click.option("--api-url", envvar="PREFECT_API_URL", help="Prefect server API (default: $PREFECT_API_URL).")
 @click.option("--profile", type=click.Path(path_type=Path), help="Profile YAML mapping the export's columns.")
-@click.option("--rules", type=click.Path(path_type=Path), help="Rule file (default: the shipped mo-a3 v1).")
+@click.option("--rules", type=click.Path(path_type=Path), help="Rule file (default: the shipped mo-a3 v2).")
 @click.option("--policy", "policy", multiple=True, help="Policy override name=value (repeatable).")
 @click.option("--charge-codes", type=click.Path(path_type=Path), help="Official MSHP Charge Code CSV.")
 @click.option("--crosswalk", type=click.Path(path_type=Path), help="Clerk-confirmed crosswalk CSV.")
@@ -231,28 +219,13 @@ def normalize_report(inputs: tuple[Path, ...], profile: Path | None, charge_code
                      crosswalk: Path | None, top: int) -> None:
     """How well the offense matcher reads INPUT files: share matched per rung, the review
     band, the most frequent unmatched descriptions (JSON). In Python:
-    expunge.normalize.offenses.normalization_report(charges, normalize_offenses(charges, norm))."""
-    import tempfile
-
-    import pyarrow.dataset as ds
-
-    from expunge.ingest.profiles import load_profile
-    from expunge.ingest.read import ingest
-    from expunge.normalize.offenses import Normalizer, normalize_offenses
-    from expunge.normalize.report import normalization_report
+    expunge.normalize.report.report_files(inputs, profile, charge_codes, crosswalk, top)."""
+    from expunge.normalize.report import report_files
 
     try:
-        norm = Normalizer.build(charge_codes, crosswalk)
-        with tempfile.TemporaryDirectory() as work:
-            result = ingest(list(inputs), load_profile(profile), Path(work) / "s", Path(work) / "q.parquet")
-            charges = ds.dataset(result.parts).to_table().to_pandas() if result.parts else None
+        report = report_files(list(inputs), profile, charge_codes, crosswalk, top)
     except ExpungeError as exc:
         raise click.ClickException(str(exc)) from exc
-    if charges is None:
-        raise click.ClickException("No readable rows in the input; see the quarantine reasons with expunge run.")
-    report = normalization_report(charges, normalize_offenses(charges, norm), top=top)
-    report["quarantined_rows"] = result.rows_quarantined
-    report["normalizer"] = norm.manifest()
     click.echo(json.dumps(report, indent=2))
 
 
@@ -395,6 +368,10 @@ def rules_check(paths: tuple[Path, ...]) -> None:
     click.echo("readings.yaml and code_readings.csv: no problems.")
 
 
+#: Exit status of a crash nobody foresaw (1: unusable input, 2: a bad option, as click uses it).
+UNEXPECTED = 3
+
+
 def entrypoint() -> None:  # pragma: no cover - thin wrapper for unexpected failures
     try:
         main(standalone_mode=True)
@@ -403,4 +380,4 @@ def entrypoint() -> None:  # pragma: no cover - thin wrapper for unexpected fail
             raise
         click.echo(f"Error: an unexpected problem stopped the run ({type(exc).__name__}: {exc}). "
                    "Nothing was published. Re-run with EXPUNGE_DEBUG=1 for details and report it.", err=True)
-        sys.exit(2)
+        sys.exit(UNEXPECTED)

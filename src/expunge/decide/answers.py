@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from expunge.errors import ExpungeError
+from expunge.ingest.csvfiles import write_csv
 from expunge.ingest.distinct import hash_distinct
 from expunge.law.values import CLASSES, DETERMINATIONS, FAMILIES, LEVELS, SUBSTANCES
 
@@ -122,7 +123,7 @@ def apply_answers(edited: str | Path, store: str | Path) -> ApplyResult:
     merged = merged.sort_values(keys, kind="stable")
     store.parent.mkdir(parents=True, exist_ok=True)
     tmp = store.with_suffix(".tmp")
-    merged.to_csv(tmp, index=False, lineterminator="\n")
+    write_csv(merged, tmp)
     tmp.replace(store)
     return ApplyResult(answered=len(new), stored=len(merged), replaced=replaced)
 

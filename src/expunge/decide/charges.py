@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -22,39 +23,10 @@ from expunge.decide.reuse import reusable, take
 from expunge.ingest.distinct import per_distinct
 from expunge.ingest.hashing import column_hashes, combine_hashes
 from expunge.ingest.identities import PersonIndex
+from expunge.ingest.places import circuit, county_name
 from expunge.ingest.profiles import input_schema
 from expunge.law.rules import RuleSet
 from expunge.normalize.offenses import Normalizer, normalize_offenses
-
-#: Columns of ``charges/`` in order (``schemas/charges.v1.yaml`` documents each one).
-CHARGE_COLUMNS = (
-    "run_id", "source_file", "source_line", "case_number", "charge_seq", "county", "court",
-    "circuit", "case_kind", "person_key", "person_link", "charge_code_raw", "ncic_modifier_raw",
-    "statute_raw", "description_raw", "disposition_raw", "charge_code_normalized",
-    "ncic_modifier_normalized", "statute_normalized", "reference_code", "offense_family",
-    "substance", "level", "class", "amount_g", "disposition_class", "disposition_status",
-    "serving", "offense_date", "filing_date", "disposition_date", "offense_year",
-    "offense_after_effective", "violent", "match_method", "match_source", "match_score", "determination", "reason_code",
-    "rule_id", "citation", "explanation", "missing_fact", "caveats", "deadline", "overdue",
-    "already_expunged", "arresting_agency",
-)
-
-
-def county_name(county: pd.Series) -> pd.Series:
-    """Upper case, single spaces, "SAINT"/"ST" spelled "ST."; missing -> "UNKNOWN"."""
-    c = county.fillna("").astype("str").str.upper().str.replace(r"\s+", " ", regex=True).str.strip()
-    c = c.str.replace(r"\bCOUNTY$", "", regex=True).str.strip()
-    c = c.str.replace(r"^(?:SAINT|ST\.?)\s+", "ST. ", regex=True)
-    c = c.str.replace(r"^STE\.?\s+", "STE. ", regex=True)
-    return c.where(c != "", "UNKNOWN")
-
-
-def circuit(court: pd.Series) -> pd.Series:
-    """Judicial circuit number read from the court name ("22ND JUDICIAL CIRCUIT" -> "22")."""
-    n = court.fillna("").astype("str").str.upper().str.extract(
-        r"(\d{1,2})\s*(?:ST|ND|RD|TH)?\s+(?:JUDICIAL\s+)?CIRCUIT", expand=False)
-    return n.str.lstrip("0").where(n.notna(), "UNKNOWN")
-
 
 #: Per-charge results of the decide stage that depend only on the charge's own fields, a
 #: clerk's answer to it and the other charges of its case: what the ledger keeps.
@@ -68,6 +40,28 @@ DECISION_COLUMNS = ("determination", "reason_code", "rule_id", "citation", "expl
 DERIVED_COLUMNS = OFFENSE_COLUMNS + FACT_COLUMNS + DECISION_COLUMNS
 
 
+@dataclass(frozen=True)
+class DecideCounts:
+    """What deciding did, for the manifest: answers applied and gone stale, charges whose
+    decision was reused from the ledger or made afresh, and the seconds spent matching."""
+
+    answers_applied: int = 0
+    answers_stale: int = 0
+    charges_reused: int = 0
+    charges_decided: int = 0
+    matching_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Decided:
+    """Decided charges, and the people conflicts among them. The conflicts hold names and
+    dates of birth: they go to the clerk's conflict list only, never into a dataset."""
+
+    charges: pd.DataFrame
+    conflicts: pd.DataFrame
+    counts: DecideCounts
+
+
 def decide_charges(
     charges: pd.DataFrame,
     ruleset: RuleSet,
@@ -79,7 +73,7 @@ def decide_charges(
     prior: pd.DataFrame | None = None,
     people_index: PersonIndex | None = None,
     hashed: Mapping[str, np.ndarray] | None = None,
-) -> pd.DataFrame:
+) -> Decided:
     """Normalize and decide every charge.
 
     Args:
@@ -98,10 +92,9 @@ def decide_charges(
             (duplicate detection computed them already); the rest are computed here.
 
     Returns:
-        The ``CHARGE_COLUMNS`` plus the personal fields, ``caveat_bits``,
-        ``match_candidates``, the ledger's ``row_hash`` and the normalization report's
-        ``desc_band``/``norm_family``; ``attrs`` hold the people conflict rows, answers
-        applied, ledger reuse and matching time.
+        ``Decided``: the charges (the columns of ``charges/`` plus the personal fields,
+        ``caveat_bits``, ``match_candidates``, the ledger's ``row_hash`` and the normalization
+        report's ``desc_band``/``norm_family``), the people conflicts among them, and counts.
     """
     norm = norm or Normalizer.build()
     charges = charges.reset_index(drop=True)
@@ -124,13 +117,17 @@ def decide_charges(
     reuse = reusable(charges["case_number"], charge_seq, hashes, prior)
     fresh = ~reuse
     parts = []
+    matching = 0.0
     if fresh.any():
-        parts.append(_derive(charges[fresh], answered[fresh], ruleset, policies, as_of, norm))
+        part, matching = _derive(charges[fresh], answered[fresh], ruleset, policies, as_of, norm)
+        parts.append(part)
     if reuse.any():
         assert prior is not None
         parts.append(take(prior, charges.loc[reuse, "case_number"], charge_seq[reuse], DERIVED_COLUMNS))
-    derived = (pd.concat(parts) if len(parts) > 1 else parts[0]).reindex(charges.index) if parts else \
-        _derive(charges, answered, ruleset, policies, as_of, norm)
+    if parts:
+        derived = (pd.concat(parts) if len(parts) > 1 else parts[0]).reindex(charges.index)
+    else:  # no charges: the columns and their types all the same
+        derived, matching = _derive(charges, answered, ruleset, policies, as_of, norm)
     # Reused rows come back from Parquet: one set of types whatever their source.
     derived = derived.astype({"deadline": "datetime64[s]", "match_score": "float64", "amount_g": "Float64",
                               "caveat_bits": "uint32", "offense_after_effective": "bool", "violent": "bool",
@@ -176,14 +173,10 @@ def decide_charges(
     out["arresting_agency"] = charges["arresting_agency"]
     out["fingerprint"] = prints
     out["row_hash"] = hashes
-    out.attrs["people_conflicts"] = conflicts
-    out.attrs["as_of"] = as_of.isoformat()
-    out.attrs["rules"] = f"{ruleset.name} v{ruleset.version}"
     applied = 0 if answered.empty else int((answered != "").any(axis=1).sum())
-    out.attrs["answers"] = {"applied": applied, "stale": stale}
-    out.attrs["ledger"] = {"charges_reused": int(reuse.sum()), "charges_decided": int(fresh.sum())}
-    out.attrs["matching_seconds"] = sum(p.attrs.get("matching_seconds", 0.0) for p in parts)
-    return out
+    counts = DecideCounts(answers_applied=applied, answers_stale=stale, charges_reused=int(reuse.sum()),
+                          charges_decided=int(fresh.sum()), matching_seconds=round(matching, 3))
+    return Decided(out, conflicts, counts)
 
 
 #: What the ledger keeps of a decided charge: key, content hash and the derived results.
@@ -191,8 +184,9 @@ LEDGER_COLUMNS = ("case_number", "charge_seq", "row_hash", *DERIVED_COLUMNS)
 
 
 def _derive(charges: pd.DataFrame, answered: pd.DataFrame, ruleset: RuleSet, policies: Mapping[str, str],
-            as_of: date, norm: Normalizer) -> pd.DataFrame:
-    """Normalize, derive facts (with a clerk's answers in place) and apply the rules."""
+            as_of: date, norm: Normalizer) -> tuple[pd.DataFrame, float]:
+    """Normalize, derive facts (with a clerk's answers in place) and apply the rules; returns
+    the derived columns and the seconds spent matching offenses."""
     started = time.perf_counter()
     offenses = normalize_offenses(charges, norm)
     matching = time.perf_counter() - started
@@ -221,8 +215,7 @@ def _derive(charges: pd.DataFrame, answered: pd.DataFrame, ruleset: RuleSet, pol
         d[c] = facts[c]
     for c in DECISION_COLUMNS:
         d[c] = decisions[c]
-    d.attrs["matching_seconds"] = matching
-    return d
+    return d, matching
 
 
 def _apply_fact_answers(facts: pd.DataFrame, answered: pd.DataFrame) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from expunge.decide.dispositions import disposition_class
-from expunge.ingest.distinct import per_distinct
+from expunge.ingest.distinct import column, per_distinct
 from expunge.law import readings
 from expunge.law.rules import DEFAULT_SUBSTANCE_ORDER
 from expunge.law.values import MARIJUANA_SUBSTANCES, SUBSTANCE_FAMILIES
@@ -312,11 +313,8 @@ def derive_facts(
     """
     idx = charges.index
     n = len(charges)
+    col = partial(column, charges)  # a field the export may lack reads as missing
 
-    def col(name: str) -> pd.Series:
-        if name in charges:
-            return charges[name]
-        return pd.Series([None] * n, index=idx, dtype="str")
 
     def ocol(name: str) -> pd.Series:
         if name in offenses:

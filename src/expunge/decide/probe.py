@@ -87,6 +87,6 @@ def decide_code_table(charge_codes_csv: str | Path, modifiers_csv: str | Path, l
     charges["source_line"] = range(2, len(charges) + 2)
     norm = Normalizer.build(charge_codes=charge_codes_csv if load_codes else None)
     rs = load_rules(rules)
-    out = decide_charges(charges, rs, rs.resolve_policies(policies), date(2026, 11, 27), norm=norm)
+    out = decide_charges(charges, rs, rs.resolve_policies(policies), date(2026, 11, 27), norm=norm).charges
     return pd.concat([probe[["probe_code", "probe_modifier", "probe_wording"]].reset_index(drop=True),
                       out.reset_index(drop=True)], axis=1)

@@ -1,4 +1,5 @@
-"""Run a column function once per distinct value and gather the result back to every row.
+"""Column helpers: run a column function once per distinct value and gather the result back
+to every row; a column an export may lack.
 
 Court exports repeat a few thousand distinct codes, descriptions, dispositions, counties
 and level strings across millions of rows; parsing each distinct value once and joining
@@ -77,3 +78,8 @@ def joined_per_group(frame: pd.DataFrame, keys: list[str], col: str, sep: str,
     index = pd.MultiIndex.from_arrays([grouped.column(k).to_pandas() for k in keys], names=keys) if len(keys) > 1 \
         else pd.Index(grouped.column(keys[0]).to_pandas(), name=keys[0])
     return pd.Series(joined.to_pandas().to_numpy(), index=index)
+
+
+def column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """``frame[name]``, or all missing (``None``, aligned to the frame) when the export lacks it."""
+    return frame[name] if name in frame else pd.Series([None] * len(frame), index=frame.index, dtype="object")

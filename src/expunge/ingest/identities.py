@@ -6,12 +6,15 @@ from __future__ import annotations
 import pickle
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from expunge.ingest.distinct import column
 
 IDENTITY_FIELDS = ("defendant_id", "last_name", "first_name", "dob")
 
@@ -22,8 +25,7 @@ def _norm(values: pd.Series) -> pd.Series:
 
 def identities(charges: pd.DataFrame) -> pd.DataFrame:
     """Normalized ``id``, ``last``, ``first``, ``dob`` and name+birth-date key ``nd`` per row."""
-    def col(name: str) -> pd.Series:
-        return charges[name] if name in charges else pd.Series(None, index=charges.index, dtype="object")
+    col = partial(column, charges)  # a field the export may lack reads as missing
 
     last, first = _norm(col("last_name")), _norm(col("first_name"))
     dob = pd.to_datetime(col("dob"), errors="coerce").dt.strftime("%Y-%m-%d").fillna("")

@@ -26,8 +26,9 @@ import gzip
 import hashlib
 import io
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -63,7 +64,7 @@ QUARANTINE_SCHEMA = pa.schema([
 ])
 
 
-@dataclass
+@dataclass(frozen=True)
 class FileReport:
     path: str
     label: str
@@ -79,13 +80,23 @@ class FileReport:
     missing_fields: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(frozen=True)
 class IngestResult:
-    files: list[FileReport]
+    """What ingest hands on: per-file accounting, the quarantine, the staged partitions and
+    the identity files the people index is built from."""
+
+    files: tuple[FileReport, ...]
     quarantine_path: str
-    warnings: list[str]
-    partitions: list[list[str]]  # staged Parquet files of each partition, in input order
-    identities: list[str]  # distinct identities, one file per unit of work
+    warnings: tuple[str, ...]
+    partitions: tuple[list[str], ...]  # staged Parquet files of each partition, in input order
+    identities: tuple[str, ...]  # distinct identities, one file per unit of work
+
+    def with_duplicates_quarantined(self, per_file: Mapping[str, int]) -> IngestResult:
+        """This result once the duplicate rows ``per_file`` (label -> rows) found while deciding
+        have left the charges for the quarantine; ``self`` is unchanged."""
+        files = tuple(replace(f, rows_ok=f.rows_ok - per_file.get(f.label, 0),
+                              rows_quarantined=f.rows_quarantined + per_file.get(f.label, 0)) for f in self.files)
+        return replace(self, files=files)
 
     @property
     def parts(self) -> list[str]:
@@ -105,8 +116,15 @@ class IngestResult:
 
 
 def sha256_file(path: Path) -> str:
+    """The file's SHA-256, computed once per process for a file that has not changed since."""
+    st = Path(path).stat()
+    return _sha256(str(Path(path).resolve()), st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+@lru_cache(maxsize=256)
+def _sha256(path: str, _size: int, _mtime_ns: int, _inode: int) -> str:
     h = hashlib.sha256()
-    with path.open("rb") as fh:
+    with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
@@ -586,11 +604,11 @@ def ingest(inputs: Sequence[str | Path], profile: Profile, staging_dir: Path, qu
         n += 1
         by_file[k] = [_ingest_unit(whole, profile, staging_dir, partitions, block_bytes)]
     warnings: list[str] = []
-    for report, done in zip(reports, by_file, strict=True):
-        report.rows_read = sum(r.rows_read for r in done)
-        report.rows_ok = sum(r.rows_ok for r in done)
-        report.rows_quarantined = sum(r.rows_quarantined for r in done)
-        report.blank_lines = sum(r.blank_lines for r in done)
+    reports = [replace(report, rows_read=sum(r.rows_read for r in done), rows_ok=sum(r.rows_ok for r in done),
+                       rows_quarantined=sum(r.rows_quarantined for r in done),
+                       blank_lines=sum(r.blank_lines for r in done))
+               for report, done in zip(reports, by_file, strict=True)]
+    for report in reports:
         if report.rows_read == 0:
             warnings.append(f"{report.label} has a header but no data rows.")
         if report.unmapped_columns:
@@ -599,6 +617,6 @@ def ingest(inputs: Sequence[str | Path], profile: Profile, staging_dir: Path, qu
     quarantine = pa.concat_tables([r.quarantine for r in every])
     quarantine = quarantine.sort_by([("source_file", "ascending"), ("source_line", "ascending")])
     pq.write_table(quarantine, quarantine_path, compression="zstd")
-    return IngestResult(files=reports, quarantine_path=str(quarantine_path), warnings=warnings,
-                        partitions=[[p for r in every for p in r.files[k]] for k in range(max(1, partitions))],
-                        identities=[r.identities for r in every])
+    return IngestResult(files=tuple(reports), quarantine_path=str(quarantine_path), warnings=tuple(warnings),
+                        partitions=tuple([p for r in every for p in r.files[k]] for k in range(max(1, partitions))),
+                        identities=tuple(r.identities for r in every))

@@ -1,4 +1,5 @@
-"""The law, as data: every reading of Mo. Const. art. XIV § 2.10 the pipeline applies.
+"""Law takes the rule files and readings counsel maintains (every reading of Mo. Const. art. XIV § 2.10);
+it returns them loaded and checked: ``rules.load_rules``, ``readings()``, ``check_law()``.
 
 Files in this folder (counsel reads and changes these; code only evaluates them):
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,7 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 
 from expunge import __version__
-from expunge.ingest.distinct import per_distinct
+from expunge.ingest.distinct import column, per_distinct
 from expunge.law import law_file
 from expunge.normalize.catalog import MatchConfig, Reference
 from expunge.normalize.codes import modifier_substance, parse_charge_codes
@@ -270,10 +271,8 @@ def normalize_signatures(charges: pd.DataFrame, norm: Normalizer | None = None) 
     """
     norm = norm or Normalizer.build()
     ref = norm.reference
-    n = len(charges)
+    col = partial(column, charges)  # a field the export may lack reads as missing
 
-    def col(name: str) -> pd.Series:
-        return charges[name] if name in charges else pd.Series([None] * n, index=charges.index, dtype="str")
 
     date = pd.to_datetime(col("offense_date")) if "offense_date" in charges else pd.Series(
         pd.NaT, index=charges.index, dtype="datetime64[s]")

@@ -1,2 +1,2 @@
-"""Operations take one set of run settings;
-they run ingest -> decide -> publish, commit the run folder, and keep the ledger, inbox and run log."""
+"""Ops takes one set of run settings (``RunSettings``) and runs the night with them;
+it returns the committed run folder, and keeps the ledger, the inbox, the run log and retention."""

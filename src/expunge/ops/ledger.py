@@ -32,6 +32,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from expunge.ingest.csvfiles import write_csv
 from expunge.ingest.partition import fine_bucket
 
 LEDGER_DIR = "ledger"
@@ -93,7 +94,7 @@ def save(out_dir: Path, pieces: Path, context: str, run_id: str, files: Sequence
     new = pd.DataFrame([(sha, name, run_id) for sha, name in files if sha not in set(seen["sha256"])],
                        columns=FILES_COLUMNS)
     merged = pd.concat([seen, new], ignore_index=True) if len(new) else seen
-    _replace(folder / "files.csv", lambda p: merged.to_csv(p, index=False, lineterminator="\n"))
+    _replace(folder / "files.csv", lambda p: write_csv(merged, p))
 
 
 def _file(k: int, partitions: int) -> str:

@@ -1,6 +1,6 @@
 """Scale-out: work on partitions in parallel, in processes of this machine or on a Dask cluster.
 
-Stage: decide. Each partition is decided by ``pipeline.decide_partition`` in a Dask worker
+Each partition is decided by ``ops.run.decide_partition`` in a Dask worker
 process; the workers read and write the run's work folder, so on a real cluster that folder
 (``--out``) must be on storage every worker sees (NFS, a shared volume) and every worker
 needs the same expunge version installed. Partitions hold whole cases and the people index
@@ -15,8 +15,8 @@ from contextlib import contextmanager, suppress
 from typing import Any
 
 
-def map_on_dask(fn: Callable[..., str], plan: Any, parts: Sequence[list[str]], address: str | None = None,
-                workers: int = 2) -> list[str]:
+def map_on_dask(fn: Callable[..., Any], plan: Any, parts: Sequence[list[str]], address: str | None = None,
+                workers: int = 2) -> list[Any]:
     """``fn(plan, k, parts[k])`` for every partition on the cluster at ``address`` (a
     ``LocalCluster`` of ``workers`` processes when None); results in partition order."""
     from distributed import Client, LocalCluster

@@ -15,8 +15,8 @@ from typing import Any
 
 import pandas as pd
 
+from expunge.ingest.csvfiles import write_csv
 from expunge.law.rules import ELIGIBLE
-from expunge.publish.csvfiles import write_csv
 from expunge.publish.rollups import sql_list, sql_literal
 
 COLUMNS = ["county", "case_number", "charge_seq", "change", "determination_before", "determination_after",
@@ -80,7 +80,7 @@ def write_delta(con: Any, out_dir: Path, run_dir: Path, batch_rows: int = 200_00
         return {"previous_run": None, "note": "first run in this folder: nothing to compare"}
     (run_dir / "delta").mkdir(exist_ok=True)
     path = run_dir / "delta" / "changes.csv"
-    pd.DataFrame(columns=COLUMNS).to_csv(path, index=False, lineterminator="\n")
+    write_csv(pd.DataFrame(columns=COLUMNS), path)
     counts: dict[str, int] = {}
     for batch in con.sql(changes_sql(previous)).to_arrow_reader(batch_rows):
         frame = batch.to_pandas()

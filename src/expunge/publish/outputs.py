@@ -15,7 +15,8 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from importlib import resources
 from pathlib import Path
@@ -32,14 +33,15 @@ import yaml
 from expunge.decide.answers import ANSWER_FACTS
 from expunge.decide.facts import caveat_lists, caveat_text
 from expunge.decide.people import conflict_table
+from expunge.ingest.csvfiles import write_csv
 from expunge.ingest.distinct import hash_distinct
 from expunge.ingest.read import in_this_process
 from expunge.law import readings as law_readings
 from expunge.law.rules import ELIGIBLE
-from expunge.publish.csvfiles import write_csv
 from expunge.publish.documents import safe_name, write_documents
 from expunge.publish.report import render_report
-from expunge.publish.rollups import Rollups, cases
+from expunge.publish.rollups import DEFAULT_SUPPRESS_BELOW, Rollups, cases
+from expunge.publish.whatif import report_readings
 from expunge.publish.workbooks import CHUNK_ROWS, MAX_ROWS, Rows, write_workbook
 
 _ARROW_TYPES = {
@@ -211,22 +213,50 @@ def spill_dir(run_dir: Path) -> Path:
     return run_dir.parent / "publish-spill"
 
 
-def write_outputs(parts: list[str], run_dir: Path, suppress_below: int, salt: str | None = None,
-                  side: dict[str, Any] | None = None, documents: bool = True,
+@dataclass(frozen=True)
+class PublishRequest:
+    """What publishing a run needs besides its decided partitions: the as-of date and rule set
+    printed on drafts and pages, the rule file and policies the report's readings re-decide
+    under, small-cell suppression, whether to write drafts, and the people conflict files of
+    the partitions (read only when the conflict list is written: at 10 M charges the rows take
+    ~190 MB that would otherwise sit in the run's process)."""
+
+    as_of: str
+    rules: str  # "name vN", printed on drafts and the report
+    rules_path: str | None = None
+    policies: Mapping[str, str] = field(default_factory=dict)
+    suppress_below: int = DEFAULT_SUPPRESS_BELOW
+    documents: bool = True
+    conflict_files: tuple[str, ...] = ()
+    readings: bool = True  # the report page's "Readings the sources dispute" section
+
+
+@dataclass(frozen=True)
+class Published:
+    """What ``write_outputs`` wrote, for the manifest and the accounting check."""
+
+    charges: int
+    cases: int
+    review_queue: int
+    petition_files: list[str]
+    analytics: bool
+    documents: int
+    people_conflicts: int
+    by_determination: dict[str, int]
+    headline: dict[str, Any]
+    rollups: Rollups  # the run's roll-ups over its narrow columns (DuckDB), for the manifest and delta
+
+
+def write_outputs(parts: list[str], run_dir: Path, request: PublishRequest, salt: str | None = None,
                   mapper: Callable[..., list[Any]] | None = None,
-                  steps: dict[str, float] | None = None) -> dict[str, Any]:
+                  steps: dict[str, float] | None = None) -> Published:
     """Write every data output of a run into ``run_dir`` from its decided partitions, each
     partition by ``write_partition`` (through ``mapper(fn, args)``, e.g.
     ``ops.workers.map_local``, to use several processes), then the run-wide files from their
-    pieces; returns counts and the run's ``Rollups``.
+    pieces.
 
     ``analytics/`` is written only with a ``salt`` (the operator's secret, never stored).
-    ``side``: ``as_of``, ``rules``, the people ``conflicts`` rows of every partition (or a
-    function returning them, called only when the conflict list is written) and
-    ``readings`` (a function of ``run_dir`` returning ``whatif.report_readings``, called once
-    ``charges/`` is written, for the report page);
     ``steps`` receives the seconds each step took."""
-    side = side or {}
     steps = {} if steps is None else steps
     clock = time.perf_counter()
 
@@ -262,42 +292,38 @@ def write_outputs(parts: list[str], run_dir: Path, suppress_below: int, salt: st
         write_workbook(run_dir / "review_queue.xlsx", {"review queue": partial(_batches, queue_files)},
                        {"review queue": queue_rows})
     step("cases_and_review_queue")
-    run = {"run_id": run_id, "as_of": side.get("as_of", ""), "rules": side.get("rules", "")}
+    run = {"run_id": run_id, "as_of": request.as_of, "rules": request.rules}
     petitions, n_documents = write_petitions(sorted(str(p) for p in (spill / "petitions").glob("part-*.parquet")),
-                                             run_dir, run, documents, spill / "sorted", mapper)
+                                             run_dir, run, request.documents, spill / "sorted", mapper)
     step("petitions")
-    rows = side.get("conflicts")
-    conflicts = conflict_table(rows() if callable(rows) else rows) if rows is not None else None
-    if conflicts is not None and len(conflicts):
-        conflicts.to_csv(run_dir / "people_conflicts.csv", index=False, lineterminator="\n")
-    n_conflicts = 0 if conflicts is None else len(conflicts)
-    del rows, conflicts
+    n_conflicts = write_conflicts(request.conflict_files, run_dir)
     every = Rollups(sorted(str(p) for p in (spill / "narrow").glob("part-*.parquet")), spill_dir=spill)
     summary_dir = run_dir / "summary"
     summary_dir.mkdir(exist_ok=True)
-    tables = every.summaries(below=suppress_below)
+    tables = every.summaries(below=request.suppress_below)
     for name, table in tables.items():
-        table.to_csv(summary_dir / f"{name}.csv", index=False, lineterminator="\n")
+        write_csv(table, summary_dir / f"{name}.csv")
     head = every.headline()
-    head["small_cell_threshold"] = suppress_below
+    head["small_cell_threshold"] = request.suppress_below
     (summary_dir / "headline.json").write_text(json.dumps(head, indent=2, sort_keys=True) + "\n")
     step("rollups")
-    readings = side.get("readings")  # whatif.report_readings of charges/, for the report page
-    readings = readings(run_dir) if callable(readings) else readings
+    readings = (report_readings(run_dir, request.as_of, dict(request.policies), request.rules_path)
+                if request.readings else None)
     (summary_dir / "report.html").write_text(render_report(head, tables, run, readings), encoding="utf-8")
     step("readings")
-    return {
-        "charges": head["charges"]["total"],  # type: ignore[index]
-        "cases": n_cases,
-        "review_queue": queue_rows,
-        "petition_files": petitions,
-        "analytics": bool(salt),
-        "documents": n_documents,
-        "people_conflicts": n_conflicts,
-        "by_determination": head["charges"]["by_determination"],  # type: ignore[index]
-        "headline": head,
-        "rollups": every,
-    }
+    return Published(charges=int(head["charges"]["total"]), cases=n_cases, review_queue=queue_rows,
+                     petition_files=petitions, analytics=bool(salt), documents=n_documents,
+                     people_conflicts=n_conflicts, by_determination=dict(head["charges"]["by_determination"]),
+                     headline=head, rollups=every)
+
+
+def write_conflicts(files: Sequence[str], run_dir: Path) -> int:
+    """``people_conflicts.csv`` from the partitions' conflict rows (none: no file); returns its lines."""
+    frames = [pq.read_table(f).to_pandas() for f in files]
+    conflicts = conflict_table(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
+    if len(conflicts):
+        write_csv(conflicts, run_dir / "people_conflicts.csv")
+    return len(conflicts)
 
 
 def _batches(files: Sequence[Path]) -> Iterator[pd.DataFrame]:

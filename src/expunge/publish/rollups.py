@@ -209,21 +209,3 @@ class Rollups:
 def headline(charges: pd.DataFrame) -> dict[str, object]:
     """``Rollups.headline`` of a DataFrame of charges."""
     return Rollups(charges).headline()
-
-
-def normalization_report(rollups: Rollups, top: int = 50) -> dict[str, object]:
-    """``offenses.normalization_report`` of a run's decided charges (their ``description_raw``,
-    ``norm_family``, ``match_method``, ``match_source`` and ``desc_band``), out of core."""
-    n = rollups.scalar("SELECT count(*) FROM charges")
-    share = lambda column: {k: round(v / max(n, 1), 4) for k, v in rollups.value_counts(column)}  # noqa: E731
-    unknown = "norm_family = 'UNKNOWN'"
-    return {
-        "rows": n,
-        "distinct_descriptions": rollups.scalar("SELECT count(DISTINCT description_raw) FROM charges"),
-        "share_by_method": share("match_method"),
-        "share_by_source": share("match_source"),
-        "review_band_rows": rollups.scalar("SELECT count(*) FROM charges WHERE desc_band = 'review'"),
-        "unmatched_rows": rollups.scalar(f"SELECT count(*) FROM charges WHERE {unknown}"),
-        "top_unmatched_descriptions": [{"description": k, "rows": v}
-                                       for k, v in rollups.value_counts("description_raw", unknown, top)],
-    }

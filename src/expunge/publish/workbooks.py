@@ -19,6 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from expunge.ingest.csvfiles import concatenated
+
 MAX_WIDTH = 60
 #: Larger tables stay CSV only: Excel stops at 1,048,576 rows, and clerks work a county at a time.
 MAX_ROWS = 200_000
@@ -137,13 +139,6 @@ def _write_sheet(out: IO[bytes], rows: Rows) -> None:
         out.write(concatenated(xml))
         first += n
     out.write(b"</sheetData></worksheet>")
-
-
-def concatenated(text: pa.Array | pa.ChunkedArray) -> memoryview:
-    """The strings of ``text`` (no nulls) back to back: its data buffer, not copied."""
-    arr = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset:arr.offset + len(arr) + 1]
-    return memoryview(arr.buffers()[2])[int(offsets[0]):int(offsets[-1])]
 
 
 def _part(z: zipfile.ZipFile, name: str) -> zipfile.ZipInfo:

@@ -1,0 +1,46 @@
+"""The run log, ``OUT/runs.jsonl``: one line per run (``published``, ``failed`` or ``skipped``)
+with its counts and, for a failure, the message a clerk reads. No personal data."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from expunge.errors import ExpungeError
+
+RUN_LOG = "runs.jsonl"
+
+
+def record_run(out_dir: str | Path, status: str, run_id: str | None, inputs: Sequence[str | Path],
+               message: str = "", **counts: Any) -> dict[str, Any]:
+    """Append one line to ``OUT/runs.jsonl``: when, which run, which inputs, what happened
+    (``published``, ``failed``, ``skipped``) and, for a failure, the message a clerk reads.
+    Input files are named, never their contents."""
+    entry = {"at": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"), "status": status, "run_id": run_id,
+             "inputs": [str(p) for p in inputs], "message": message, **counts}
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / RUN_LOG).open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(entry) + "\n")
+    return entry
+
+
+def failure_message(exc: BaseException) -> str:
+    """What a clerk reads about a failed run: the library's own message for a problem they can
+    fix, else what failed and that nothing was published."""
+    if isinstance(exc, ExpungeError):
+        return str(exc)
+    return (f"The run stopped ({type(exc).__name__}: {exc}). Nothing was published and the previous results "
+            "are untouched; fix the cause and run again (the run can be repeated safely).")
+
+
+def record_published(run_dir: Path) -> dict[str, Any]:
+    """The run-log line of a published run, with its counts (no personal data)."""
+    m = json.loads((run_dir / "manifest.json").read_text())
+    return record_run(run_dir.parent, "published", m["run_id"], [i["path"] for i in m["inputs"]],
+                      rows_read=m["rows"]["read"], quarantined=m["rows"]["quarantined"],
+                      determinations=m["determinations"], changes=m.get("delta", {}).get("changes"))

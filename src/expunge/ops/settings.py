@@ -1,0 +1,177 @@
+"""The run's settings, written out once: what a run is asked to do (``RunSettings``, built from
+the command line, the Prefect flow's parameters or Python keywords) and what planning fixes
+before any row is read (``RunPlan``: checksums, run id, resolved rules and policies).
+
+``plan_run`` validates the settings once; every stage and worker process then takes the
+plan. Nothing here reads the operator's salt: it is taken from the environment at publish
+time and is never part of the settings, the flow's parameters or the manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from expunge import __version__
+from expunge.decide.answers import load_answers
+from expunge.errors import InputFileError, OutputExistsError
+from expunge.ingest import partition
+from expunge.ingest.profiles import load_profile
+from expunge.ingest.read import preflight, sha256_file
+from expunge.law.rules import load_rules
+from expunge.normalize.offenses import Normalizer
+from expunge.ops import ledger
+from expunge.publish.rollups import DEFAULT_SUPPRESS_BELOW
+
+RUNNERS = ("local", "dask")
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """What a run is asked to do. Paths are kept as text, the as-of date as ISO text, so the
+    settings pass unchanged to worker processes and into a Prefect flow run's parameters."""
+
+    inputs: tuple[str, ...]
+    out_dir: str
+    as_of: str
+    run_id: str | None = None  # default: the as-of date + a hash of everything the outputs depend on
+    rules: str | None = None  # rule file (default: the shipped one)
+    profile: str | None = None  # profile mapping the export's columns (default: the shipped one)
+    policies: Mapping[str, str] = field(default_factory=dict)  # policy overrides, name -> value
+    suppress_below: int = DEFAULT_SUPPRESS_BELOW  # summary cells under this many are suppressed
+    overwrite: bool = False  # replace an existing run folder of the same id
+    charge_codes: str | None = None  # official MSHP Charge Code CSV
+    crosswalk: str | None = None  # clerk-confirmed crosswalk CSV
+    cache_dir: str | None = None  # where matched descriptions are cached between runs
+    answers: str | None = None  # the clerk's answers store
+    use_ledger: bool = True  # reuse earlier nights' decisions of unchanged cases
+    partitions: int | None = None  # default: from the input size
+    documents: bool = True  # a DOCX petition draft per person and county
+    workers: int | None = None  # processes of this machine (default: one per CPU)
+    runner: str = "local"  # "local" processes, or "dask"
+    dask_address: str | None = None  # Dask scheduler (default: a local cluster)
+
+    @classmethod
+    def of(cls, inputs: Sequence[str | Path], out_dir: str | Path, as_of: date | str,
+           **options: Any) -> RunSettings:
+        """Settings from Python values (paths, a date, a dict of policies); None means the
+        default. Raises TypeError for an option that does not exist, naming the ones that do."""
+        known = {f.name for f in fields(cls)} - {"inputs", "out_dir", "as_of"}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise TypeError(f"unknown run setting(s) {', '.join(unknown)}; the settings are {', '.join(sorted(known))}")
+        text = {k: (str(v) if isinstance(v, Path) else v) for k, v in options.items() if v is not None}
+        if "policies" in text:
+            text["policies"] = dict(sorted(dict(text["policies"]).items()))
+        return cls(inputs=tuple(str(p) for p in inputs), out_dir=str(out_dir),
+                   as_of=as_of.isoformat() if isinstance(as_of, date) else str(as_of), **text)
+
+    def day(self) -> date:
+        return date.fromisoformat(self.as_of)
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """The settings once planned: what a run fixes before any row is read."""
+
+    settings: RunSettings
+    run_id: str
+    input_sha256: tuple[str, ...]
+    rules_path: str
+    rules_sha256: str
+    policies: dict[str, str]  # every policy of the rule set, resolved
+    ledger_context: str
+    partitions: int
+    workers: int
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.settings.out_dir) / self.run_id
+
+    @property
+    def work_dir(self) -> Path:
+        return Path(self.settings.out_dir) / f".work-{self.run_id}"
+
+    def normalizer(self) -> Normalizer:
+        """The run's normalizer, built once per process."""
+        return run_normalizer(self.settings)
+
+
+def run_normalizer(settings: RunSettings) -> Normalizer:
+    """The normalizer of these settings, built once per process while its files are unchanged
+    (a long-lived ``expunge serve`` process sees a crosswalk the clerks edited)."""
+    s = settings
+    stamp = tuple(os.stat(p).st_mtime_ns if p and os.path.exists(p) else 0 for p in (s.charge_codes, s.crosswalk))
+    return _normalizer(s.charge_codes, s.crosswalk, s.cache_dir, stamp)
+
+
+@lru_cache(maxsize=4)
+def _normalizer(charge_codes: str | None, crosswalk: str | None, cache_dir: str | None,
+                _stamp: tuple[int, ...]) -> Normalizer:
+    return Normalizer.build(charge_codes, crosswalk, cache_dir=cache_dir)
+
+
+def plan_run(settings: RunSettings) -> RunPlan:
+    """Validate the settings and fix the run's id; every export is hashed here, once.
+
+    The default run id is the as-of date plus a hash of the inputs, rule file, profile and
+    policies: the same inputs give the same id (and the same outputs). ``workers`` changes
+    how fast, never what is written.
+
+    Raises:
+        InputFileError, ProfileError, RuleFileError: a setting or file is unusable.
+        OutputExistsError: the run folder exists and ``overwrite`` is False.
+    """
+    s = settings
+    if not s.inputs:
+        raise InputFileError("No input files were given. Name one or more export files (CSV or .csv.gz).")
+    if s.runner not in RUNNERS:
+        raise InputFileError(f"Runner {s.runner!r} is not one of {', '.join(RUNNERS)}.")
+    day = s.day()
+    ruleset = load_rules(s.rules)
+    chosen = ruleset.resolve_policies(dict(s.policies))
+    prof = load_profile(s.profile)
+    norm = run_normalizer(s)  # validates both files
+    if s.answers is not None:
+        load_answers(s.answers)  # validates the store before any work
+    shas = []
+    input_bytes = 0
+    for item in s.inputs:
+        p = Path(item)
+        preflight(p, prof)  # missing, folder, empty, unreadable header, unrecognised columns
+        shas.append(sha256_file(p))
+        input_bytes += p.stat().st_size * (6 if p.suffix.lower() == ".gz" else 1)
+    partitions = s.partitions or partition.choose_partitions(input_bytes)
+    run_id = s.run_id
+    if run_id is None:
+        h = hashlib.sha256()
+        for part in (*shas, ruleset.sha256, repr(prof), json.dumps(chosen, sort_keys=True),
+                     norm.reference.version, norm.crosswalk.sha256 if norm.crosswalk else "", __version__,
+                     sha256_file(Path(s.answers)) if s.answers else "",
+                     str(s.suppress_below), str(partitions), str(s.documents)):
+            h.update(part.encode())
+        run_id = f"{day.isoformat()}-{h.hexdigest()[:10]}"
+    context = ledger.context_key([
+        ruleset.sha256, json.dumps(chosen, sort_keys=True), json.dumps(norm.manifest(), sort_keys=True),
+        sha256_file(Path(s.charge_codes)) if s.charge_codes else "", __version__, pd.__version__, pa.__version__])
+    if not run_id or "/" in run_id or run_id.startswith("."):
+        raise InputFileError(f"Run id {run_id!r} cannot name a folder; use letters, digits and dashes.")
+    plan = RunPlan(settings=s, run_id=run_id, input_sha256=tuple(shas), rules_path=ruleset.path,
+                   rules_sha256=ruleset.sha256, policies=chosen, ledger_context=context, partitions=partitions,
+                   workers=max(1, s.workers or os.cpu_count() or 1))
+    if plan.run_dir.exists() and not s.overwrite:
+        raise OutputExistsError(
+            f"The run folder {plan.run_dir} exists already (same inputs, rules and as-of date). "
+            "Its outputs are still valid; pass --overwrite to write it again, or --run-id to write a new one."
+        )
+    return plan

@@ -1,0 +1,44 @@
+"""One set of run settings: built once from Python values, planned once, every export hashed once."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+import pytest
+
+from expunge.ingest import read
+from expunge.ops.run import run_pipeline
+from expunge.ops.settings import RunSettings, plan_run
+from tests.conftest import AS_OF, SAMPLE
+
+
+def test_settings_are_built_from_python_values_as_text(tmp_path):
+    s = RunSettings.of([SAMPLE], tmp_path, date(2026, 11, 27), policies={"b": "2", "a": "1"}, workers=1)
+    assert s.inputs == (str(SAMPLE),) and s.out_dir == str(tmp_path) and s.as_of == "2026-11-27"
+    assert list(s.policies) == ["a", "b"] and s.workers == 1
+
+
+def test_an_unknown_setting_is_refused_with_the_names_that_exist(tmp_path):
+    with pytest.raises(TypeError, match=r"unknown run setting.*partition.*the settings are.*partitions"):
+        RunSettings.of([SAMPLE], tmp_path, AS_OF, partition=4)
+
+
+def test_settings_cannot_be_changed_once_built(tmp_path):
+    s = RunSettings.of([SAMPLE], tmp_path, AS_OF)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.workers = 2  # type: ignore[misc]
+
+
+def test_the_plan_carries_the_settings_it_was_made_from(tmp_path):
+    s = RunSettings.of([SAMPLE], tmp_path, AS_OF, run_id="r", partitions=2)
+    plan = plan_run(s)
+    assert plan.settings is s and plan.run_id == "r" and plan.partitions == 2 and len(plan.input_sha256) == 1
+
+
+def test_an_export_is_hashed_once_per_run(tmp_path, monkeypatch):
+    hashed: list[str] = []
+    real = read._sha256.__wrapped__
+    monkeypatch.setattr(read, "_sha256", lambda path, *stamp: (hashed.append(path), real(path, *stamp))[1])
+    run_pipeline(RunSettings.of([SAMPLE], tmp_path, AS_OF, run_id="once", workers=1, documents=False))
+    assert hashed == [str(SAMPLE.resolve())]
