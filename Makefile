@@ -45,6 +45,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src flows tests tools
+	$(BIN)/lint-imports
 
 sample: $(STAMP)
 	$(BIN)/expunge sample --rows 4000 --seed 2026 --messiness 0.35 --malformed 12 \

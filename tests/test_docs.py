@@ -42,3 +42,16 @@ def test_readme_opens_with_make_demo_then_make_test():
 
 def test_ci_runs_the_readme_test_command():
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_readmes_python_example_runs_as_written(tmp_path):
+    import re
+    import subprocess
+    import sys
+
+    [example] = [b for b in re.findall(r"```python\n(.*?)```", README, re.S) if "RunSettings" in b]
+    (tmp_path / "sample_data").symlink_to(ROOT / "sample_data")
+    (tmp_path / "example.py").write_text(example + "    print(run_dir)\n")
+    out = subprocess.run([sys.executable, "example.py"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / out.stdout.strip().splitlines()[-1] / "manifest.json").is_file()

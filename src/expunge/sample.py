@@ -895,7 +895,7 @@ def write_sample(
 
 
 def read_sample_charges(path: str | Path) -> pd.DataFrame:
-    """A written sample export as the charges frame ``decide.decide_charges`` takes (typed
+    """A written sample export as the charges frame ``decide.charges.decide_charges`` takes (typed
     dates, counts, source file and line), for measurements and tests that skip ingest."""
     import pandas as pd
 

@@ -1,6 +1,6 @@
 """The review round trip: a clerk answers the review queue; later runs use the answers.
 
-Stage: decide (answers are applied before the rules run). The review queue
+Answers are applied before the rules run. The review queue
 (``review_queue.csv``) carries blank ``answer_*`` columns. ``apply_answers`` validates an
 edited queue (every bad value reported with its line and column), and merges the answered
 rows into an answers store: one CSV keyed by case number + count, holding the charge's

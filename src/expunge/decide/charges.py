@@ -1,6 +1,6 @@
 """Decide: normalize every charge and apply the rule set.
 
-Stage: decide. Input: ingested charges (canonical fields + ``source_file``/``source_line``).
+Input: ingested charges (canonical fields + ``source_file``/``source_line``).
 Output: one row per charge with the contract columns of ``charges/`` (DATA_CONTRACT.md)
 plus the personal fields the petition lists need (dropped before ``charges/`` is written).
 """
@@ -82,11 +82,11 @@ def decide_charges(
         as_of: the run's as-of date (for ``overdue``).
         run_id: recorded in every row.
         norm: reference, thresholds, crosswalk and cache (shipped defaults when None).
-        answers: a clerk's answers store (``review.load_answers``), applied before the rules.
+        answers: a clerk's answers store (``answers.load_answers``), applied before the rules.
         prior: the ledger's rows (``ledger.load``) from an earlier run under the same rules
             and settings; cases whose every charge is unchanged take their results from it
             instead of being decided again.
-        people_index: ``people.person_index`` of the whole export when ``charges`` is one
+        people_index: ``identities.person_index`` of the whole export when ``charges`` is one
             partition of it (None: link within ``charges``).
         hashed: ``hashing.column_hashes`` of some input fields, aligned to ``charges``
             (duplicate detection computed them already); the rest are computed here.

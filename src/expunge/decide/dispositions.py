@@ -1,6 +1,6 @@
 """Disposition classes from free-text dispositions.
 
-Stage: normalize. Input: ``disposition`` (free text such as "GUILTY PLEA", "SIS",
+Read by ``facts`` before the rules run. Input: ``disposition`` (free text such as "GUILTY PLEA", "SIS",
 "NOLLE PROSEQUI", "DISMISSED BY PROSECUTOR"). Output: ``disposition_class`` (CONVICTED,
 SIS, NONCONVICTION, PENDING, UNKNOWN) and ``disposition_status`` (RECOGNIZED, MISSING,
 UNRECOGNIZED), so that "missing" and "present but not understood" stay apart.

@@ -1,6 +1,6 @@
 """Evaluate a rule set over charges: first matching rule wins, vectorized.
 
-Stage: decide. Input: the facts frame (``facts.derive_facts`` plus ``case_number``).
+Input: the facts frame (``facts.derive_facts`` plus ``case_number``).
 Output columns: ``rule_id``, ``determination``, ``reason_code``, ``citation``,
 ``explanation``, ``missing_fact``, ``question``, ``deadline``, ``overdue``.
 

@@ -1,6 +1,6 @@
 """Facts the rule table reads: substance, level, class, amount, case kind, serving.
 
-Stage: normalize (after ``offenses.normalize_offenses``). Input: ingested charges plus the
+After ``normalize.offenses.normalize_offenses``, before the rules. Input: ingested charges plus the
 offense frame. Output columns: ``offense_family`` (final), ``substance``, ``level``,
 ``class``, ``amount_g``, ``disposition_class``, ``disposition_status``, ``case_kind``,
 ``serving``, ``marijuana``, ``offense_after_effective`` and ``caveat_bits``.

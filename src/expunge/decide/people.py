@@ -1,6 +1,6 @@
 """People: link charges to people across cases, explainably.
 
-Stage: decide. Input: ingested charges (``defendant_id``, names, ``dob``, ``case_number``).
+Input: ingested charges (``defendant_id``, names, ``dob``, ``case_number``).
 Output: ``person_key`` (a hash), ``person_link`` (how the key was made) and a table of
 conflicts for a clerk. The order of trust:
 

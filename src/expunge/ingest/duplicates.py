@@ -1,6 +1,6 @@
 """Duplicate charges across a batch: quarantined, never silently kept or picked.
 
-Stage: decide (it needs the whole batch). An exact copy of an earlier row (same content,
+Run on each partition of whole cases as it is decided. An exact copy of an earlier row (same content,
 wherever it came from) is quarantined naming the row it copies; rows that share a case
 number and count but differ are all quarantined, naming each other, because the pipeline
 cannot know which one is right.

@@ -1,6 +1,6 @@
 """Partitions: split a large export into independent groups of whole cases.
 
-Stage: ingest writes its rows through a ``PartitionWriter``; decide reads one partition at a
+Ingest writes its rows through a ``PartitionWriter``; decide reads one partition at a
 time. Every charge goes to the partition of its case number's hash, so a case (and
 everything a rule may look at) is always in one partition, and each partition can be
 decided alone, in bounded memory, on this machine or a Dask cluster. People span
@@ -78,7 +78,7 @@ class PartitionWriter:
     Rows are held until about ``batch_rows`` have arrived, then split by partition and
     written (one row group per partition and batch), so memory is bounded by the batch and
     row groups do not shrink as partitions multiply. ``close`` returns the files of each
-    partition (one or none) and the identities' file: what ``people.person_index`` is built
+    partition (one or none) and the identities' file: what ``identities.person_index`` is built
     from."""
 
     def __init__(self, folder: Path, partitions: int, batch_rows: int = BATCH_ROWS) -> None:

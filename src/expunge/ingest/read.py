@@ -1,6 +1,6 @@
 """Ingest: read exports in bounded blocks, map columns, type values, quarantine bad rows.
 
-Stage: ingest. Input: CSV or gzipped CSV files (any number), a profile. Output: staging
+Input: CSV or gzipped CSV files (any number), a profile. Output: staging
 Parquet parts with the canonical fields plus ``source_file`` and ``source_line``, and
 quarantine rows (``source_file``, ``source_line``, ``field``, ``reason``, ``raw_record``).
 

@@ -1,6 +1,6 @@
 """Offense normalization: which offense is each charge?
 
-Stage: normalize. Input columns: ``charge_code``, ``ncic_modifier``, ``statute``,
+Input columns: ``charge_code``, ``ncic_modifier``, ``statute``,
 ``charge_description`` (any may be missing). Output columns: ``charge_code_normalized``,
 ``statute_normalized``, ``offense_family``, ``substance_scope``, ``ref_level``,
 ``ref_class``, ``amount_max_g``, ``modifier_substance``, ``desc_substance``,

@@ -1,6 +1,6 @@
 """Description cleaning: from hand-keyed charge text to canonical words.
 
-Stage: part of normalization. Input: raw description strings (any case, abbreviations,
+Input: raw description strings (any case, abbreviations,
 typos, truncation, count prefixes, level suffixes). Output: canonical text in which every
 known word has one spelling ("POSS MARIJ <35G" -> "POSSESSION MARIJUANA LT 35 GRAMS"), a
 token confidence (100 when every decisive word was spelled or abbreviated as the table

@@ -1,6 +1,6 @@
 """The inbox: the folder county systems drop nightly exports into.
 
-Stage: plan. ``scan`` lists the exports waiting in the inbox and splits them into new ones,
+Before planning, ``scan`` lists the exports waiting in the inbox and splits them into new ones,
 re-deliveries (same bytes as an export already published from the output folder, under
 another name, per ``ledger/files.csv``) and exports already published under the same name
 that are still in the inbox (nothing moves them; they are not news every night). Hidden files and names ending

@@ -1,6 +1,6 @@
 """What changed since the last run, for clerks running nightly batches.
 
-Stage: publish. Input: this run's decided charges and the previous run's ``charges/``
+Input: this run's decided charges and the previous run's ``charges/``
 (the run ``OUT/latest`` pointed to). Output: ``delta/changes.csv`` — one row per charge
 whose determination is new or different, keyed by case number and count, with the rule
 and reason before and after — and counts for the manifest: newly eligible, newly in
@@ -74,7 +74,7 @@ def write_delta(con: Any, out_dir: Path, run_dir: Path, batch_rows: int = 200_00
     """Write ``delta/changes.csv`` against the previous latest run; counts for the manifest.
 
     ``con``: a DuckDB connection with this run's charges as the view ``charges``
-    (``rollup.Rollups.con``); the comparison streams, whatever the size of either run."""
+    (``rollups.Rollups.con``); the comparison streams, whatever the size of either run."""
     previous = previous_run(out_dir, run_dir.name)
     if previous is None:
         return {"previous_run": None, "note": "first run in this folder: nothing to compare"}

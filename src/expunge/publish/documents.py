@@ -1,6 +1,6 @@
 """One filled document per person and county: the draft a clerk checks and files.
 
-Stage: publish. Input: petition rows (``publish.petition_rows``). Output:
+Input: petition rows (``outputs.petition_rows``). Output:
 ``petitions/circuit-<n>/documents/<COUNTY>/<person_key>.docx``. The document is built
 from ``templates/petition_document.xml`` (WordprocessingML the project owns): the CR375
 person fields, one table row per eligible charge with its path (automatic under

@@ -1,6 +1,6 @@
 """Publish: write what each user needs into the run folder.
 
-Stage: publish. Input: decided charges (with personal fields), the ingest report.
+Input: decided charges (with personal fields), the ingest report.
 Output, in ``OUT/<run_id>/`` (DATA_CONTRACT.md): ``charges/`` (hive-partitioned Parquet,
 no personal fields), ``cases.parquet``, ``review_queue.csv``,
 ``petitions/<circuit>/<county>.csv``, ``quarantine.parquet``, ``summary/`` and

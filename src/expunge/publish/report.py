@@ -1,6 +1,6 @@
 """The sizing report for advocacy groups: one self-contained HTML page.
 
-Stage: publish. Input: the de-identified summaries (small cells already suppressed) and the
+Input: the de-identified summaries (small cells already suppressed) and the
 headline. Output: ``summary/report.html`` — headline counts of charges, cases and people
 with lower and upper bounds, a ranked chart of counties, the trend by offense year, the
 determinations, the readings the sources dispute (from ``whatif.report_readings``: for

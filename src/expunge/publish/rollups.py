@@ -1,6 +1,6 @@
 """Roll-ups: charges -> cases, and de-identified summaries with small cells suppressed.
 
-Stage: publish. Input: decided charges. Output: ``cases`` (one row per case) and summary
+Input: decided charges. Output: ``cases`` (one row per case) and summary
 tables counting charges, cases and people (always labelled which), with lower and upper
 bounds where charges still need review.
 """

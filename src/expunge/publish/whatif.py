@@ -1,6 +1,6 @@
 """What-if runs: re-decide a finished run under other policies or another rule file.
 
-Stage: decide, again, without re-reading the export: the normalized facts of every charge
+It decides again, without re-reading the export: the normalized facts of every charge
 are in the run's ``charges/`` dataset. The conflated-code policy is re-applied through the
 ``CONFLATED_CODE_WITHOUT_MODIFIER`` caveat; clerk decisions (rule ``CLERK``) are kept.
 The result says how every count moves: charges per determination, the transitions (with
@@ -85,7 +85,7 @@ def _nullable(codes: np.ndarray) -> pd.Series:
 
 def bounds(run: RunCharges, determination: np.ndarray) -> dict[str, dict[str, int]]:
     """The eligible charges and the people with an eligible charge, lower and upper bounds
-    (the numbers of ``rollup.headline`` of these determinations, without building it)."""
+    (the numbers of ``rollups.headline`` of these determinations, without building it)."""
     e = np.isin(determination, list(ELIGIBLE))
     u = e | (determination == "NEEDS_REVIEW")
     known = run.people >= 0
