@@ -42,3 +42,18 @@ def test_an_export_is_hashed_once_per_run(tmp_path, monkeypatch):
     monkeypatch.setattr(read, "_sha256", lambda path, *stamp: (hashed.append(path), real(path, *stamp))[1])
     run_pipeline(RunSettings.of([SAMPLE], tmp_path, AS_OF, run_id="once", workers=1, documents=False))
     assert hashed == [str(SAMPLE.resolve())]
+
+
+def test_the_normalizer_is_built_once_per_process_while_its_files_are_unchanged(tmp_path):
+    import os
+
+    from expunge.ops.settings import run_normalizer
+
+    crosswalk = tmp_path / "crosswalk.csv"
+    crosswalk.write_text("match_on,value,offense_family\ndescription,WEED THING,MJ_POSSESSION\n")
+    s = RunSettings.of([SAMPLE], tmp_path, AS_OF, crosswalk=crosswalk)
+    first = run_normalizer(s)
+    assert run_normalizer(s) is first
+    crosswalk.write_text("match_on,value,offense_family\ndescription,WEED THINGS,MJ_POSSESSION\n")
+    os.utime(crosswalk, ns=(1, 1))  # a clerk's edit: another modification time
+    assert run_normalizer(s) is not first
