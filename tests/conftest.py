@@ -88,6 +88,15 @@ def decide_one(policies: dict | None = None, rules: str | None = None, **row) ->
     return decide(row, policies=policies, rules=rules).iloc[0]
 
 
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory: pytest.TempPathFactory, _test_environment: None) -> Path:
+    """One run of the sample export under the defaults, shared by the tests that only read its
+    outputs (a test that changes a run folder makes its own)."""
+    from expunge.ops.run import run_pipeline
+
+    return run_pipeline([SAMPLE], tmp_path_factory.mktemp("sample-run"), AS_OF, run_id="sample")
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _test_environment(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ.setdefault("PREFECT_HOME", str(tmp_path_factory.mktemp("prefect-home")))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -50,8 +49,8 @@ CONTRACT_COLUMNS = [
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory) -> Path:
-    return run_pipeline([SAMPLE], tmp_path_factory.mktemp("out"), AS_OF, run_id="sample")
+def run_dir(sample_run):
+    return sample_run
 
 
 @pytest.fixture(scope="module")

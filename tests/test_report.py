@@ -9,8 +9,7 @@ import subprocess
 
 import pytest
 
-from expunge.ops.run import run_pipeline
-from tests.conftest import AS_OF, SAMPLE
+from tests.conftest import SAMPLE
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run", "--enable-logging=stderr",
@@ -18,8 +17,8 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    return run_pipeline([SAMPLE], tmp_path_factory.mktemp("out"), AS_OF, run_id="report")
+def run_dir(sample_run):
+    return sample_run
 
 
 def chromium() -> str:

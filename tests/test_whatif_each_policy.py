@@ -13,15 +13,14 @@ from click.testing import CliRunner
 from expunge.cli import main
 from expunge.law import law_file
 from expunge.law.rules import load_rules
-from expunge.ops.run import run_pipeline
 from expunge.publish.report import readings_section
 from expunge.publish.whatif import each_policy, policy_readings, report_readings, whatif
-from tests.conftest import AS_OF, SAMPLE
+from tests.conftest import AS_OF
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    return run_pipeline([SAMPLE], tmp_path_factory.mktemp("out"), AS_OF, run_id="readings")
+def run(sample_run):
+    return sample_run
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,11 @@ import pandas as pd
 import pytest
 
 from expunge.decide.answers import apply_answers
-from expunge.ops.run import run_pipeline
-from tests.conftest import AS_OF, SAMPLE
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    return run_pipeline([SAMPLE], tmp_path_factory.mktemp("out"), AS_OF, run_id="x")
+def run_dir(sample_run):
+    return sample_run
 
 
 def test_petition_workbook_has_a_sheet_per_county_with_frozen_header_and_widths(run_dir):

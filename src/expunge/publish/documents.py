@@ -35,18 +35,28 @@ _CONTENT_TYPES = (
     'package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
     'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/'
     'document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'
-    "</Types>")
+    '<Override PartName="/word/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+    'wordprocessingml.styles+xml"/></Types>')
+_DOCUMENT_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="http://schemas.openxmlformats.org/'
+    'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/'
+    '2006/relationships/styles" Target="styles.xml"/></Relationships>')
 _RELS = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="http://schemas.openxmlformats.org/'
     'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/'
     '2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>')
 
 
+#: Characters XML 1.0 cannot hold (control characters other than tab and line ends, lone
+#: surrogates, U+FFFE/U+FFFF): an export's free text may carry them; they are dropped.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _text(value: object) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
         return ""
     text = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    return escape(re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "", text))
+    return escape(_NOT_XML.sub("", text))
 
 
 def _row(cells: list[str], bold: bool = False) -> str:
@@ -74,13 +84,14 @@ def render_document(person: list[dict], run: dict[str, str], template: str | Non
                        for a in r["agencies_to_name"].split(";") if a.strip()})
     values = {
         "COURT": _text(first["court"]) or f"Circuit Court of {county}", "COUNTY_LINE": county_line,
-        "NAME": name, "BIRTH_YEAR": _text(first["year_of_birth"]), "SEX": _text(first["sex"]),
+        "NAME": name, "BIRTH_DATE": _text(first["date_of_birth"]) or _text(first["year_of_birth"]),
+        "SEX": _text(first["sex"]),
         "RACE": _text(first["race"]), "ADDRESS": _text(first["address"]),
         "HEADER_ROW": _row(list(HEADER), bold=True), "OFFENSE_ROWS": "".join(rows),
-        "AGENCY_PARAGRAPHS": "".join(_para(escape(a)) for a in agencies),
+        "AGENCY_PARAGRAPHS": "".join(_para(_text(a)) for a in agencies),
         "CHECK_PARAGRAPHS": "".join(_para("☐ " + escape(c)) for c in CHECKS),
-        "RUN_ID": escape(run.get("run_id", "")), "AS_OF": escape(run.get("as_of", "")),
-        "RULES": escape(run.get("rules", "")),
+        "RUN_ID": _text(run.get("run_id", "")), "AS_OF": _text(run.get("as_of", "")),
+        "RULES": _text(run.get("rules", "")),
     }
     template = template or (resources.files("expunge.publish") / "templates" / "petition_document.xml").read_text(
         "utf-8")
@@ -90,6 +101,7 @@ def render_document(person: list[dict], run: dict[str, str], template: str | Non
 def write_documents(rows: pd.DataFrame, folder: Path, run: dict[str, str]) -> int:
     """Write one DOCX per person and county under ``folder``; returns how many."""
     template = (resources.files("expunge.publish") / "templates" / "petition_document.xml").read_text("utf-8")
+    styles = (resources.files("expunge.publish") / "templates" / "styles.xml").read_text("utf-8")
     people: dict[tuple[str, str, str], list[dict]] = {}
     for record in rows.dropna(subset=["person_key"]).to_dict("records"):  # one pass, plain dicts
         people.setdefault((str(record["circuit"]), str(record["county"]), record["person_key"]), []).append(record)
@@ -99,6 +111,7 @@ def write_documents(rows: pd.DataFrame, folder: Path, run: dict[str, str]) -> in
         target.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(target / f"{key}.docx", "w", zipfile.ZIP_DEFLATED) as z:
             for part, text in (("[Content_Types].xml", _CONTENT_TYPES), ("_rels/.rels", _RELS),
+                               ("word/_rels/document.xml.rels", _DOCUMENT_RELS), ("word/styles.xml", styles),
                                ("word/document.xml", render_document(person, run, template))):
                 z.writestr(zipfile.ZipInfo(part, date_time=(2000, 1, 1, 0, 0, 0)), text.encode("utf-8"),
                            compress_type=zipfile.ZIP_DEFLATED)
