@@ -141,7 +141,8 @@ def decide_charges(
     out["charge_seq"] = charge_seq
     out["county"] = per_distinct(charges["county"], county_name)
     out["court"] = charges["court"]
-    out["circuit"] = per_distinct(charges["court"], circuit)
+    out["circuit"] = per_distinct(pd.DataFrame({"county": out["county"], "court": charges["court"]}),
+                                  lambda d: circuit(d["county"], d["court"]))
     out["case_kind"] = derived["case_kind"]
     people, conflicts = link_people(charges, people_index)
     out["person_key"] = people["person_key"]

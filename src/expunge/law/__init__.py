@@ -7,6 +7,7 @@ Files in this folder (counsel reads and changes these; code only evaluates them)
   and the substance order of trust;
 * ``readings.yaml``: NCIC modifiers, drug and non-drug offense words, impaired operation,
   violence, amounts, disposition spellings, case types, supervision words, petition texts;
+* ``circuits.yaml``: the judicial circuit of each county (RSMo ch. 478);
 * ``code_readings.csv``: the project's reading of each charge code (family, substance
   scope, statute, amount bound) with its reason and citation;
 * ``offense_codes.csv`` (built from the MSHP table and ``code_readings.csv`` by
@@ -37,6 +38,14 @@ READINGS_SECTIONS = ("ncic", "substance_words", "conduct_words", "dui", "violenc
 def law_file(name: str) -> Path:
     """Path of a shipped file of the law folder."""
     return Path(str(resources.files(LAW) / name))
+
+
+@lru_cache(maxsize=1)
+def county_circuits() -> dict[str, str]:
+    """County name (as ``ingest.places.county_name`` spells it) -> judicial circuit number, from
+    ``circuits.yaml``."""
+    doc = yaml.safe_load(law_file("circuits.yaml").read_bytes())
+    return {county: str(n) for n, counties in doc["circuits"].items() for county in counties}
 
 
 @lru_cache(maxsize=1)
