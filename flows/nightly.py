@@ -31,25 +31,25 @@ from prefect.schedules import Cron
 
 from expunge.ingest.read import IngestResult
 from expunge.ops import inbox, runlog
-from expunge.ops import run as pipeline
-from expunge.ops.run import DecidedPartition
+from expunge.ops.run import DecidedPartition, stage_decide, stage_ingest, stage_publish
 from expunge.ops.settings import RunPlan, RunSettings, plan_run
+from expunge.publish.rollups import DEFAULT_SUPPRESS_BELOW
 
 
 @task(name="ingest", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
 def ingest_task(plan: RunPlan) -> IngestResult:
-    return pipeline.stage_ingest(plan)
+    return stage_ingest(plan)
 
 
 @task(name="decide", cache_policy=NO_CACHE)
 def decide_task(plan: RunPlan, ingested: IngestResult) -> list[DecidedPartition]:
-    return pipeline.stage_decide(plan, ingested)
+    return stage_decide(plan, ingested)
 
 
 @task(name="publish", cache_policy=NO_CACHE)
 def publish_task(plan: RunPlan, ingested: IngestResult, decided: list[DecidedPartition],
                  times: dict[str, float]) -> str:
-    return pipeline.stage_publish(plan, ingested, decided, times)
+    return stage_publish(plan, ingested, decided, times)
 
 
 def summary_markdown(run_dir: str) -> str:
@@ -116,7 +116,7 @@ def nightly_inbox(
     rules: str | None = None,
     profile: str | None = None,
     policies: dict[str, str] | None = None,
-    suppress_below: int = 10,
+    suppress_below: int = DEFAULT_SUPPRESS_BELOW,
     charge_codes: str | None = None,
     crosswalk: str | None = None,
     cache_dir: str | None = None,

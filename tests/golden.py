@@ -7,7 +7,7 @@ the same table), workbooks and drafts by the XML parts the project writes itself
 document properties), JSON and CSV by their bytes. Values that depend on the machine or the
 moment (timings, creation times, versions, folder paths) are left out of the manifest.
 
-    python tests/golden.py --record   # rewrite tests/golden_record.json after an intended change
+    .venv/bin/python tests/golden.py --record   # rewrite tests/golden_record.json after an intended change
 """
 
 from __future__ import annotations

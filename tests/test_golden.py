@@ -16,4 +16,4 @@ def test_every_output_of_the_golden_run_matches_the_record() -> None:
     changed = sorted(k for k in set(recorded) & set(produced) if recorded[k] != produced[k])
     assert not (missing or extra or changed), (
         f"missing {missing[:5]}, new {extra[:5]}, changed {changed[:10]} ({len(changed)} in all). "
-        "If the change is intended, run `python tests/golden.py --record` and say why in the commit.")
+        "If the change is intended, run `.venv/bin/python tests/golden.py --record` and say why in the commit.")

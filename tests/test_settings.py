@@ -57,3 +57,25 @@ def test_the_normalizer_is_built_once_per_process_while_its_files_are_unchanged(
     crosswalk.write_text("match_on,value,offense_family\ndescription,WEED THINGS,MJ_POSSESSION\n")
     os.utime(crosswalk, ns=(1, 1))  # a clerk's edit: another modification time
     assert run_normalizer(s) is not first
+
+
+def test_every_setting_is_classed_as_part_of_the_run_id_or_as_speed_only():
+    from expunge.ops.settings import IN_RUN_ID, SPEED_ONLY
+
+    names = {f.name for f in dataclasses.fields(RunSettings)}
+    assert names == IN_RUN_ID | SPEED_ONLY and not IN_RUN_ID & SPEED_ONLY
+
+
+def test_settings_that_change_the_outputs_change_the_default_run_id(tmp_path):
+    base = plan_run(RunSettings.of([SAMPLE], tmp_path, AS_OF)).run_id
+    assert plan_run(RunSettings.of([SAMPLE], tmp_path, AS_OF, workers=1, cache_dir=tmp_path)).run_id == base
+    assert plan_run(RunSettings.of([SAMPLE], tmp_path, AS_OF, suppress_below=5)).run_id != base
+    assert plan_run(RunSettings.of([SAMPLE], tmp_path, AS_OF, documents=False)).run_id != base
+
+
+def test_an_output_folder_that_is_a_file_is_refused_in_a_clerks_words(tmp_path):
+    from expunge.errors import InputFileError
+
+    (tmp_path / "out").write_text("")
+    with pytest.raises(InputFileError, match=r"is a file\. Give --out a folder"):
+        plan_run(RunSettings.of([SAMPLE], tmp_path / "out", AS_OF))

@@ -1,11 +1,15 @@
 """The ``expunge`` command line. Each command parses its options, calls one library
 function and turns ``ExpungeError`` into a short message (no traceback) and a non-zero exit.
 
-    expunge run INPUT... --out DIR     <->  flows.nightly.nightly_batch / pipeline.run_pipeline
+    expunge run INPUT... --out DIR      <-> ops.run.run_pipeline(RunSettings) / flows.nightly.nightly_batch
     expunge serve --inbox DIR --out DIR <-> flows.nightly.serve_nightly (expunge-inbox deployment)
-    expunge sample --rows N --out FILE <->  sample.write_sample
-    expunge whatif RUN [--each-policy] <->  whatif.whatif / whatif.each_policy
-    expunge rules check [FILE...]      <->  law.check_law
+    expunge sample --rows N --out FILE  <-> sample.write_sample
+    expunge normalize-report INPUT...   <-> normalize.report.report_files
+    expunge query "SQL"                 <-> query.query
+    expunge whatif RUN [--each-policy]  <-> publish.whatif.whatif / publish.whatif.each_policy
+    expunge review apply EDITED STORE   <-> decide.answers.apply_answers
+    expunge purge --out DIR             <-> ops.retention.purge
+    expunge rules check [FILE...]       <-> law.check_law
 """
 
 from __future__ import annotations

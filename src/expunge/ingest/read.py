@@ -11,7 +11,7 @@ file's encoding, NUL bytes, no case number, a date that is not a real date, or a
 number that is not a whole number. A file that cannot be read at all (missing, empty, no
 recognisable columns, truncated gzip) stops the run with a message saying what to do.
 
-Memory is bounded by the block size: a block is scanned (``csvscan``), its good records
+Memory is bounded by the block size: a block is scanned (``scan``), its good records
 parsed by pyarrow, typed and handed to a ``partition.PartitionWriter`` (which writes them
 into partitions of whole cases, a batch at a time) before the next block is read. A large
 uncompressed file is cut into byte ranges that worker processes ingest side by side; each
@@ -518,7 +518,7 @@ def _ingest_unit(unit: _Unit, profile: Profile, staging_dir: Path, partitions: i
 
 
 def _line_breaks(path: str, start: int, end: int, block_bytes: int = DEFAULT_BLOCK_BYTES) -> int:
-    """Line breaks in ``[start, end)`` of a plain file, counted as ``csvscan`` counts them:
+    """Line breaks in ``[start, end)`` of a plain file, counted as ``scan`` counts them:
     line feeds, and carriage returns not followed by one (``end`` follows a line feed)."""
     n, cr_last = 0, False
     with open(path, "rb") as fh:

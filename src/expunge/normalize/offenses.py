@@ -13,8 +13,9 @@ stray spaces and dashes), then the statute with its subsection, then the descrip
 rung that identifies the offense wins; a description that names a drug overrides only a
 statute's *chapter default* and says so in a caveat.
 
-Every parser here runs once per distinct raw value and is joined back, so the cost tracks
-the number of distinct codes, statutes and descriptions, not the number of rows.
+The rungs live in ``codes``, ``statutes`` and ``descriptions``; this module runs them once per
+distinct offense signature and joins the results back, so the cost tracks the number of
+distinct codes, statutes and descriptions, not the number of rows.
 """
 
 from __future__ import annotations

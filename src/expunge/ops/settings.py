@@ -35,6 +35,14 @@ from expunge.publish.rollups import DEFAULT_SUPPRESS_BELOW
 
 RUNNERS = ("local", "dask")
 
+#: Settings whose values (through the checksums and versions of the files they name) the
+#: default run id is made of: the same values give the same id and the same outputs.
+IN_RUN_ID = frozenset({"inputs", "as_of", "rules", "profile", "policies", "suppress_below", "charge_codes",
+                       "crosswalk", "answers", "partitions", "documents"})
+#: Settings that change where a run writes or how fast it goes, never what it writes.
+SPEED_ONLY = frozenset({"out_dir", "run_id", "overwrite", "cache_dir", "use_ledger", "workers", "runner",
+                        "dask_address"})
+
 
 @dataclass(frozen=True)
 class RunSettings:
@@ -135,6 +143,9 @@ def plan_run(settings: RunSettings) -> RunPlan:
     s = settings
     if not s.inputs:
         raise InputFileError("No input files were given. Name one or more export files (CSV or .csv.gz).")
+    if Path(s.out_dir).exists() and not Path(s.out_dir).is_dir():
+        raise InputFileError(f"The output folder {s.out_dir} is a file. Give --out a folder (it is created when "
+                             "missing), for example the folder that holds earlier runs.")
     if s.runner not in RUNNERS:
         raise InputFileError(f"Runner {s.runner!r} is not one of {', '.join(RUNNERS)}.")
     day = s.day()

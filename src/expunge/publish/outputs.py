@@ -3,7 +3,7 @@
 Input: decided charges (with personal fields), the ingest report.
 Output, in ``OUT/<run_id>/`` (DATA_CONTRACT.md): ``charges/`` (hive-partitioned Parquet,
 no personal fields), ``cases.parquet``, ``review_queue.csv``,
-``petitions/<circuit>/<county>.csv``, ``quarantine.parquet``, ``summary/`` and
+``petitions/circuit-<n>/<COUNTY>.csv``, ``quarantine.parquet``, ``summary/`` and
 ``manifest.json``.
 
 Data files are written in a fixed row order with no timestamps inside, so the same inputs
