@@ -7,10 +7,15 @@ rows into an answers store: one CSV keyed by case number + count, holding the ch
 fingerprint so an answer is used only while the charge reads the same. Every later run
 given ``--answers`` applies them: an answered question is not asked again.
 
-Answer columns: ``answer_substance``, ``answer_amount_g``, ``answer_offense_family``,
-``answer_level``, ``answer_class``, ``answer_disposition`` (a disposition class) and
+Each queue row names the one answer column that settles it (``answer_column``) and the
+answers it takes (``allowed_answers``), as ``law/readings.yaml`` (``review_answers``) reads the
+row's missing fact: ``answer_substance``, ``answer_amount_g``, ``answer_offense_family``,
+``answer_level``, ``answer_class``, ``answer_disposition`` (a disposition class),
 ``answer_decision`` (a determination, for questions only a person can settle, such as the
-class E delivery reading or a municipal case), plus a free ``answer_note``.
+class E delivery reading or a municipal case) or ``answer_yes_no`` (YES or NO, standing for
+the fact or decision ``review_answers.yes_no`` gives). Any row may be decided outright in
+``answer_decision``; an answer in any other column is refused with the column it belongs in.
+A free ``answer_note`` is kept with the answer.
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ import pandas as pd
 from expunge.errors import ExpungeError
 from expunge.ingest.csvfiles import write_csv
 from expunge.ingest.distinct import hash_distinct
-from expunge.law.values import CLASSES, DETERMINATIONS, FAMILIES, LEVELS, SUBSTANCES
+from expunge.law import readings
+from expunge.law.values import ANSWER_COLUMNS, CLASSES, DETERMINATIONS, FAMILIES, LEVELS, SUBSTANCES
 
 ANSWER_FACTS = {
     "answer_substance": ("substance", SUBSTANCES),
@@ -33,7 +39,17 @@ ANSWER_FACTS = {
     "answer_class": ("class", CLASSES),
     "answer_disposition": ("disposition_class", ("CONVICTED", "SIS", "NONCONVICTION", "PENDING")),
     "answer_decision": ("determination", tuple(d for d in DETERMINATIONS if d != "NEEDS_REVIEW")),
+    "answer_violent": ("violent", ("TRUE", "FALSE")),  # through answer_yes_no (R11v) only
 }
+assert tuple(ANSWER_FACTS) == ANSWER_COLUMNS
+YES_NO = "answer_yes_no"
+#: The answer columns of the review queue, in the order a clerk meets them.
+QUEUE_ANSWER_COLUMNS = (YES_NO, *(c for c in ANSWER_FACTS if c != "answer_violent"), "answer_note")
+_GUIDE = readings()["review_answers"]
+BY_FACT: dict[str, str] = dict(_GUIDE["by_fact"])
+YES_NO_RULES: dict[str, dict[str, dict[str, str]]] = {
+    rule: {said: {c: str(v) for c, v in (sets or {}).items()} for said, sets in meanings.items()}
+    for rule, meanings in _GUIDE["yes_no"].items()}
 STORE_COLUMNS = ("case_number", "charge_seq", "fingerprint", *ANSWER_FACTS, "answer_note", "answered_in")
 CLERK_RULE = ("CLERK", "CLERK_DECISION", "Clerk review of the case file (answers file)")
 
@@ -44,38 +60,73 @@ class ReviewAnswerError(ExpungeError):
 
 def fingerprint(charge_code: pd.Series, statute: pd.Series, description: pd.Series,
                 disposition: pd.Series) -> pd.Series:
-    """A short hash of what the clerk saw; an answer stops applying when the charge changes."""
+    """A short token of what the clerk saw (``fp-`` and 12 hex digits: never read as a number by
+    a spreadsheet); an answer stops applying when the charge changes."""
     text = (charge_code.fillna("").astype("str") + "|" + statute.fillna("").astype("str") + "|"
             + description.fillna("").astype("str") + "|" + disposition.fillna("").astype("str"))
-    return hash_distinct(text, length=12)
+    return FINGERPRINT_PREFIX + hash_distinct(text, length=12)
+
+
+FINGERPRINT_PREFIX = "fp-"
+
+
+def _bare(prints: pd.Series) -> pd.Series:
+    """Fingerprints without their prefix: a store written before the prefix still matches."""
+    return prints.astype("str").str.removeprefix(FINGERPRINT_PREFIX)
+
+
+def answer_guide(rule_id: pd.Series, missing_fact: pd.Series) -> pd.DataFrame:
+    """Per review row: the answer column that settles it and the answers that column takes."""
+    yes_no = rule_id.isin(list(YES_NO_RULES))
+    column = missing_fact.map(BY_FACT).where(~yes_no, YES_NO).fillna("answer_decision")
+    allowed = column.map(lambda c: "YES, NO" if c == YES_NO else "a number of grams" if ANSWER_FACTS[c][1] is None
+                         else ", ".join(ANSWER_FACTS[c][1]))
+    return pd.DataFrame({"answer_column": column, "allowed_answers": allowed}, index=rule_id.index)
 
 
 def _read_table(path: Path) -> pd.DataFrame:
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return pd.read_excel(path, dtype=str).fillna("")
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
 
 
 def validate_answers(queue: pd.DataFrame, label: str) -> pd.DataFrame:
-    """Rows of an edited queue that carry an answer, checked; raises listing every problem."""
+    """Rows of an edited queue (or of the answers store) that carry an answer, checked, with a
+    yes/no answer turned into what it stands for; raises listing every problem."""
     missing = {"case_number", "charge_seq", "fingerprint"} - set(queue.columns)
     if missing:
         raise ReviewAnswerError(
             f"{label} is not a review queue from expunge (missing {', '.join(sorted(missing))}). "
             "Answer the review_queue.csv of a run folder and apply that file.")
-    for col in ANSWER_FACTS:
+    queue = queue.copy()
+    for col in (*ANSWER_FACTS, YES_NO, "answer_note"):
         if col not in queue:
             queue[col] = ""
-    if "answer_note" not in queue:
-        queue["answer_note"] = ""
-    answered = queue[[c for c in ANSWER_FACTS]].apply(lambda c: c.str.strip() != "").any(axis=1)
+    given = [*ANSWER_FACTS, YES_NO]
+    answered = queue[given].apply(lambda c: c.astype("str").str.strip() != "").any(axis=1)
     rows = queue[answered].copy()
     problems: list[str] = []
     for i, row in rows.iterrows():  # answered rows only: a clerk's edits, not the export
         line = int(i) + 2
+        for col in given:
+            rows.at[i, col] = str(row[col]).strip().upper()
+        settles = str(row.get("answer_column", "") or "")
+        for col in given:  # an answer where the row does not ask for it would be stored and change nothing
+            if rows.at[i, col] and settles and col not in (settles, "answer_decision"):
+                problems.append(f"line {line}, {col}: this row asks {str(row.get('question', '')).strip()!r}; "
+                                f"put the answer in {settles} ({row.get('allowed_answers', '')})")
+        said = rows.at[i, YES_NO]
+        if said:
+            meaning = YES_NO_RULES.get(str(row.get("rule_id", "")), {}).get(said)
+            if meaning is None:
+                problems.append(f"line {line}, {YES_NO}: {row[YES_NO]!r} is not YES or NO"
+                                if said not in ("YES", "NO") else
+                                f"line {line}, {YES_NO}: this row's question is not a yes/no question")
+            else:
+                for col, value in meaning.items():
+                    rows.at[i, col] = value
         for col, (_, allowed) in ANSWER_FACTS.items():
-            value = str(row[col]).strip().upper()
-            rows.at[i, col] = value
+            value = rows.at[i, col]
             if not value:
                 continue
             if allowed is None:
@@ -133,6 +184,9 @@ def load_answers(store: str | Path) -> pd.DataFrame:
     if not path.is_file():
         raise ReviewAnswerError(f"Answers file {path} does not exist. Create it with 'expunge review apply'.")
     table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for col in STORE_COLUMNS:  # a store written before a column existed
+        if col not in table:
+            table[col] = ""
     return validate_answers(table, path.name) if len(table) else table
 
 
@@ -144,7 +198,7 @@ def match_answers(charges: pd.DataFrame, answers: pd.DataFrame, prints: pd.Serie
     got = a.reindex(key.to_numpy())
     got.index = charges.index
     present = got["fingerprint"].notna()
-    fresh = present & (got["fingerprint"] == prints)
+    fresh = present & (_bare(got["fingerprint"].fillna("")) == _bare(prints))
     stale = int((present & ~fresh).sum())
     out = got[list(ANSWER_FACTS)].fillna("").astype(str)
     out.loc[~fresh.to_numpy()] = ""

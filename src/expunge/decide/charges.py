@@ -228,5 +228,10 @@ def _apply_fact_answers(facts: pd.DataFrame, answered: pd.DataFrame) -> None:
         if not given.any():
             continue
         values = answered.loc[given, col]
-        facts.loc[given, fact] = pd.to_numeric(values).to_numpy() if fact == "amount_g" else values.to_numpy()
+        if fact == "amount_g":
+            facts.loc[given, fact] = pd.to_numeric(values).to_numpy()
+        elif fact == "violent":
+            facts.loc[given, fact] = (values == "TRUE").to_numpy()
+        else:
+            facts.loc[given, fact] = values.to_numpy()
     facts["marijuana"] = facts["substance"].isin(["MARIJUANA", "THC"])

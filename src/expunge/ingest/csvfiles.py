@@ -71,10 +71,18 @@ def column_text(values: pd.Series) -> pa.Array:
     return pc.fill_null(_quoted(pc.cast(arr, pa.string())), "")
 
 
-def write_csv(frame: pd.DataFrame, path: Path, header: bool = True, append: bool = False) -> None:
+#: Opens a file a clerk reads in a spreadsheet: without it Excel takes UTF-8 text ("§") for
+#: its local code page. Analysts' files (summaries) and the answers store go without.
+BOM = b"\xef\xbb\xbf"
+
+
+def write_csv(frame: pd.DataFrame, path: Path, header: bool = True, append: bool = False, bom: bool = False) -> None:
     """Write ``frame`` (no index, LF line ends) to ``path``, ``CHUNK_ROWS`` rows at a time;
-    ``append`` adds rows to an existing file (without a header unless ``header``)."""
+    ``append`` adds rows to an existing file (without a header unless ``header``); ``bom``
+    starts a new file with the UTF-8 byte-order mark."""
     with Path(path).open("ab" if append else "wb") as out:
+        if bom and not append:
+            out.write(BOM)
         if header:
             names = _quoted(pa.array([str(c) for c in frame.columns], type=pa.string())).to_pylist()
             out.write((",".join(names) + "\n").encode())

@@ -28,11 +28,12 @@ from typing import Any
 
 import yaml
 
-from expunge.law.values import FAMILIES, SUBSTANCE_SCOPES
+from expunge.law.values import ANSWER_COLUMNS, FAMILIES, SUBSTANCE_SCOPES
 
 LAW = "expunge.law"
 READINGS_SECTIONS = ("ncic", "substance_words", "conduct_words", "dui", "violence", "non_drug_offense_stems",
-                     "statutes", "amounts", "dispositions", "case_kinds", "serving", "records", "petitions")
+                     "statutes", "amounts", "dispositions", "case_kinds", "serving", "records", "petitions",
+                     "review_answers")
 
 
 def law_file(name: str) -> Path:
@@ -101,6 +102,18 @@ def readings_problems(doc: Any) -> list[str]:
     for family in ((doc.get("ncic") or {}).get("conduct") or {}).values():
         if family not in FAMILIES:
             problems.append(f"ncic.conduct: {family!r} is not an offense family")
+    answers = doc.get("review_answers") or {}
+    for fact, column in (answers.get("by_fact") or {}).items():
+        if column not in ANSWER_COLUMNS:
+            problems.append(f"review_answers.by_fact.{fact}: {column!r} is not an answer column")
+    for rule, meanings in (answers.get("yes_no") or {}).items():
+        if not isinstance(meanings, dict) or set(meanings) != {"YES", "NO"}:
+            problems.append(f"review_answers.yes_no.{rule}: must give what YES and what NO stand for")
+            continue
+        for said, sets in meanings.items():
+            for column in (sets or {}):
+                if column not in ANSWER_COLUMNS:
+                    problems.append(f"review_answers.yes_no.{rule}.{said}: {column!r} is not an answer column")
     stems = (doc.get("non_drug_offense_stems") or {}).get("stems") or []
     if not stems:
         problems.append("non_drug_offense_stems.stems: the list is empty (no description could be NON_DRUG)")

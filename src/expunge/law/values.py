@@ -45,3 +45,8 @@ CASE_KINDS = ("STATE", "MUNICIPAL", "JUVENILE", "OTHER")
 SERVING = ("INCARCERATED", "SUPERVISED", "NO", "UNKNOWN")
 #: The path of the eligible marijuana charges of a case, for a paraphernalia count (R13a).
 CASE_MJ_PATHS = ("AUTO", "PETITION", "NONE")
+
+#: The review queue's answer columns (``decide.answers.ANSWER_FACTS`` gives the fact each sets
+#: and its allowed values); ``answer_violent`` is set through ``answer_yes_no`` only.
+ANSWER_COLUMNS = ("answer_substance", "answer_amount_g", "answer_offense_family", "answer_level", "answer_class",
+                  "answer_disposition", "answer_decision", "answer_violent")

@@ -362,7 +362,9 @@ def normalize_signatures(charges: pd.DataFrame, norm: Normalizer | None = None) 
         [source == "crosswalk", method == "charge_code", source == "statute_table", method == "statute",
          from_ref, method == "fuzzy"],
         [100.0, 100.0, 100.0, 90.0, np.minimum(desc_score, desc["ref_score"]), desc_score], default=0.0)
-    out["match_candidates"] = np.where(method == "none", desc["ref_candidates"], "")
+    # The reference offenses nearest the description, with scores, wherever the description decided
+    # (or nothing did): what a clerk weighs on review.
+    out["match_candidates"] = np.where((method == "none") | (method == "fuzzy") | from_ref, desc["ref_candidates"], "")
     out["match_candidates"] = np.where(desc["desc_band"] == "review",
                                        desc["desc_uncertain"] + "; " + desc["ref_candidates"], out["match_candidates"])
     for c in ("modifier_substance", "ncic_modifier_normalized", "modifier_conduct"):

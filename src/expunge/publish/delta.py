@@ -80,7 +80,7 @@ def write_delta(con: Any, out_dir: Path, run_dir: Path, batch_rows: int = 200_00
         return {"previous_run": None, "note": "first run in this folder: nothing to compare"}
     (run_dir / "delta").mkdir(exist_ok=True)
     path = run_dir / "delta" / "changes.csv"
-    write_csv(pd.DataFrame(columns=COLUMNS), path)
+    write_csv(pd.DataFrame(columns=COLUMNS), path, bom=True)
     counts: dict[str, int] = {}
     for batch in con.sql(changes_sql(previous)).to_arrow_reader(batch_rows):
         frame = batch.to_pandas()

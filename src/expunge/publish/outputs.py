@@ -30,10 +30,10 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import yaml
 
-from expunge.decide.answers import ANSWER_FACTS
+from expunge.decide.answers import QUEUE_ANSWER_COLUMNS, answer_guide
 from expunge.decide.facts import caveat_lists, caveat_text
 from expunge.decide.people import conflict_table
-from expunge.ingest.csvfiles import write_csv
+from expunge.ingest.csvfiles import BOM, write_csv
 from expunge.ingest.distinct import hash_distinct
 from expunge.ingest.read import in_this_process
 from expunge.law import readings as law_readings
@@ -50,7 +50,6 @@ _ARROW_TYPES = {
     "list<string>": pa.list_(pa.string()),
 }
 
-REVIEW_ANSWER_COLUMNS = (*ANSWER_FACTS, "answer_note")
 #: Agencies a petition names (``law/readings.yaml``, ``petitions``).
 AGENCIES: dict[str, str] = dict(law_readings()["petitions"]["agencies"])
 MSHP_CJIS = AGENCIES["state_repository"]
@@ -118,30 +117,34 @@ def write_dataset(table: pa.Table, out: Path, basename: str = "part-{i}.parquet"
 
 
 def review_queue(decided: pd.DataFrame) -> pd.DataFrame:
-    """NEEDS_REVIEW charges with the missing fact, who answers it (``waits_on``: a clerk, or
-    counsel's reading named by its reason code), what the pipeline saw and blank answer
-    columns. No names: the case number is what a clerk pulls the file by."""
+    """NEEDS_REVIEW charges, columns in the order a person works a row: where the case is, what
+    the record says, the question, the one answer column that settles it and the answers it
+    takes, the answer columns, then why the row is here and what the pipeline read; technical
+    columns last. ``waits_on``: a clerk, or counsel's reading named by its reason code. No
+    names: the case number is what a clerk pulls the file by."""
     r = decided[decided["determination"] == "NEEDS_REVIEW"]
+    guide = answer_guide(r["rule_id"], r["missing_fact"])
     out = pd.DataFrame({
         "county": r["county"], "court": r["court"], "case_number": r["case_number"],
-        "charge_seq": r["charge_seq"], "fingerprint": r["fingerprint"], "run_id": r["run_id"],
-        "source_file": r["source_file"], "source_line": r["source_line"],
-        "reason_code": r["reason_code"], "missing_fact": r["missing_fact"], "question": r["question"],
+        "charge_seq": r["charge_seq"], "offense_date": r["offense_date"].dt.date,
+        "description_raw": r["description_raw"], "charge_code_raw": r["charge_code_raw"],
+        "ncic_modifier_raw": r["ncic_modifier_raw"], "statute_raw": r["statute_raw"],
+        "disposition_raw": r["disposition_raw"],
+        "question": r["question"], "missing_fact": r["missing_fact"],
+        "answer_column": guide["answer_column"], "allowed_answers": guide["allowed_answers"],
+        **{c: "" for c in QUEUE_ANSWER_COLUMNS},
         # Legal readings are answered once per reading by counsel, not per charge by clerks:
         # rows that wait on one are grouped under it (ELIGIBILITY.md, review rules).
         "waits_on": ("counsel: " + r["reason_code"].astype("str")).where(r["missing_fact"] == "legal_reading",
                                                                         "clerk"),
-        "rule_id": r["rule_id"], "explanation": r["explanation"],
-        "charge_code_raw": r["charge_code_raw"], "ncic_modifier_raw": r["ncic_modifier_raw"],
-        "statute_raw": r["statute_raw"], "description_raw": r["description_raw"],
-        "disposition_raw": r["disposition_raw"], "offense_date": r["offense_date"].dt.date,
+        "reason_code": r["reason_code"], "explanation": r["explanation"], "rule_id": r["rule_id"],
         "offense_family": r["offense_family"], "substance": r["substance"], "level": r["level"],
         "class": r["class"], "amount_g": r["amount_g"], "match_method": r["match_method"],
         "match_score": r["match_score"], "match_candidates": r["match_candidates"],
         "caveats": caveat_text(r["caveat_bits"]),
-    })
-    for c in REVIEW_ANSWER_COLUMNS:
-        out[c] = ""
+        "fingerprint": r["fingerprint"], "run_id": r["run_id"], "source_file": r["source_file"],
+        "source_line": r["source_line"],
+    }, index=r.index)
     return out
 
 
@@ -284,6 +287,7 @@ def write_outputs(parts: list[str], run_dir: Path, request: PublishRequest, salt
             w.write_table(table.cast(schema))
             n_cases += table.num_rows
     with (run_dir / "review_queue.csv").open("wb") as out:
+        out.write(BOM)  # a clerk's file: Excel reads it as UTF-8
         for piece in sorted((spill / "review").glob("part-*.csv")):
             with piece.open("rb") as src:
                 shutil.copyfileobj(src, out)
@@ -322,7 +326,7 @@ def write_conflicts(files: Sequence[str], run_dir: Path) -> int:
     frames = [pq.read_table(f).to_pandas() for f in files]
     conflicts = conflict_table(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
     if len(conflicts):
-        write_csv(conflicts, run_dir / "people_conflicts.csv")
+        write_csv(conflicts, run_dir / "people_conflicts.csv", bom=True)
     return len(conflicts)
 
 
@@ -382,7 +386,7 @@ def write_circuit(spills: list[str], run_dir: Path, circ: str, counties: dict[st
         rows = data.to_table(filter=(ds.field("circuit") == circ) & (ds.field("county") == county)).to_pandas()
         rows = rows.sort_values(_PETITION_ORDER, kind="stable", na_position="last").reset_index(drop=True)
         path = folder / f"{safe_name(county)}.csv"
-        write_csv(rows, path)
+        write_csv(rows, path, bom=True)
         written.append(str(path.relative_to(run_dir)))
         kept = sorted_dir / f"{i:04d}.parquet"
         pq.write_table(pa.Table.from_pandas(rows, preserve_index=False), kept)
