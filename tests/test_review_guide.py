@@ -108,8 +108,10 @@ def test_a_queue_resaved_by_a_spreadsheet_program_applies(sample_run, tmp_path):
     queue.loc[q, "answer_substance"] = "OTHER_DRUG"
     queue.to_csv(tmp_path / "answered.csv", index=False)
     profile = f"-env:UserInstallation=file://{tmp_path}/profile"
-    for target, source in (("xlsx", tmp_path / "answered.csv"), ("csv", tmp_path / "xlsx" / "answered.xlsx")):
-        subprocess.run(["soffice", profile, "--headless", "--convert-to", target, "--outdir", str(tmp_path / target),
+    utf8_csv = "csv:Text - txt - csv (StarCalc):44,34,76"  # comma, double quote, UTF-8
+    for folder, target, source in (("xlsx", "xlsx", tmp_path / "answered.csv"),
+                                   ("csv", utf8_csv, tmp_path / "xlsx" / "answered.xlsx")):
+        subprocess.run(["soffice", profile, "--headless", "--convert-to", target, "--outdir", str(tmp_path / folder),
                         str(source)], check=True, capture_output=True, timeout=180)
     resaved = tmp_path / "csv" / "answered.csv"
     assert pd.read_csv(resaved, dtype=str).loc[q, "fingerprint"] == queue.loc[q, "fingerprint"]

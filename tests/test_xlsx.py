@@ -30,12 +30,12 @@ def test_petition_workbook_has_a_sheet_per_county_with_frozen_header_and_widths(
 
 def test_review_queue_workbook_matches_the_csv(run_dir):
     queue = pd.read_csv(run_dir / "review_queue.csv", dtype=str, keep_default_na=False)
-    book = pd.read_excel(run_dir / "review_queue.xlsx", dtype=str).fillna("")
+    book = pd.read_excel(run_dir / "review_queue.xlsx", sheet_name="review queue", dtype=str).fillna("")
     assert list(book.columns) == list(queue.columns) and len(book) == len(queue)
 
 
 def test_an_answered_xlsx_queue_can_be_applied(run_dir, tmp_path):
-    book = pd.read_excel(run_dir / "review_queue.xlsx", dtype=str).fillna("")
+    book = pd.read_excel(run_dir / "review_queue.xlsx", sheet_name="review queue", dtype=str).fillna("")
     book.loc[0, "answer_decision"] = "NOT_ELIGIBLE"
     edited = tmp_path / "answered.xlsx"
     book.to_excel(edited, index=False)
@@ -95,3 +95,58 @@ def test_a_sheet_too_long_for_excel_is_not_written(tmp_path):
     rows = {"t": expunge.publish.workbooks.MAX_ROWS + 1}
     assert expunge.publish.workbooks.write_workbook(tmp_path / "big.xlsx", {"t": lambda: iter(())}, rows) is None
     assert not (tmp_path / "big.xlsx").exists()
+
+
+def test_the_review_workbook_opens_on_how_to_answer_every_question(run_dir):
+    book = openpyxl.load_workbook(run_dir / "review_queue.xlsx")
+    assert book.sheetnames[:2] == ["How to answer", "review queue"] and book["answers"].sheet_state == "hidden"
+    guide = pd.read_excel(run_dir / "review_queue.xlsx", sheet_name="How to answer", dtype=str)
+    queue = pd.read_csv(run_dir / "review_queue.csv", dtype=str, keep_default_na=False)
+    asked = guide.dropna(subset=["answer_column"])
+    assert asked["rows"].astype(int).sum() == len(queue)
+    assert set(asked["question"]) == set(queue["question"])
+    assert (asked["answer_column"] != "").all() and (asked["allowed_answers"] != "").all()
+
+
+def test_workbooks_have_a_bold_filtered_header_and_date_cells(run_dir):
+    import datetime as dt
+
+    for path, sheet in ((run_dir / "review_queue.xlsx", "review queue"),
+                        (next((run_dir / "petitions").rglob("*.xlsx")), None)):
+        ws = openpyxl.load_workbook(path)[sheet] if sheet else openpyxl.load_workbook(path).worksheets[0]
+        header = [c.value for c in ws[1]]
+        assert ws["A1"].font.b and ws.auto_filter.ref == f"A1:{ws.cell(1, len(header)).column_letter}{ws.max_row}"
+        column = header.index("offense_date" if sheet else "approx_charge_date") + 1
+        dated = [ws.cell(r, column).value for r in range(2, ws.max_row + 1) if ws.cell(r, column).value]
+        assert dated and all(isinstance(v, dt.datetime) for v in dated)
+
+
+def test_every_answer_column_has_a_dropdown_or_a_number_check(run_dir):
+    ws = openpyxl.load_workbook(run_dir / "review_queue.xlsx")["review queue"]
+    header = [c.value for c in ws[1]]
+    checks = {header[openpyxl.utils.column_index_from_string(str(v.sqref).split(":")[0].rstrip("0123456789")) - 1]: v
+              for v in ws.data_validations.dataValidation}
+    assert set(checks) == {"answer_yes_no", "answer_substance", "answer_amount_g", "answer_offense_family",
+                           "answer_level", "answer_class", "answer_disposition", "answer_decision"}
+    assert checks["answer_amount_g"].type == "decimal" and checks["answer_substance"].type == "list"
+    lists = openpyxl.load_workbook(run_dir / "review_queue.xlsx")["answers"]
+    cell_range = checks["answer_substance"].formula1.split("!")[1].replace("$", "")
+    assert {c.value for row in lists[cell_range] for c in row} == {"MARIJUANA", "THC", "SYNTHETIC_CANNABINOID",
+                                                                  "OTHER_DRUG", "UNKNOWN"}
+
+
+def test_libreoffice_reads_a_petition_workbook_as_the_county_csv(run_dir, tmp_path):
+    import shutil
+    import subprocess
+
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice is not installed (.ci/run installs Debian's libreoffice-calc-nogui)")
+    book = next((run_dir / "petitions").rglob("*.xlsx"))
+    utf8_csv = "csv:Text - txt - csv (StarCalc):44,34,76"  # comma, double quote, UTF-8
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/profile", "--headless", "--convert-to",
+                    utf8_csv, "--outdir", str(tmp_path), str(book)], check=True, capture_output=True, timeout=180)
+    first_sheet = openpyxl.load_workbook(book).sheetnames[0]
+    county = pd.read_csv(book.parent / f"{first_sheet}.csv", dtype=str)
+    converted = pd.read_csv(tmp_path / f"{book.stem}.csv", dtype=str)
+    assert len(converted) == len(county) and list(converted.columns) == list(county.columns)
+    assert converted["case_number"].tolist() == county["case_number"].tolist()

@@ -43,6 +43,8 @@ ANSWER_FACTS = {
 }
 assert tuple(ANSWER_FACTS) == ANSWER_COLUMNS
 YES_NO = "answer_yes_no"
+#: The sheet of ``review_queue.xlsx`` that holds the queue (the first one says how to answer).
+QUEUE_SHEET = "review queue"
 #: The answer columns of the review queue, in the order a clerk meets them.
 QUEUE_ANSWER_COLUMNS = (YES_NO, *(c for c in ANSWER_FACTS if c != "answer_violent"), "answer_note")
 _GUIDE = readings()["review_answers"]
@@ -86,7 +88,9 @@ def answer_guide(rule_id: pd.Series, missing_fact: pd.Series) -> pd.DataFrame:
 
 def _read_table(path: Path) -> pd.DataFrame:
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return pd.read_excel(path, dtype=str).fillna("")
+        with pd.ExcelFile(path) as book:  # the queue's own sheet; else the first (a clerk's own workbook)
+            sheet = QUEUE_SHEET if QUEUE_SHEET in book.sheet_names else 0
+            return pd.read_excel(book, sheet_name=sheet, dtype=str).fillna("")
     return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
 
 

@@ -30,7 +30,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import yaml
 
-from expunge.decide.answers import QUEUE_ANSWER_COLUMNS, answer_guide
+from expunge.decide.answers import ANSWER_FACTS, QUEUE_ANSWER_COLUMNS, answer_guide
 from expunge.decide.facts import caveat_lists, caveat_text
 from expunge.decide.people import conflict_table
 from expunge.ingest.csvfiles import BOM, write_csv
@@ -146,6 +146,29 @@ def review_queue(decided: pd.DataFrame) -> pd.DataFrame:
         "source_line": r["source_line"],
     }, index=r.index)
     return out
+
+
+#: What each answer column of the review queue workbook accepts: a dropdown, or a number.
+ANSWER_CHECKS: dict[str, tuple[str, ...] | str] = {
+    "answer_yes_no": ("YES", "NO"),
+    **{c: ("number" if allowed is None else tuple(allowed)) for c, (_, allowed) in ANSWER_FACTS.items()
+       if c != "answer_violent"},
+}
+
+
+def how_to_answer(queue_files: Sequence[Path]) -> pd.DataFrame:
+    """The first sheet of the review queue workbook: each question the queue asks, the fact it
+    settles, the answer column and its answers, who answers, and how many rows ask it. Rows
+    that wait on counsel's reading are one line per reading: counsel answers it once."""
+    columns = ["waits_on", "missing_fact", "question", "answer_column", "allowed_answers"]
+    rows = pd.concat([pq.read_table(f, columns=columns).to_pandas() for f in queue_files], ignore_index=True)
+    guide = rows.fillna("").groupby(columns, sort=False).size().rename("rows").reset_index()
+    guide = guide.sort_values(["waits_on", "rows"], ascending=[True, False], kind="stable")
+    note = pd.DataFrame([{"waits_on": "", "missing_fact": "", "question": (
+        "Answer in the column the row names (answer_column), with one of its answers; answer_decision "
+        "decides any row outright. Then: expunge review apply FILE --answers STORE."), "answer_column": "",
+        "allowed_answers": "", "rows": None}])
+    return pd.concat([guide, note], ignore_index=True).astype({"rows": "Int64"})
 
 
 def petition_rows(decided: pd.DataFrame) -> pd.DataFrame:
@@ -293,8 +316,9 @@ def write_outputs(parts: list[str], run_dir: Path, request: PublishRequest, salt
                 shutil.copyfileobj(src, out)
     if 0 < queue_rows <= MAX_ROWS:  # else too long for a workbook: CSV only
         queue_files = sorted((spill / "review").glob("part-*.parquet"))
-        write_workbook(run_dir / "review_queue.xlsx", {"review queue": partial(_batches, queue_files)},
-                       {"review queue": queue_rows})
+        write_workbook(run_dir / "review_queue.xlsx",
+                       {"How to answer": how_to_answer(queue_files), "review queue": partial(_batches, queue_files)},
+                       {"review queue": queue_rows}, {"review queue": ANSWER_CHECKS})
     step("cases_and_review_queue")
     run = {"run_id": run_id, "as_of": request.as_of, "rules": request.rules}
     petitions, n_documents = write_petitions(sorted(str(p) for p in (spill / "petitions").glob("part-*.parquet")),
