@@ -69,7 +69,7 @@ def test_query_runs_sql_over_the_newest_run(salted_run):
 
 def test_query_error_names_the_tables(salted_run):
     result = CliRunner().invoke(main, ["query", "select * from nope", "--run", str(salted_run)])
-    assert result.exit_code == 1 and "Tables: charges, cases, analytics, quarantine" in result.output
+    assert result.exit_code == 1 and "Tables: analytics, cases, charges, quarantine." in result.output
 
 
 def test_documented_analyst_questions_run(salted_run):
@@ -96,3 +96,28 @@ def test_analytics_is_written_for_records_without_any_person(tmp_path, monkeypat
     run = run_pipeline([export], tmp_path / "out", AS_OF, run_id="nameless")
     data = pd.read_parquet(run / "analytics")
     assert len(data) == 2 and data["person_key"].isna().all() and data["case_key"].notna().all()
+
+
+def test_a_truncated_query_says_how_many_rows_it_shows_of_how_many(salted_run):
+    result = CliRunner().invoke(main, ["query", "select case_number from charges", "--run", str(salted_run),
+                                       "--limit", "3"])
+    total = len(pd.read_parquet(salted_run / "charges", columns=["case_number"]))
+    assert result.exit_code == 0 and f"showing 3 of {total:,} rows" in result.output
+
+
+def test_missing_values_print_blank_not_nan(salted_run):
+    result = CliRunner().invoke(main, ["query", "select amount_g, deadline, level from charges where amount_g is null "
+                                       "and deadline is null limit 2", "--run", str(salted_run)])
+    assert result.exit_code == 0 and "NaN" not in result.output and "NaT" not in result.output
+    assert "None" not in result.output
+
+
+def test_query_results_come_as_csv_or_json(salted_run):
+    import json
+
+    sql = "select case_number, deadline from charges order by case_number limit 2"
+    csv_out = CliRunner().invoke(main, ["query", sql, "--run", str(salted_run), "--format", "csv"]).output
+    json_out = CliRunner().invoke(main, ["query", sql, "--run", str(salted_run), "--format", "json"]).output
+    assert csv_out.splitlines()[0] == "case_number,deadline" and len(csv_out.splitlines()) == 3
+    rows = json.loads(json_out)
+    assert [r["case_number"] for r in rows] == [line.split(",")[0] for line in csv_out.splitlines()[1:]]

@@ -298,17 +298,32 @@ def _print_whatif(result: dict) -> None:
 @click.option("--out", "out_dir", default="out", show_default=True, type=click.Path(path_type=Path),
               help="Folder holding run folders; the newest run is queried.")
 @click.option("--run", "run_dir", type=click.Path(path_type=Path), help="Query this run folder instead.")
-@click.option("--limit", default=50, show_default=True, help="Rows to print at most.")
-def query_command(sql: str, out_dir: Path, run_dir: Path | None, limit: int) -> None:
+@click.option("--limit", type=click.IntRange(1), help="Rows to print at most (default: 50 as a table, all as CSV "
+              "or JSON).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
+              help="A table to read, or CSV / JSON (one object per row) to pipe into other tools.")
+def query_command(sql: str, out_dir: Path, run_dir: Path | None, limit: int | None, fmt: str) -> None:
     """Run SQL (DuckDB) over a run's charges, cases, analytics and quarantine tables.
     In Python: expunge.query.query(sql, run_dir)."""
-    from expunge.query import latest_run, query
+    from expunge.query import as_text, latest_run, query_rows
 
     try:
-        frame = query(sql, run_dir or latest_run(out_dir), limit)
+        result = query_rows(sql, run_dir or latest_run(out_dir), limit or (50 if fmt == "table" else None))
     except ExpungeError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(frame.to_string(index=False))
+    frame = result.frame
+    if fmt == "csv":
+        from expunge.ingest.csvfiles import write_csv
+
+        out = io.BytesIO()
+        write_csv(frame, out)
+        click.echo(out.getvalue().decode("utf-8"), nl=False)
+    elif fmt == "json":
+        click.echo(frame.to_json(orient="records", date_format="iso", force_ascii=False))
+    else:
+        click.echo(as_text(frame).to_string(index=False) if len(frame.columns) else "(no columns)")
+    if result.truncated:
+        click.echo(f"showing {len(frame):,} of {result.total:,} rows (--limit to see more)", err=fmt != "table")
 
 
 @main.command("purge")

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -22,8 +24,7 @@ def latest_run(out_dir: str | Path) -> Path:
     return max(runs, key=lambda r: (json.loads((r / "manifest.json").read_text()).get("created_at", ""), r.name))
 
 
-def query(sql: str, run_dir: str | Path, limit: int | None = None) -> pd.DataFrame:
-    """Run ``sql`` against the datasets of ``run_dir`` and return the result."""
+def _connect(run_dir: str | Path) -> Any:
     import duckdb
 
     run = Path(run_dir)
@@ -36,9 +37,61 @@ def query(sql: str, run_dir: str | Path, limit: int | None = None) -> pd.DataFra
     for name in ("cases", "quarantine"):
         if (run / f"{name}.parquet").exists():
             con.execute(f"create view {name} as select * from read_parquet('{run / f'{name}.parquet'}')")
+    return con
+
+
+def _tables(con: Any) -> str:
+    names = [r[0] for r in con.execute("select view_name from duckdb_views() where not internal order by 1").fetchall()]
+    return ", ".join(names) or "none (the run folder has no datasets)"
+
+
+def query(sql: str, run_dir: str | Path, limit: int | None = None) -> pd.DataFrame:
+    """Run ``sql`` against the datasets of ``run_dir`` and return the result (at most ``limit`` rows)."""
+    return query_rows(sql, run_dir, limit).frame
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """A query's rows (at most the limit) and how many it has in all."""
+
+    frame: pd.DataFrame
+    total: int
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > len(self.frame)
+
+
+def query_rows(sql: str, run_dir: str | Path, limit: int | None = None) -> QueryResult:
+    """``query``, saying how many rows the result has when ``limit`` cut it.
+
+    Raises:
+        InputFileError: the SQL failed; the message names the tables this run has.
+    """
+    import duckdb
+
+    con = _connect(run_dir)
     try:
         rel = con.sql(sql)
+        if rel is None:
+            raise InputFileError("The query returned no table; write a SELECT statement.")
+        frame = rel.limit(limit + 1).to_df() if limit else rel.to_df()
+        total = len(frame)
+        if limit and total > limit:
+            total = int(con.execute(f"select count(*) from ({sql})").fetchall()[0][0])
+            frame = frame.iloc[:limit]
     except duckdb.Error as exc:
-        raise InputFileError(f"The query failed: {exc}. Tables: charges, cases, analytics, quarantine.") from exc
-    frame = rel.limit(limit).to_df() if limit else rel.to_df()
-    return frame
+        raise InputFileError(f"The query failed: {exc}. Tables: {_tables(con)}.") from exc
+    return QueryResult(frame, total)
+
+
+def as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame for printing: missing values blank (not NaN, NaT or None), dates as dates."""
+    shown = frame.copy()
+    for name in shown.columns:
+        col = shown[name]
+        if pd.api.types.is_datetime64_any_dtype(col):
+            kept = col.dropna()
+            if (kept == kept.dt.normalize()).all():  # a DATE column (DuckDB hands dates back as timestamps)
+                shown[name] = col.dt.strftime("%Y-%m-%d")
+    return shown.astype(object).where(shown.notna(), "")

@@ -12,7 +12,9 @@ statewide export's petition lists and review queue.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -76,11 +78,12 @@ def column_text(values: pd.Series) -> pa.Array:
 BOM = b"\xef\xbb\xbf"
 
 
-def write_csv(frame: pd.DataFrame, path: Path, header: bool = True, append: bool = False, bom: bool = False) -> None:
+def write_csv(frame: pd.DataFrame, path: Path | BinaryIO, header: bool = True, append: bool = False,
+              bom: bool = False) -> None:
     """Write ``frame`` (no index, LF line ends) to ``path``, ``CHUNK_ROWS`` rows at a time;
     ``append`` adds rows to an existing file (without a header unless ``header``); ``bom``
-    starts a new file with the UTF-8 byte-order mark."""
-    with Path(path).open("ab" if append else "wb") as out:
+    starts a new file with the UTF-8 byte-order mark. ``path`` may be an open binary file."""
+    with (nullcontext(path) if hasattr(path, "write") else Path(path).open("ab" if append else "wb")) as out:
         if bom and not append:
             out.write(BOM)
         if header:

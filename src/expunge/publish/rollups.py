@@ -43,7 +43,7 @@ def cases(charges: pd.DataFrame) -> pd.DataFrame:
         ["county", "court", "circuit", "case_kind", "person_key", "run_id"]].first()
     out = first.join(out)
     is_eligible = d.isin(ELIGIBLE)
-    out["earliest_deadline"] = charges[is_eligible].groupby("case_number")["deadline"].min()
+    out["earliest_deadline"] = charges[is_eligible].groupby("case_number")["deadline"].min().dt.date  # DATE, as charges
     eligible = out["n_eligible_auto"] + out["n_eligible_petition"]
     out["case_status"] = np.select(
         [eligible == out["n_charges"], eligible > 0, out["n_needs_review"] > 0],
