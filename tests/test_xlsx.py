@@ -42,14 +42,15 @@ def test_an_answered_xlsx_queue_can_be_applied(run_dir, tmp_path):
     assert apply_answers(edited, tmp_path / "answers.csv").answered == 1
 
 
-def test_one_document_per_person_and_county_lists_that_persons_eligible_charges(run_dir):
+def test_one_document_per_person_county_and_path_lists_those_eligible_charges(run_dir):
     import docx
 
     docs = sorted((run_dir / "petitions").rglob("documents/*/*.docx"))
     rows = pd.concat([pd.read_csv(f, dtype=str) for f in (run_dir / "petitions").rglob("*.csv")])
-    assert len(docs) == rows.groupby(["county", "person_key"]).ngroups
+    assert len(docs) == rows.groupby(["county", "person_key", "path"]).ngroups
     doc_path = docs[0]
-    person = rows[rows["person_key"] == doc_path.stem]
+    key, path = doc_path.stem.split("-", 1)
+    person = rows[(rows["person_key"] == key) & (rows["path"] == path)]
     document = docx.Document(doc_path)
     text = "\n".join(p.text for p in document.paragraphs)
     assert f"{person.iloc[0]['first_name']}" in text and person.iloc[0]["last_name"] in text
@@ -61,9 +62,23 @@ def test_one_document_per_person_and_county_lists_that_persons_eligible_charges(
     assert "Before filing, the clerk must check" in text
 
 
-def test_document_files_are_named_by_person_key_and_owner_only(run_dir):
+def test_each_path_has_its_own_title_and_basis(run_dir):
+    import docx
+
+    from expunge.publish.documents import PATHS
+
+    for path in (run_dir / "petitions").rglob("documents/*/*.docx"):
+        kind = path.stem.split("-", 1)[1]
+        first = [p.text for p in docx.Document(path).paragraphs[:2]]
+        assert first == [PATHS[kind]["title"], PATHS[kind]["basis"]], path
+
+
+def test_document_files_are_named_by_person_key_and_path_and_owner_only(run_dir):
+    from expunge.publish.documents import PATHS
+
     for doc in (run_dir / "petitions").rglob("*.docx"):
-        assert len(doc.stem) == 16 and doc.stat().st_mode & 0o077 == 0
+        key, path = doc.stem.split("-", 1)
+        assert len(key) == 16 and path in PATHS and doc.stat().st_mode & 0o077 == 0
 
 
 def test_a_sheet_streamed_in_chunks_is_the_sheet_written_whole(tmp_path, monkeypatch):

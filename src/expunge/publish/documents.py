@@ -1,11 +1,13 @@
-"""One filled document per person and county: the draft a clerk checks and files.
+"""One filled document per person, county and path: the draft a clerk checks and files.
 
 Input: petition rows (``outputs.petition_rows``). Output:
-``petitions/circuit-<n>/documents/<COUNTY>/<person_key>.docx``. The document is built
-from ``templates/petition_document.xml`` (WordprocessingML the project owns): the CR375
-person fields, one table row per eligible charge with its path (automatic under
-§ 2.10(8) or petition under § 2.10(7)), the agencies to name, and what a clerk must still
-check. File names carry the person key, never a name.
+``petitions/circuit-<n>/documents/<COUNTY>/<person_key>-<path>.docx``, one per path
+(``law/readings.yaml``, ``petitions.paths``): an automatic order (§ 2.10(8)), a petition while
+serving or after completion (§ 2.10(7)), or a municipal ordinance petition (§ 610.140, with
+the ordinance and the municipal court). The document is built from
+``templates/petition_document.xml`` (WordprocessingML the project owns): the path's title and
+basis, the CR375 person fields, one table row per eligible charge, the agencies to name, and
+what a clerk must still check. File names carry the person key, never a name.
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ CHECKS = (
     "The person's current supervision or custody status for petition charges.",
 )
 HEADER = ("Case number", "Court", "Approx. date of charge", "County", "Charge", "Disposition", "Path")
-#: The path text of each eligible determination (``law/readings.yaml``, ``petitions``).
-PATH: dict[str, str] = dict(readings()["petitions"]["paths"])
+#: Title, basis and short name of each path (``law/readings.yaml``, ``petitions.paths``).
+PATHS: dict[str, dict[str, str]] = {k: dict(v) for k, v in readings()["petitions"]["paths"].items()}
 
 _CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Types xmlns="http://schemas.openxmlformats.org/'
@@ -75,14 +77,17 @@ def render_document(person: list[dict], run: dict[str, str], template: str | Non
     name = " ".join(_text(first[c]) for c in ("first_name", "middle_name", "last_name") if _text(first[c]))
     county = _text(first["county"]).title()
     county_line = ("City of St. Louis" if first["county"] == "ST. LOUIS CITY" else f"{county} County") + ", Missouri"
+    path = PATHS[first.get("path") or ("auto" if first["determination"] == "ELIGIBLE_AUTO" else "petition_completed")]
     rows = [_row([_text(r["case_number"]), _text(r["court"]), _text(r["approx_charge_date"]),
                   _text(r["county"]).title(),
-                  " ".join(x for x in (_text(r["charge_code"]), _text(r["statute"]), _text(r["description"])) if x),
-                  _text(r["disposition"]), PATH.get(r["determination"], _text(r["determination"]))])
+                  " ".join(x for x in ((f"Ordinance {_text(r['ordinance'])}" if _text(r.get("ordinance")) else ""),
+                                       _text(r["charge_code"]), _text(r["statute"]), _text(r["description"])) if x),
+                  _text(r["disposition"]), _text(path["short"])])
             for r in person]
     agencies = sorted({a.strip() for r in person if isinstance(r["agencies_to_name"], str)
                        for a in r["agencies_to_name"].split(";") if a.strip()})
     values = {
+        "TITLE": _text(path["title"]), "BASIS": _text(path["basis"]), "PARTY": _text(path["party"]),
         "COURT": _text(first["court"]) or f"Circuit Court of {county}", "COUNTY_LINE": county_line,
         "NAME": name, "BIRTH_DATE": _text(first["date_of_birth"]) or _text(first["year_of_birth"]),
         "SEX": _text(first["sex"]),
@@ -102,14 +107,16 @@ def write_documents(rows: pd.DataFrame, folder: Path, run: dict[str, str]) -> in
     """Write one DOCX per person and county under ``folder``; returns how many."""
     template = (resources.files("expunge.publish") / "templates" / "petition_document.xml").read_text("utf-8")
     styles = (resources.files("expunge.publish") / "templates" / "styles.xml").read_text("utf-8")
-    people: dict[tuple[str, str, str], list[dict]] = {}
+    people: dict[tuple[str, str, str, str], list[dict]] = {}
     for record in rows.dropna(subset=["person_key"]).to_dict("records"):  # one pass, plain dicts
-        people.setdefault((str(record["circuit"]), str(record["county"]), record["person_key"]), []).append(record)
+        key = (str(record["circuit"]), str(record["county"]), record["person_key"], str(record.get("path") or ""))
+        people.setdefault(key, []).append(record)
     count = 0
-    for (circuit, county, key), person in sorted(people.items()):
+    for (circuit, county, key, path), person in sorted(people.items()):
         target = folder / f"circuit-{safe_name(circuit)}" / "documents" / safe_name(county)
         target.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(target / f"{key}.docx", "w", zipfile.ZIP_DEFLATED) as z:
+        with zipfile.ZipFile(target / f"{key}-{path}.docx" if path else target / f"{key}.docx", "w",
+                             zipfile.ZIP_DEFLATED) as z:
             for part, text in (("[Content_Types].xml", _CONTENT_TYPES), ("_rels/.rels", _RELS),
                                ("word/_rels/document.xml.rels", _DOCUMENT_RELS), ("word/styles.xml", styles),
                                ("word/document.xml", render_document(person, run, template))):

@@ -184,6 +184,10 @@ def petition_rows(decided: pd.DataFrame) -> pd.DataFrame:
     prosecutor = (pros_in + county + pros_out).where(~city, AGENCIES["prosecutor_st_louis_city"])
     agency = e["arresting_agency"].fillna("")
     agencies = court + "; " + MSHP_CJIS + "; " + prosecutor + ("; " + agency).where(agency != "", "")
+    municipal = e["case_kind"] == "MUNICIPAL"
+    serving = e["serving"].isin(["INCARCERATED", "SUPERVISED"])
+    path = np.select([e["determination"] == "ELIGIBLE_AUTO", municipal, serving],
+                     ["auto", "municipal", "petition_serving"], default="petition_completed")
     out = pd.DataFrame({
         "circuit": e["circuit"], "county": e["county"], "person_key": e["person_key"],
         "last_name": e["personal_last_name"], "first_name": e["personal_first_name"],
@@ -194,11 +198,13 @@ def petition_rows(decided: pd.DataFrame) -> pd.DataFrame:
         "approx_charge_date": e["offense_date"].fillna(e["filing_date"]).dt.date,
         "charge_code": e["charge_code_raw"].fillna(e["charge_code_normalized"]),
         "statute": e["statute_normalized"], "description": e["description_raw"],
-        "disposition": e["disposition_raw"], "determination": e["determination"],
+        "disposition": e["disposition_raw"], "determination": e["determination"], "path": path,
+        "case_kind": e["case_kind"],
+        "ordinance": e["statute_raw"].fillna(e["charge_code_raw"]).where(municipal),
         "reason_code": e["reason_code"], "rule_id": e["rule_id"], "citation": e["citation"],
         "deadline": e["deadline"].dt.date, "overdue": e["overdue"], "agencies_to_name": agencies,
     })
-    return out.sort_values(["circuit", "county", "last_name", "first_name", "person_key",
+    return out.sort_values(["circuit", "county", "last_name", "first_name", "person_key", "path",
                             "case_number", "charge_seq"], kind="stable", na_position="last")
 
 
