@@ -73,3 +73,37 @@ def test_report_lists_every_disputed_reading_with_the_charges_and_people_it_move
     # The sample moves charges under every disputed policy: each shows a number, not only zeros.
     for name in disputed:
         assert any(r["charges_changed"] >= below for r in readings if r["policy"] == name), name
+
+
+def test_the_maps_draw_all_115_counties_lower_and_upper_bound(run_dir):
+    from expunge.law import county_circuits
+
+    html = (run_dir / "summary" / "report.html").read_text()
+    for bound in ("lower", "upper"):
+        svg = html.split(f'data-test="map-{bound}"', 1)[1].split("</svg>", 1)[0]
+        assert set(re.findall(r'data-county="([^"]+)"', svg)) == set(county_circuits())
+
+
+def test_a_suppressed_county_is_hatched_and_shows_no_number():
+    import pandas as pd
+
+    from expunge.publish.report import county_maps
+
+    bounds = pd.DataFrame({"county": ["BOONE", "COLE"], "people_lower": [40, None], "people_upper": [55, None]})
+    html = county_maps(bounds, below=10)
+    cole = html.split('data-county="COLE"', 1)[1].split("</path>", 1)[0]
+    boone = html.split('data-county="BOONE"', 1)[1].split("</path>", 1)[0]
+    assert "suppressed" in cole and not re.search(r"\d+ people", cole)
+    assert "40 people (lower bound)" in boone
+
+
+def test_the_report_with_its_maps_renders_to_a_screenshot_in_headless_chromium(run_dir, tmp_path):
+    shot = tmp_path / "report.png"
+    subprocess.run([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--hide-scrollbars",
+                    "--window-size=1100,1000", f"--screenshot={shot}", (run_dir / "summary" / "report.html").as_uri()],
+                   capture_output=True, text=True, timeout=120)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+    dom = subprocess.run([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile2'}", "--dump-dom",
+                          (run_dir / "summary" / "report.html").as_uri()], capture_output=True, text=True,
+                         timeout=120).stdout
+    assert 'data-test="map-lower"' in dom and 'data-test="map-upper"' in dom

@@ -11,12 +11,18 @@ image or style sheet from the network, so it opens anywhere, offline.
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
 from html import escape
+from importlib import resources
 from typing import Any
 
 import pandas as pd
 
 CSS = """
+.maps{display:flex;gap:1rem;flex-wrap:wrap}.half{flex:1 1 20rem;margin:0}.half figcaption{font-weight:600}
+.map{width:100%;display:block;margin:.3rem 0}.key{display:inline-block;width:1.1rem;height:.8rem;
+vertical-align:middle;margin:0 .2rem;border:1px solid #bbb}
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:62rem;
 color:#1b1f24;padding:0 1rem}
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.15rem;margin-top:2.2rem;border-bottom:1px solid #d0d7de}
@@ -115,6 +121,59 @@ def readings_section(readings: dict[str, Any] | None, below: int) -> str:
     return "\n".join(out)
 
 
+@lru_cache(maxsize=1)
+def _outlines() -> dict[str, Any]:
+    """Missouri's 115 county outlines as SVG paths (``templates/mo_counties.json``, built from the
+    Census cartographic boundary file by ``tools/build_county_map.py``)."""
+    return json.loads((resources.files("expunge.publish") / "templates" / "mo_counties.json").read_text("utf-8"))
+
+
+#: Shades of the map, lightest to darkest (a colour-blind-safe sequential blue).
+_SHADES = ("#deebf7", "#9ecae1", "#4292c6", "#08519c")
+
+
+def county_maps(counties: pd.DataFrame, below: int) -> str:
+    """Two maps of Missouri's counties on one scale: people affected, lower and upper bound."""
+    top = counties["people_upper"].max()
+    top = float(top) if pd.notna(top) else 0.0
+    maps = "".join(f'<figure class="half"><figcaption>{caption}</figcaption>'
+                   f'{county_map(counties, value, below, top, bound)}</figure>'
+                   for value, bound, caption in (("people_lower", "lower", "Lower bound"),
+                                                 ("people_upper", "upper", "Upper bound")))
+    legend = "".join(f'<span class="key" style="background:{s}"></span>{label} '
+                     for s, label in zip(_SHADES, ("fewest", "", "", "most"), strict=True))
+    return (f'<div class="maps">{maps}</div><p class="note">{legend} · hatched: suppressed (fewer than {below}) '
+            f'· white: no eligible charge in this export. Outlines: {escape(_outlines()["source"])}.</p>')
+
+
+def county_map(counties: pd.DataFrame, value: str, below: int, top: float, bound: str) -> str:
+    """An SVG map of Missouri's counties shaded by ``value`` on the scale 0..``top``, the count in
+    each county's tooltip; a county whose cell is suppressed is hatched and says so, with no
+    number. Drawn from shipped outlines: no network, no script."""
+    shapes = _outlines()
+    known = counties.set_index(counties["county"].astype(str))
+    cuts = [top * q for q in (0.25, 0.5, 0.75)]
+    paths = []
+    for name, d in shapes["counties"].items():
+        title = name.title()
+        if name in known.index and pd.notna(known.at[name, value]):
+            n = known.at[name, value]
+            shade = _SHADES[sum(float(n) > c for c in cuts)]
+            title += f": {_fmt(n)} people ({bound} bound)"
+            fill = f'fill="{shade}"'
+        elif name in known.index:
+            fill, title = f'fill="url(#suppressed-{bound})"', f"{title}: fewer than {below} (suppressed)"
+        else:
+            fill, title = 'fill="#ffffff"', f"{title}: no eligible charges in this export"
+        paths.append(f'<path d="{d}" {fill} data-county="{escape(name)}"><title>{escape(title)}</title></path>')
+    return (f'<svg class="map" viewBox="0 0 {shapes["width"]:g} {shapes["height"]:g}" role="img" '
+            f'aria-label="Missouri counties shaded by people affected ({bound} bound)" data-test="map-{bound}">'
+            f'<defs><pattern id="suppressed-{bound}" width="6" height="6" patternUnits="userSpaceOnUse" '
+            'patternTransform="rotate(45)"><rect width="6" height="6" fill="#f0f0f0"/><line x1="0" y1="0" x2="0" '
+            'y2="6" stroke="#bdbdbd" stroke-width="2"/></pattern></defs>'
+            f'<g stroke="#636363" stroke-width="0.4">{"".join(paths)}</g></svg>')
+
+
 def render_report(headline: dict[str, Any], tables: dict[str, pd.DataFrame], run: dict[str, Any],
                   readings: dict[str, Any] | None = None) -> str:
     """The report page as HTML text (``readings``: ``whatif.policy_readings`` of the run, for
@@ -151,6 +210,7 @@ and not marked expunged.</p>
 <h2>People affected, by county</h2>
 <p class="note">Dark: lower bound (charges in review counted as not eligible). Light: upper bound (counted as
 eligible). Counties whose counts fall under {below} are suppressed and left out of the chart.</p>
+{county_maps(counties, below)}
 {_bars(counties, "county", "people_lower", "people_upper")}
 <table><thead><tr><th>County</th><th>People (lower)</th><th>People (upper)</th><th>Cases (lower)</th>
 <th>Charges (lower)</th><th>Charges (upper)</th></tr></thead><tbody>{county_rows}</tbody></table>
