@@ -146,3 +146,14 @@ def test_whatif_with_an_edited_copy_of_the_rule_file_uses_the_copys_defaults(tmp
     assert edited["policies_after"]["felony_possession_limit"] == "three_ounces"
     assert edited["policies_from"].startswith("the rule file")
     assert edited["charges_changed"] == by_policy["charges_changed"]
+
+
+def test_whatif_names_the_policy_it_changed_and_the_move_in_each_county(run):
+    from expunge.publish.whatif import whatif
+
+    result = whatif(run, {"nonconviction_records": "exclude"})
+    assert list(result["policies_changed"]) == ["nonconviction_records"]
+    assert result["policies_changed"]["nonconviction_records"]["after"] == "exclude"
+    counties = result["by_county"]
+    assert sum(c["charges"] for c in counties) == result["charges_changed"] > 0
+    assert all(sum(c["transitions"].values()) == c["charges"] for c in counties)

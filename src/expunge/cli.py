@@ -279,9 +279,10 @@ def _print_whatif(result: dict) -> None:
     click.echo(f"Run {result['run_id']}: {result['charges_changed']:,} charges of {result['people_changed']:,} "
                "people change determination.")
     ra = result["rules_after"]
-    changed = {k: v for k, v in result["policies_after"].items() if result["policies_before"].get(k) != v}
+    changed = result.get("policies_changed", {})
     click.echo(f"Rule set {ra['name']} v{ra['version']}, policies from {result['policies_from']}"
-               + (": " + ", ".join(f"{k}={v}" for k, v in sorted(changed.items())) if changed else "") + ".")
+               + (": " + ", ".join(f"{k} {v['before']} -> {v['after']}" for k, v in sorted(changed.items()))
+                  if changed else "") + ".")
     click.echo(f"{'':<22}{'before':>12}{'after':>12}")
     dets = sorted(set(b["charges"]["by_determination"]) | set(a["charges"]["by_determination"]))
     for d in dets:
@@ -291,6 +292,11 @@ def _print_whatif(result: dict) -> None:
         click.echo(f"  {label:<20}{b['people'][key]:>12,}{a['people'][key]:>12,}")
     for t in result["transitions"]:
         click.echo(f"  {t['from']} -> {t['to']}: {t['charges']:,} charges, {t['people']:,} people")
+    if result.get("by_county"):
+        click.echo("By county (charges that change, their people):")
+        for c in result["by_county"]:
+            moves = "; ".join(f"{k} {v:,}" for k, v in c["transitions"].items())
+            click.echo(f"  {c['county']:<16}{c['charges']:>8,} charges {c['people']:>6,} people  ({moves})")
 
 
 @main.command("query")

@@ -35,7 +35,7 @@ from expunge.publish.rollups import headline
 FACT_COLUMNS = ("case_number", "case_kind", "offense_family", "substance", "level", "class", "amount_g",
                 "disposition_class", "serving", "offense_after_effective", "violent", "already_expunged")
 #: Columns of ``charges/`` a re-decision reads (besides ``caveats``).
-READ_COLUMNS = (*FACT_COLUMNS, "person_key", "determination", "rule_id", "overdue")
+READ_COLUMNS = (*FACT_COLUMNS, "person_key", "determination", "rule_id", "overdue", "county")
 CONFLATED_CAVEAT = "CONFLATED_CODE_WITHOUT_MODIFIER"
 
 
@@ -116,15 +116,21 @@ def redecide(run: RunCharges, ruleset: RuleSet, chosen: dict[str, str], full: bo
     moved["person_key"] = moved["person_key"].where(moved["person_key"] >= 0)  # -1: no person
     transitions = [{"from": str(f), "to": str(t), "charges": len(g), "people": int(g["person_key"].nunique())}
                    for (f, t), g in moved.groupby(["from", "to"], sort=True)]
+    by_county: list[dict[str, Any]] = []
     if full:
         overdue = decided["overdue"].to_numpy(dtype=bool) & ~clerk
         summary = headline(charges.assign(determination=after, overdue=overdue))
+        moved["county"] = charges["county"].astype("str").to_numpy()[changed]
+        by_county = [{"county": str(c), "charges": len(g), "people": int(g["person_key"].nunique()),
+                      "transitions": {f"{f} -> {t}": len(h) for (f, t), h in g.groupby(["from", "to"], sort=True)}}
+                     for c, g in moved.groupby("county", sort=True)]
     else:
         summary = bounds(run, after)
     return {
         "charges_changed": int(changed.sum()),
         "people_changed": int(moved["person_key"].nunique()),
         "transitions": transitions,
+        "by_county": by_county,
         "after": summary,
     }
 
@@ -159,7 +165,10 @@ def whatif(run_dir: str | Path, policies: dict[str, str] | None = None,
         "rules_before": manifest.get("ruleset", {}), "rules_after": _rules_id(ruleset),
         "charges_changed": result["charges_changed"],
         "people_changed": result["people_changed"],
+        "policies_changed": {k: {"before": manifest.get("policies", {}).get(k), "after": v} for k, v in chosen.items()
+                             if manifest.get("policies", {}).get(k) != v},
         "transitions": result["transitions"],
+        "by_county": result["by_county"],
         "before": data.before, "after": result["after"],
     }
 
