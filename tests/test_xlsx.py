@@ -18,8 +18,9 @@ def test_petition_workbook_has_a_sheet_per_county_with_frozen_header_and_widths(
     book_path = next((run_dir / "petitions").rglob("*.xlsx"))
     circuit_csvs = sorted(book_path.parent.glob("*.csv"))
     book = openpyxl.load_workbook(book_path)
-    assert len(book.sheetnames) == len(circuit_csvs)
-    ws = book[book.sheetnames[0]]
+    counties = [s for s in book.sheetnames if s not in ("How to use", "lists")]
+    assert book.sheetnames[0] == "How to use" and len(counties) == len(circuit_csvs)
+    ws = book[counties[0]]
     assert ws.freeze_panes == "A2"
     header = [c.value for c in ws[1]]
     assert {"case_number", "last_name", "determination", "agencies_to_name"} <= set(header)
@@ -114,7 +115,7 @@ def test_a_sheet_too_long_for_excel_is_not_written(tmp_path):
 
 def test_the_review_workbook_opens_on_how_to_answer_every_question(run_dir):
     book = openpyxl.load_workbook(run_dir / "review_queue.xlsx")
-    assert book.sheetnames[:2] == ["How to answer", "review queue"] and book["answers"].sheet_state == "hidden"
+    assert book.sheetnames[:2] == ["How to answer", "review queue"] and book["lists"].sheet_state == "hidden"
     guide = pd.read_excel(run_dir / "review_queue.xlsx", sheet_name="How to answer", dtype=str)
     queue = pd.read_csv(run_dir / "review_queue.csv", dtype=str, keep_default_na=False)
     asked = guide.dropna(subset=["answer_column"])
@@ -128,7 +129,7 @@ def test_workbooks_have_a_bold_filtered_header_and_date_cells(run_dir):
 
     for path, sheet in ((run_dir / "review_queue.xlsx", "review queue"),
                         (next((run_dir / "petitions").rglob("*.xlsx")), None)):
-        ws = openpyxl.load_workbook(path)[sheet] if sheet else openpyxl.load_workbook(path).worksheets[0]
+        ws = openpyxl.load_workbook(path)[sheet] if sheet else openpyxl.load_workbook(path).worksheets[1]
         header = [c.value for c in ws[1]]
         assert ws["A1"].font.b and ws.auto_filter.ref == f"A1:{ws.cell(1, len(header)).column_letter}{ws.max_row}"
         column = header.index("offense_date" if sheet else "approx_charge_date") + 1
@@ -144,7 +145,7 @@ def test_every_answer_column_has_a_dropdown_or_a_number_check(run_dir):
     assert set(checks) == {"answer_yes_no", "answer_substance", "answer_amount_g", "answer_offense_family",
                            "answer_level", "answer_class", "answer_disposition", "answer_decision"}
     assert checks["answer_amount_g"].type == "decimal" and checks["answer_substance"].type == "list"
-    lists = openpyxl.load_workbook(run_dir / "review_queue.xlsx")["answers"]
+    lists = openpyxl.load_workbook(run_dir / "review_queue.xlsx")["lists"]
     cell_range = checks["answer_substance"].formula1.split("!")[1].replace("$", "")
     assert {c.value for row in lists[cell_range] for c in row} == {"MARIJUANA", "THC", "SYNTHETIC_CANNABINOID",
                                                                   "OTHER_DRUG", "UNKNOWN"}
@@ -157,11 +158,27 @@ def test_libreoffice_reads_a_petition_workbook_as_the_county_csv(run_dir, tmp_pa
     if shutil.which("soffice") is None:
         pytest.skip("LibreOffice is not installed (.ci/run installs Debian's libreoffice-calc-nogui)")
     book = next((run_dir / "petitions").rglob("*.xlsx"))
-    utf8_csv = "csv:Text - txt - csv (StarCalc):44,34,76"  # comma, double quote, UTF-8
+    second_sheet = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,2"  # UTF-8, sheet 2
     subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/profile", "--headless", "--convert-to",
-                    utf8_csv, "--outdir", str(tmp_path), str(book)], check=True, capture_output=True, timeout=180)
-    first_sheet = openpyxl.load_workbook(book).sheetnames[0]
-    county = pd.read_csv(book.parent / f"{first_sheet}.csv", dtype=str)
-    converted = pd.read_csv(tmp_path / f"{book.stem}.csv", dtype=str)
-    assert len(converted) == len(county) and list(converted.columns) == list(county.columns)
+                    second_sheet, "--outdir", str(tmp_path), str(book)], check=True, capture_output=True, timeout=180)
+    first_county = openpyxl.load_workbook(book).sheetnames[1]
+    county = pd.read_csv(book.parent / f"{first_county}.csv", dtype=str)
+    converted = pd.read_csv(tmp_path / f"{book.stem}-{first_county}.csv", dtype=str)
+    assert len(converted) == len(county) and list(converted.columns) == [*county.columns, "clerk_status"]
     assert converted["case_number"].tolist() == county["case_number"].tolist()
+
+
+def test_petition_workbooks_say_how_to_use_them_and_take_a_status_per_row(run_dir):
+    from expunge.publish.outputs import PETITION_STATUS
+
+    book_path = next((run_dir / "petitions").rglob("*.xlsx"))
+    book = openpyxl.load_workbook(book_path)
+    guide = pd.read_excel(book_path, sheet_name="How to use", dtype=str).dropna(subset=["path"])
+    csvs = pd.concat([pd.read_csv(f, dtype=str) for f in book_path.parent.glob("*.csv")])
+    assert guide["charges"].astype(int).sum() == len(csvs) and set(guide["path"]) == set(csvs["path"])
+    ws = book[book.sheetnames[1]]
+    [check] = ws.data_validations.dataValidation
+    assert str(check.sqref).startswith(ws.cell(1, ws.max_column).column_letter)
+    assert ws.cell(1, ws.max_column).value == "clerk_status"
+    cells = check.formula1.split("!")[1].replace("$", "")
+    assert [c.value for row in book["lists"][cells] for c in row] == list(PETITION_STATUS)

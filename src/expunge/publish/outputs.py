@@ -50,6 +50,8 @@ _ARROW_TYPES = {
     "list<string>": pa.list_(pa.string()),
 }
 
+#: Title and basis of each path's draft (``law/readings.yaml``, ``petitions.paths``).
+PATH_TEXTS: dict[str, dict[str, str]] = {k: dict(v) for k, v in law_readings()["petitions"]["paths"].items()}
 #: Agencies a petition names (``law/readings.yaml``, ``petitions``).
 AGENCIES: dict[str, str] = dict(law_readings()["petitions"]["agencies"])
 MSHP_CJIS = AGENCIES["state_repository"]
@@ -360,6 +362,27 @@ def write_conflicts(files: Sequence[str], run_dir: Path) -> int:
     return len(conflicts)
 
 
+#: What a clerk records about each petition row in the workbook (a dropdown; not in the CSV).
+PETITION_STATUS = ("TO_FILE", "FILED", "ORDER_ENTERED", "NOT_FILED")
+
+
+def _with_status(files: Sequence[Path]) -> Iterator[pd.DataFrame]:
+    """A county sheet's rows with a blank ``clerk_status`` column for the clerk's worklist."""
+    for batch in _batches(files):
+        yield batch.assign(clerk_status="")
+
+
+def how_to_use(paths: dict[tuple[str, str], int]) -> pd.DataFrame:
+    """The first sheet of a circuit's petition workbook: each path's draft (title and legal
+    basis) with its charges per county, and how to work the sheets."""
+    rows = [{"county": county, "path": path, "draft": PATH_TEXTS[path]["title"], "basis": PATH_TEXTS[path]["basis"],
+             "charges": n} for (county, path), n in sorted(paths.items())]
+    rows.append({"county": "", "path": "", "draft": (
+        "One sheet per county, one row per eligible charge; the drafts are in documents/<COUNTY>/ "
+        "(<person_key>-<path>.docx). Record each row's progress in clerk_status."), "basis": "", "charges": None})
+    return pd.DataFrame(rows).astype({"charges": "Int64"})
+
+
 def _batches(files: Sequence[Path]) -> Iterator[pd.DataFrame]:
     """The rows of Parquet ``files`` in order, ``CHUNK_ROWS`` at a time."""
     for f in files:
@@ -412,6 +435,7 @@ def write_circuit(spills: list[str], run_dir: Path, circ: str, counties: dict[st
     sorted_dir = scratch / safe_name(f"circuit-{circ}")
     sorted_dir.mkdir(parents=True, exist_ok=True)
     sheets: dict[str, Rows] = {}
+    paths: dict[tuple[str, str], int] = {}
     for i, county in enumerate(counties):
         rows = data.to_table(filter=(ds.field("circuit") == circ) & (ds.field("county") == county)).to_pandas()
         rows = rows.sort_values(_PETITION_ORDER, kind="stable", na_position="last").reset_index(drop=True)
@@ -420,11 +444,15 @@ def write_circuit(spills: list[str], run_dir: Path, circ: str, counties: dict[st
         written.append(str(path.relative_to(run_dir)))
         kept = sorted_dir / f"{i:04d}.parquet"
         pq.write_table(pa.Table.from_pandas(rows, preserve_index=False), kept)
-        sheets[county] = partial(_batches, [kept])
+        sheets[county] = partial(_with_status, [kept])
+        for path, n in rows["path"].value_counts().items():
+            paths[(county, str(path))] = int(n)
         if documents:
             n_docs += write_documents(rows, run_dir / "petitions", run)
         del rows
-    book = write_workbook(folder / f"petitions-circuit-{safe_name(str(circ))}.xlsx", sheets, counties)
+    guide = {"How to use": how_to_use(paths)}
+    book = write_workbook(folder / f"petitions-circuit-{safe_name(str(circ))}.xlsx", {**guide, **sheets}, counties,
+                          {county: {"clerk_status": PETITION_STATUS} for county in counties})
     if book is not None:
         written.append(str(book.relative_to(run_dir)))
     shutil.rmtree(sorted_dir, ignore_errors=True)

@@ -221,7 +221,7 @@ def write_workbook(path: Path, sheets: Mapping[str, Rows], rows: Mapping[str, in
     if lists:  # one column of the hidden sheet per dropdown
         longest = max(len(v) for _, _, v in lists)
         table = pd.DataFrame({f"{s}: {c}": [*v, *[""] * (longest - len(v))] for s, c, v in lists})
-        list_name = sheet_name("answers", taken)
+        list_name = sheet_name("lists", taken)
         all_sheets[list_name] = table
         for i, (s, c, v) in enumerate(lists, 1):
             col = column_letter(i)
