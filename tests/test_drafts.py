@@ -76,3 +76,23 @@ def test_a_draft_converts_to_a_one_page_pdf_in_libreoffice(sample_run, tmp_path)
         subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
                        check=True, timeout=60)
         assert list(tmp_path.glob("page*.png"))
+
+
+def test_a_draft_without_a_date_of_birth_says_where_to_find_it():
+    xml = render_document(person(date_of_birth=pd.NaT, year_of_birth=None), {})
+    assert "Date of birth: not in the export: take it from the case file" in xml
+
+
+def test_table_borders_come_in_the_order_the_schema_requires():
+    from importlib import resources
+
+    template = (resources.files("expunge.publish") / "templates" / "petition_document.xml").read_text("utf-8")
+    borders = template.split("<w:tblBorders>", 1)[1].split("</w:tblBorders>", 1)[0]
+    order = [b.split()[0].removeprefix("<w:") for b in borders.split("/>") if b]
+    assert order == ["top", "left", "bottom", "right", "insideH", "insideV"]
+
+
+def test_an_ordinance_given_as_the_charge_code_is_written_once():
+    xml = render_document(person(ordinance="ORD579.0-001Y202135", charge_code="ORD579.0-001Y202135", statute=None,
+                                 path="municipal", determination="ELIGIBLE_PETITION"), {})
+    assert xml.count("ORD579.0-001Y202135") == 1 and "Ordinance ORD579.0-001Y202135" in xml

@@ -116,3 +116,59 @@ def test_a_queue_resaved_by_a_spreadsheet_program_applies(sample_run, tmp_path):
     resaved = tmp_path / "csv" / "answered.csv"
     assert pd.read_csv(resaved, dtype=str).loc[q, "fingerprint"] == queue.loc[q, "fingerprint"]
     assert apply_answers(resaved, tmp_path / "answers.csv").answered == 1
+
+
+def test_a_second_answer_to_the_same_charge_keeps_the_first(tmp_path):
+    from expunge.decide.answers import load_answers
+
+    apply_answers(_saved(tmp_path, "a.csv", queue_row(answer_substance="MARIJUANA", answer_note="per file")),
+                  tmp_path / "answers.csv")
+    amount = queue_row(rule_id="R15b", missing_fact="amount_g", answer_column="answer_amount_g",
+                       allowed_answers="a number of grams", answer_amount_g="28.35")
+    apply_answers(_saved(tmp_path, "b.csv", amount), tmp_path / "answers.csv")
+    [stored] = load_answers(tmp_path / "answers.csv").to_dict("records")
+    assert (stored["answer_substance"], stored["answer_amount_g"], stored["answer_note"]) == (
+        "MARIJUANA", "28.35", "per file")
+
+
+def test_a_charge_that_changed_starts_its_answers_over(tmp_path):
+    from expunge.decide.answers import load_answers
+
+    apply_answers(_saved(tmp_path, "a.csv", queue_row(answer_substance="MARIJUANA")), tmp_path / "answers.csv")
+    changed = queue_row(fingerprint="fp-ffffffffffff", rule_id="R15b", missing_fact="amount_g",
+                        answer_column="answer_amount_g", answer_amount_g="10")
+    apply_answers(_saved(tmp_path, "b.csv", changed), tmp_path / "answers.csv")
+    [stored] = load_answers(tmp_path / "answers.csv").to_dict("records")
+    assert (stored["answer_substance"], stored["answer_amount_g"]) == ("", "10")
+
+
+def test_the_answer_store_is_readable_by_its_owner_only(tmp_path):
+    apply_answers(_saved(tmp_path, "a.csv", queue_row(answer_substance="MARIJUANA")), tmp_path / "answers.csv")
+    assert (tmp_path / "answers.csv").stat().st_mode & 0o077 == 0
+
+
+def test_a_case_level_question_answered_on_one_count_settles_every_count_that_asks_it():
+    municipal = dict(rule_id="R11", missing_fact="route", answer_column="answer_yes_no", allowed_answers="YES, NO")
+    queue = pd.concat([queue_row(case_number="M1", charge_seq="1", answer_yes_no="YES", **municipal),
+                       queue_row(case_number="M1", charge_seq="2", **municipal),
+                       queue_row(case_number="M2", charge_seq="1", **municipal)], ignore_index=True)
+    rows = validate_answers(queue, "q.csv")
+    assert sorted(zip(rows["case_number"], rows["charge_seq"], rows["answer_decision"], strict=True)) == [
+        ("M1", "1", "ELIGIBLE_PETITION"), ("M1", "2", "ELIGIBLE_PETITION")]
+
+
+def test_a_level_question_takes_the_class_beside_the_level():
+    rows = validate_answers(queue_row(rule_id="R22", missing_fact="level", answer_column="answer_level",
+                                      answer_level="F", answer_class="E"), "q.csv")
+    assert (rows.iloc[0]["answer_level"], rows.iloc[0]["answer_class"]) == ("F", "E")
+
+
+def test_an_answer_in_the_wrong_column_is_refused_once():
+    with pytest.raises(ReviewAnswerError) as err:
+        validate_answers(queue_row(answer_amount_g="lots"), "queue.csv")
+    assert str(err.value).count("line 2") == 1
+
+
+def _saved(tmp_path, name, frame):
+    frame.to_csv(tmp_path / name, index=False)
+    return tmp_path / name

@@ -322,12 +322,14 @@ def query_command(sql: str, out_dir: Path, run_dir: Path | None, limit: int | No
         from expunge.ingest.csvfiles import write_csv
 
         out = io.BytesIO()
-        write_csv(frame, out)
+        write_csv(as_text(frame, blank=None), out)
         click.echo(out.getvalue().decode("utf-8"), nl=False)
     elif fmt == "json":
-        click.echo(frame.to_json(orient="records", date_format="iso", force_ascii=False))
+        click.echo(as_text(frame, blank=None).to_json(orient="records", force_ascii=False))
+    elif not len(frame):
+        click.echo(f"(no rows; columns: {', '.join(map(str, frame.columns))})")
     else:
-        click.echo(as_text(frame).to_string(index=False) if len(frame.columns) else "(no columns)")
+        click.echo(as_text(frame).to_string(index=False))
     if result.truncated:
         click.echo(f"showing {len(frame):,} of {result.total:,} rows (--limit to see more)", err=fmt != "table")
 

@@ -81,12 +81,17 @@ def query_rows(sql: str, run_dir: str | Path, limit: int | None = None) -> Query
             total = int(con.execute(f"select count(*) from ({sql})").fetchall()[0][0])
             frame = frame.iloc[:limit]
     except duckdb.Error as exc:
-        raise InputFileError(f"The query failed: {exc}. Tables: {_tables(con)}.") from exc
+        hint = ""
+        if "analytics" in sql.lower() and not (Path(run_dir) / "analytics").is_dir():
+            hint = (" This run has no analytics table: it is written only when the operator sets EXPUNGE_SALT "
+                    "to a secret salt for the run.")
+        raise InputFileError(f"The query failed: {exc}. Tables: {_tables(con)}.{hint}") from exc
     return QueryResult(frame, total)
 
 
-def as_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame for printing: missing values blank (not NaN, NaT or None), dates as dates."""
+def as_text(frame: pd.DataFrame, blank: str | None = "") -> pd.DataFrame:
+    """The frame for printing: missing values ``blank`` (not NaN, NaT or None), dates as dates
+    (YYYY-MM-DD), lists joined by ";"."""
     shown = frame.copy()
     for name in shown.columns:
         col = shown[name]
@@ -94,4 +99,7 @@ def as_text(frame: pd.DataFrame) -> pd.DataFrame:
             kept = col.dropna()
             if (kept == kept.dt.normalize()).all():  # a DATE column (DuckDB hands dates back as timestamps)
                 shown[name] = col.dt.strftime("%Y-%m-%d")
-    return shown.astype(object).where(shown.notna(), "")
+        elif col.dtype == object and col.map(lambda v: hasattr(v, "__len__") and not isinstance(v, str)).any():
+            shown[name] = col.map(lambda v: ";".join(map(str, v)) if hasattr(v, "__len__") and not isinstance(v, str)
+                                  else v)
+    return shown.astype(object).where(shown.notna(), blank)

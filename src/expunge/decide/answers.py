@@ -49,6 +49,10 @@ QUEUE_SHEET = "review queue"
 QUEUE_ANSWER_COLUMNS = (YES_NO, *(c for c in ANSWER_FACTS if c != "answer_violent"), "answer_note")
 _GUIDE = readings()["review_answers"]
 BY_FACT: dict[str, str] = dict(_GUIDE["by_fact"])
+#: Answer columns a question also takes beside its own (a level question asks the class too).
+COMPANIONS = {"answer_level": ("answer_class",), "answer_class": ("answer_level",)}
+#: Yes/no questions about a whole case: one answer applies to every count of the case that asks it.
+CASE_LEVEL: tuple[str, ...] = tuple(_GUIDE.get("case_level") or ())
 YES_NO_RULES: dict[str, dict[str, dict[str, str]]] = {
     rule: {said: {c: str(v) for c, v in (sets or {}).items()} for said, sets in meanings.items()}
     for rule, meanings in _GUIDE["yes_no"].items()}
@@ -104,11 +108,11 @@ def validate_answers(queue: pd.DataFrame, label: str) -> pd.DataFrame:
             "Answer the review_queue.csv of a run folder and apply that file.")
     queue = queue.copy()
     for col in (*ANSWER_FACTS, YES_NO, "answer_note"):
-        if col not in queue:
-            queue[col] = ""
+        queue[col] = queue[col].fillna("").astype("str") if col in queue else ""
     given = [*ANSWER_FACTS, YES_NO]
     answered = queue[given].apply(lambda c: c.astype("str").str.strip() != "").any(axis=1)
     rows = queue[answered].copy()
+    rows = pd.concat([rows, _same_case(queue, rows)])
     problems: list[str] = []
     for i, row in rows.iterrows():  # answered rows only: a clerk's edits, not the export
         line = int(i) + 2
@@ -116,9 +120,10 @@ def validate_answers(queue: pd.DataFrame, label: str) -> pd.DataFrame:
             rows.at[i, col] = str(row[col]).strip().upper()
         settles = str(row.get("answer_column", "") or "")
         for col in given:  # an answer where the row does not ask for it would be stored and change nothing
-            if rows.at[i, col] and settles and col not in (settles, "answer_decision"):
+            if rows.at[i, col] and settles and col not in (settles, "answer_decision", *COMPANIONS.get(settles, ())):
                 problems.append(f"line {line}, {col}: this row asks {str(row.get('question', '')).strip()!r}; "
                                 f"put the answer in {settles} ({row.get('allowed_answers', '')})")
+                rows.at[i, col] = ""  # said once: not checked again as a value
         said = rows.at[i, YES_NO]
         if said:
             meaning = YES_NO_RULES.get(str(row.get("rule_id", "")), {}).get(said)
@@ -150,6 +155,20 @@ def validate_answers(queue: pd.DataFrame, label: str) -> pd.DataFrame:
     return rows
 
 
+def _same_case(queue: pd.DataFrame, answered: pd.DataFrame) -> pd.DataFrame:
+    """Unanswered rows that ask a case-level yes/no question (``review_answers.case_level``, e.g.
+    "Should this ordinance case go to a § 610.140 petition?") already answered on another count
+    of the same case, with that answer."""
+    if "rule_id" not in queue or not CASE_LEVEL or answered.empty:
+        return answered.iloc[:0]
+    said = answered[answered["rule_id"].isin(CASE_LEVEL) & (answered[YES_NO].astype("str").str.strip() != "")]
+    said = said.drop_duplicates(["case_number", "rule_id"])[["case_number", "rule_id", YES_NO]]
+    rest = queue.drop(index=answered.index)
+    rest = rest[rest["rule_id"].isin(CASE_LEVEL)].drop(columns=[YES_NO])
+    hit = rest.reset_index().merge(said, on=["case_number", "rule_id"]).set_index("index")
+    return hit[list(queue.columns)]
+
+
 @dataclass(frozen=True)
 class ApplyResult:
     answered: int
@@ -172,15 +191,31 @@ def apply_answers(edited: str | Path, store: str | Path) -> ApplyResult:
     new = rows[list(STORE_COLUMNS)]
     old = pd.read_csv(store, dtype=str, keep_default_na=False) if store.exists() else pd.DataFrame(
         columns=list(STORE_COLUMNS))
+    for col in STORE_COLUMNS:  # a store written before a column existed
+        if col not in old:
+            old[col] = ""
     keys = ["case_number", "charge_seq"]
     replaced = int(old.merge(new[keys], on=keys).shape[0])
-    merged = pd.concat([old, new], ignore_index=True).drop_duplicates(keys, keep="last")
-    merged = merged.sort_values(keys, kind="stable")
+    merged = _merged(old[list(STORE_COLUMNS)], new, keys)
     store.parent.mkdir(parents=True, exist_ok=True)
     tmp = store.with_suffix(".tmp")
     write_csv(merged, tmp)
+    tmp.chmod(0o600)  # case numbers and clerks' notes: owner-only, like the other personal files
     tmp.replace(store)
     return ApplyResult(answered=len(new), stored=len(merged), replaced=replaced)
+
+
+def _merged(old: pd.DataFrame, new: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """The store with ``new`` answers added. A charge answered again while it reads the same (same
+    fingerprint) keeps its earlier answers to other questions (a substance answered one night,
+    the amount the next); a charge that changed since starts over."""
+    both = new.merge(old, on=keys, how="left", suffixes=("", "_old"))
+    same = _bare(both["fingerprint_old"].fillna("")) == _bare(both["fingerprint"])
+    for col in (*ANSWER_FACTS, "answer_note"):
+        earlier = both[f"{col}_old"].fillna("")
+        both[col] = both[col].where((both[col] != "") | ~same, earlier)
+    new = both[list(STORE_COLUMNS)]
+    return pd.concat([old, new], ignore_index=True).drop_duplicates(keys, keep="last").sort_values(keys, kind="stable")
 
 
 def load_answers(store: str | Path) -> pd.DataFrame:

@@ -71,6 +71,15 @@ def _para(text: str) -> str:
     return f'<w:p><w:r><w:t xml:space="preserve">{text}</w:t></w:r></w:p>'
 
 
+def _charge_text(r: dict) -> str:
+    """A charge as the record gives it: the ordinance (municipal), code, statute and description,
+    each once (an ordinance given as the charge code is not repeated)."""
+    ordinance, code = _text(r.get("ordinance")), _text(r["charge_code"])
+    parts = [f"Ordinance {ordinance}" if ordinance else "", "" if code == ordinance else code, _text(r["statute"]),
+             _text(r["description"])]
+    return " ".join(dict.fromkeys(p for p in parts if p))
+
+
 def render_document(person: list[dict], run: dict[str, str], template: str | None = None) -> str:
     """document.xml for one person's eligible charges (records of ``petition_rows``) in one county."""
     first = person[0]
@@ -80,8 +89,7 @@ def render_document(person: list[dict], run: dict[str, str], template: str | Non
     path = PATHS[first.get("path") or ("auto" if first["determination"] == "ELIGIBLE_AUTO" else "petition_completed")]
     rows = [_row([_text(r["case_number"]), _text(r["court"]), _text(r["approx_charge_date"]),
                   _text(r["county"]).title(),
-                  " ".join(x for x in ((f"Ordinance {_text(r['ordinance'])}" if _text(r.get("ordinance")) else ""),
-                                       _text(r["charge_code"]), _text(r["statute"]), _text(r["description"])) if x),
+                  _charge_text(r),
                   _text(r["disposition"]), _text(path["short"])])
             for r in person]
     agencies = sorted({a.strip() for r in person if isinstance(r["agencies_to_name"], str)
@@ -89,7 +97,8 @@ def render_document(person: list[dict], run: dict[str, str], template: str | Non
     values = {
         "TITLE": _text(path["title"]), "BASIS": _text(path["basis"]), "PARTY": _text(path["party"]),
         "COURT": _text(first["court"]) or f"Circuit Court of {county}", "COUNTY_LINE": county_line,
-        "NAME": name, "BIRTH_DATE": _text(first["date_of_birth"]) or _text(first["year_of_birth"]),
+        "NAME": name, "BIRTH_DATE": (_text(first["date_of_birth"]) or _text(first["year_of_birth"])
+                                     or "not in the export: take it from the case file"),
         "SEX": _text(first["sex"]),
         "RACE": _text(first["race"]), "ADDRESS": _text(first["address"]),
         "HEADER_ROW": _row(list(HEADER), bold=True), "OFFENSE_ROWS": "".join(rows),

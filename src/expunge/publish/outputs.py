@@ -166,10 +166,15 @@ def how_to_answer(queue_files: Sequence[Path]) -> pd.DataFrame:
     rows = pd.concat([pq.read_table(f, columns=columns).to_pandas() for f in queue_files], ignore_index=True)
     guide = rows.fillna("").groupby(columns, sort=False).size().rename("rows").reset_index()
     guide = guide.sort_values(["waits_on", "rows"], ascending=[True, False], kind="stable")
-    note = pd.DataFrame([{"waits_on": "", "missing_fact": "", "question": (
-        "Answer in the column the row names (answer_column), with one of its answers; answer_decision "
-        "decides any row outright. Then: expunge review apply FILE --answers STORE."), "answer_column": "",
-        "allowed_answers": "", "rows": None}])
+    note = pd.DataFrame([{"waits_on": "", "missing_fact": "", "question": q, "answer_column": "", "allowed_answers": "",
+                          "rows": None} for q in (
+        "Answer in the column the row names (answer_column), with one of its answers; answer_decision decides any "
+        "row outright. Then: expunge review apply FILE --answers STORE, and run the night with --answers STORE.",
+        "Rows that wait on 'counsel: ...' ask a reading of the law, not a fact of the case: counsel settles it once "
+        "(for a reading that is a policy of the rule file, with expunge run --policy NAME=VALUE; see "
+        "docs/eligibility.md), and every row that waits on it follows. Leave them to counsel.",
+        "Levels: F felony, M misdemeanor, I infraction, L local ordinance. A question about the level and class "
+        "takes the level in answer_level and the class in answer_class.")])
     return pd.concat([guide, note], ignore_index=True).astype({"rows": "Int64"})
 
 
@@ -199,12 +204,15 @@ def petition_rows(decided: pd.DataFrame) -> pd.DataFrame:
         "case_number": e["case_number"], "court": e["court"], "charge_seq": e["charge_seq"],
         "approx_charge_date": e["offense_date"].fillna(e["filing_date"]).dt.date,
         "charge_code": e["charge_code_raw"].fillna(e["charge_code_normalized"]),
-        "statute": e["statute_normalized"], "description": e["description_raw"],
+        # The statute the record gives (or its code's): never one a description was matched to.
+        "statute": e["statute_normalized"].where(e["match_method"].isin(["charge_code", "statute"]), e["statute_raw"]),
+        "description": e["description_raw"],
         "disposition": e["disposition_raw"], "determination": e["determination"], "path": path,
         "case_kind": e["case_kind"],
         "ordinance": e["statute_raw"].fillna(e["charge_code_raw"]).where(municipal),
         "reason_code": e["reason_code"], "rule_id": e["rule_id"], "citation": e["citation"],
         "deadline": e["deadline"].dt.date, "overdue": e["overdue"], "agencies_to_name": agencies,
+        "caveats": caveat_text(e["caveat_bits"]),
     })
     return out.sort_values(["circuit", "county", "last_name", "first_name", "person_key", "path",
                             "case_number", "charge_seq"], kind="stable", na_position="last")
@@ -326,7 +334,8 @@ def write_outputs(parts: list[str], run_dir: Path, request: PublishRequest, salt
         queue_files = sorted((spill / "review").glob("part-*.parquet"))
         write_workbook(run_dir / "review_queue.xlsx",
                        {"How to answer": how_to_answer(queue_files), "review queue": partial(_batches, queue_files)},
-                       {"review queue": queue_rows}, {"review queue": ANSWER_CHECKS})
+                       {"review queue": queue_rows}, {"review queue": ANSWER_CHECKS},
+                       {"review queue": 4})  # county, court, case number and count stay in view
     step("cases_and_review_queue")
     run = {"run_id": run_id, "as_of": request.as_of, "rules": request.rules}
     petitions, n_documents = write_petitions(sorted(str(p) for p in (spill / "petitions").glob("part-*.parquet")),
@@ -379,7 +388,9 @@ def how_to_use(paths: dict[tuple[str, str], int]) -> pd.DataFrame:
              "charges": n} for (county, path), n in sorted(paths.items())]
     rows.append({"county": "", "path": "", "draft": (
         "One sheet per county, one row per eligible charge; the drafts are in documents/<COUNTY>/ "
-        "(<person_key>-<path>.docx). Record each row's progress in clerk_status."), "basis": "", "charges": None})
+        "(<person_key>-<path>.docx). clerk_status is for this copy of the workbook: expunge does not read it back, "
+        "and the next night's workbook starts blank. Check every row's caveats before filing."), "basis": "",
+        "charges": None})
     return pd.DataFrame(rows).astype({"charges": "Int64"})
 
 

@@ -128,6 +128,8 @@ def _outlines() -> dict[str, Any]:
     return json.loads((resources.files("expunge.publish") / "templates" / "mo_counties.json").read_text("utf-8"))
 
 
+#: County names title case gets wrong.
+_DISPLAY = {"DEKALB": "DeKalb", "MCDONALD": "McDonald", "ST. LOUIS CITY": "St. Louis City"}
 #: Shades of the map, lightest to darkest (a colour-blind-safe sequential blue).
 _SHADES = ("#deebf7", "#9ecae1", "#4292c6", "#08519c")
 
@@ -140,10 +142,12 @@ def county_maps(counties: pd.DataFrame, below: int) -> str:
                    f'{county_map(counties, value, below, top, bound)}</figure>'
                    for value, bound, caption in (("people_lower", "lower", "Lower bound"),
                                                  ("people_upper", "upper", "Upper bound")))
-    legend = "".join(f'<span class="key" style="background:{s}"></span>{label} '
-                     for s, label in zip(_SHADES, ("fewest", "", "", "most"), strict=True))
-    return (f'<div class="maps">{maps}</div><p class="note">{legend} · hatched: suppressed (fewer than {below}) '
-            f'· white: no eligible charge in this export. Outlines: {escape(_outlines()["source"])}.</p>')
+    edges = [0.0, *(top * q for q in (0.25, 0.5, 0.75)), top]
+    legend = "".join(f'<span class="key" style="background:{s}"></span>{round(a):,}–{round(b):,} '
+                     for s, a, b in zip(_SHADES, edges[:-1], edges[1:], strict=True))
+    return (f'<div class="maps">{maps}</div><p class="note">People affected, one scale for both maps: {legend}· '
+            f'hatched: suppressed (fewer than {below}) · white: the export has no charge of the county. '
+            f'Outlines: {escape(_outlines()["source"])}.</p>')
 
 
 def county_map(counties: pd.DataFrame, value: str, below: int, top: float, bound: str) -> str:
@@ -155,7 +159,7 @@ def county_map(counties: pd.DataFrame, value: str, below: int, top: float, bound
     cuts = [top * q for q in (0.25, 0.5, 0.75)]
     paths = []
     for name, d in shapes["counties"].items():
-        title = name.title()
+        title = _DISPLAY.get(name, name.title())
         if name in known.index and pd.notna(known.at[name, value]):
             n = known.at[name, value]
             shade = _SHADES[sum(float(n) > c for c in cuts)]
@@ -164,7 +168,7 @@ def county_map(counties: pd.DataFrame, value: str, below: int, top: float, bound
         elif name in known.index:
             fill, title = f'fill="url(#suppressed-{bound})"', f"{title}: fewer than {below} (suppressed)"
         else:
-            fill, title = 'fill="#ffffff"', f"{title}: no eligible charges in this export"
+            fill, title = 'fill="#ffffff"', f"{title}: no charge of this county in the export"
         paths.append(f'<path d="{d}" {fill} data-county="{escape(name)}"><title>{escape(title)}</title></path>')
     return (f'<svg class="map" viewBox="0 0 {shapes["width"]:g} {shapes["height"]:g}" role="img" '
             f'aria-label="Missouri counties shaded by people affected ({bound} bound)" data-test="map-{bound}">'
@@ -208,9 +212,10 @@ Counts of people, cases and charges are different things and are labelled as suc
 <strong data-test="overdue">{charges["overdue"]:,}</strong> are eligible, past their constitutional deadline
 and not marked expunged.</p>
 <h2>People affected, by county</h2>
-<p class="note">Dark: lower bound (charges in review counted as not eligible). Light: upper bound (counted as
-eligible). Counties whose counts fall under {below} are suppressed and left out of the chart.</p>
+<p class="note">Lower bound: charges in review counted as not eligible; upper bound: counted as eligible.</p>
 {county_maps(counties, below)}
+<p class="note">Bars: dark is the lower bound, light the upper bound. Counties whose counts fall under {below} are
+suppressed and left out of the chart.</p>
 {_bars(counties, "county", "people_lower", "people_upper")}
 <table><thead><tr><th>County</th><th>People (lower)</th><th>People (upper)</th><th>Cases (lower)</th>
 <th>Charges (lower)</th><th>Charges (upper)</th></tr></thead><tbody>{county_rows}</tbody></table>

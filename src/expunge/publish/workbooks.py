@@ -127,9 +127,16 @@ def _cells(values: pd.Series, ref: pa.Array) -> pa.Array:
 
 #: Rows turned into XML at a time: a sheet's XML is never held whole.
 CHUNK_ROWS = 20_000
-_HEAD = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_NS}">'
-         '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
-         'state="frozen"/></sheetView></sheetViews>')
+def _head(frozen_columns: int = 0) -> str:
+    """The worksheet's start: the header row frozen (and ``frozen_columns`` columns at the left)."""
+    if frozen_columns:
+        cell = f"{column_letter(frozen_columns + 1)}2"
+        pane = (f'<pane xSplit="{frozen_columns}" ySplit="1" topLeftCell="{cell}" activePane="bottomRight" '
+                'state="frozen"/>')
+    else:
+        pane = '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_NS}">'
+            f'<sheetViews><sheetView workbookViewId="0">{pane}</sheetView></sheetViews>')
 
 #: A sheet's rows: a table, or a function giving its rows in chunks (called twice: once for
 #: the column widths, once for the cells), so a sheet need not be in memory at once.
@@ -145,7 +152,7 @@ def _chunks(rows: Rows) -> Iterator[pd.DataFrame]:
 
 
 def _write_sheet(out: IO[bytes], rows: Rows, checks: Mapping[str, Check] | None = None,
-                 lists: Mapping[str, str] | None = None) -> tuple[int, int]:
+                 lists: Mapping[str, str] | None = None, frozen_columns: int = 0) -> tuple[int, int]:
     """Stream one worksheet's XML to ``out``, ``CHUNK_ROWS`` rows at a time; ``checks`` puts a
     dropdown (its values in the range ``lists[column]``) or a number check on columns by
     name. Returns the sheet's columns and rows (with the header)."""
@@ -165,7 +172,7 @@ def _write_sheet(out: IO[bytes], rows: Rows, checks: Mapping[str, Check] | None 
         for i, c in enumerate(columns, start=1))
     cols = "".join(f'<col min="{i}" max="{i}" width="{min(MAX_WIDTH, w + 2)}" customWidth="1"/>'
                    for i, w in enumerate(longest, 1))
-    out.write(f'{_HEAD}<cols>{cols}</cols><sheetData><row r="1">{header}</row>'.encode())
+    out.write(f'{_head(frozen_columns)}<cols>{cols}</cols><sheetData><row r="1">{header}</row>'.encode())
     first = 2
     for chunk in _chunks(rows):
         n = len(chunk)
@@ -205,11 +212,13 @@ def _part(z: zipfile.ZipFile, name: str) -> zipfile.ZipInfo:
 
 
 def write_workbook(path: Path, sheets: Mapping[str, Rows], rows: Mapping[str, int] | None = None,
-                   checks: Mapping[str, Mapping[str, Check]] | None = None) -> Path | None:
+                   checks: Mapping[str, Mapping[str, Check]] | None = None,
+                   frozen_columns: Mapping[str, int] | None = None) -> Path | None:
     """Write ``sheets`` (name -> rows) to ``path``, one sheet after another, each streamed in
     chunks; None (nothing written) when a sheet would exceed ``MAX_ROWS``. ``rows`` gives the
     row counts of sheets passed as functions; ``checks`` (sheet -> column -> allowed values or
-    "number") the columns a clerk fills in, whose dropdown values go to a last, hidden sheet."""
+    "number") the columns a clerk fills in, whose dropdown values go to a last, hidden sheet;
+    ``frozen_columns`` (sheet -> n) keeps the first n columns in view beside the header."""
     counts = {n: len(f) if isinstance(f, pd.DataFrame) else (rows or {}).get(n, 0) for n, f in sheets.items()}
     if any(c > MAX_ROWS for c in counts.values()):
         return None
@@ -256,7 +265,8 @@ def write_workbook(path: Path, sheets: Mapping[str, Rows], rows: Mapping[str, in
             z.writestr(_part(z, name), text.encode("utf-8"))
         for i, (name, sheet) in enumerate(all_sheets.items(), 1):
             with z.open(_part(z, f"xl/worksheets/sheet{i}.xml"), "w") as out:
-                sizes.append(_write_sheet(out, sheet, (checks or {}).get(name), ranges.get(name)))
+                sizes.append(_write_sheet(out, sheet, (checks or {}).get(name), ranges.get(name),
+                                          (frozen_columns or {}).get(name, 0)))
         filters = "".join(
             f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
             f"'{escape(n)}'!$A$1:${column_letter(max(c, 1))}${max(r, 1)}</definedName>"
