@@ -32,7 +32,7 @@ def test_each_missing_fact_names_the_answer_column_that_settles_it_and_its_answe
     guide = answer_guide(pd.Series(["R12", "R15b", "R13b", "R11", "R20"]),
                          pd.Series(["substance", "amount_g", "substance", "route", "legal_reading"]))
     assert guide["answer_column"].tolist() == ["answer_substance", "answer_amount_g", "answer_yes_no",
-                                               "answer_yes_no", "answer_decision"]
+                                               "answer_yes_no", "counsel"]
     assert guide["allowed_answers"].tolist()[1:3] == ["a number of grams", "YES, NO"]
     assert "MARIJUANA" in guide["allowed_answers"].iloc[0]
 
@@ -172,3 +172,11 @@ def test_an_answer_in_the_wrong_column_is_refused_once():
 def _saved(tmp_path, name, frame):
     frame.to_csv(tmp_path / name, index=False)
     return tmp_path / name
+
+
+def test_a_row_waiting_on_counsel_takes_no_clerk_answer_but_a_decision():
+    counsel = dict(rule_id="R20", missing_fact="legal_reading", answer_column="counsel", question="Covered?")
+    with pytest.raises(ReviewAnswerError, match="waits on counsel's reading"):
+        validate_answers(queue_row(answer_substance="MARIJUANA", **counsel), "q.csv")
+    assert validate_answers(queue_row(answer_decision="NOT_ELIGIBLE", **counsel), "q.csv").iloc[0][
+        "answer_decision"] == "NOT_ELIGIBLE"

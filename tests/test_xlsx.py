@@ -32,7 +32,17 @@ def test_petition_workbook_has_a_sheet_per_county_with_frozen_header_and_widths(
 def test_review_queue_workbook_matches_the_csv(run_dir):
     queue = pd.read_csv(run_dir / "review_queue.csv", dtype=str, keep_default_na=False)
     book = pd.read_excel(run_dir / "review_queue.xlsx", sheet_name="review queue", dtype=str).fillna("")
-    assert list(book.columns) == list(queue.columns) and len(book) == len(queue)
+    clerks = queue[queue["answer_column"] != "counsel"]
+    assert list(book.columns) == list(queue.columns) and book["case_number"].tolist() == clerks["case_number"].tolist()
+
+
+def test_rows_waiting_on_counsel_are_grouped_under_their_reading_not_asked_charge_by_charge(run_dir):
+    queue = pd.read_csv(run_dir / "review_queue.csv", dtype=str, keep_default_na=False)
+    counsel = queue[queue["answer_column"] == "counsel"]
+    readings = pd.read_excel(run_dir / "review_queue.xlsx", sheet_name="counsel's readings")
+    assert len(counsel) > 0 and readings["charges"].sum() == len(counsel)
+    assert sorted(readings["reason_code"]) == sorted(counsel["reason_code"].unique())
+    assert (counsel["waits_on"] == "counsel: " + counsel["reason_code"]).all()
 
 
 def test_an_answered_xlsx_queue_can_be_applied(run_dir, tmp_path):

@@ -81,12 +81,19 @@ def _bare(prints: pd.Series) -> pd.Series:
     return prints.astype("str").str.removeprefix(FINGERPRINT_PREFIX)
 
 
+#: The answer column of a row that waits on counsel's reading: not a clerk's column.
+COUNSEL = "counsel"
+
+
 def answer_guide(rule_id: pd.Series, missing_fact: pd.Series) -> pd.DataFrame:
-    """Per review row: the answer column that settles it and the answers that column takes."""
+    """Per review row: the answer column that settles it and the answers that column takes. A
+    row waiting on a reading of the law names counsel, who settles the reading once."""
     yes_no = rule_id.isin(list(YES_NO_RULES))
     column = missing_fact.map(BY_FACT).where(~yes_no, YES_NO).fillna("answer_decision")
-    allowed = column.map(lambda c: "YES, NO" if c == YES_NO else "a number of grams" if ANSWER_FACTS[c][1] is None
-                         else ", ".join(ANSWER_FACTS[c][1]))
+    column = column.where(missing_fact != "legal_reading", COUNSEL)
+    allowed = column.map(lambda c: "YES, NO" if c == YES_NO
+                         else "counsel settles the reading once for all its rows (How to answer)" if c == COUNSEL
+                         else "a number of grams" if ANSWER_FACTS[c][1] is None else ", ".join(ANSWER_FACTS[c][1]))
     return pd.DataFrame({"answer_column": column, "allowed_answers": allowed}, index=rule_id.index)
 
 
@@ -120,7 +127,12 @@ def validate_answers(queue: pd.DataFrame, label: str) -> pd.DataFrame:
             rows.at[i, col] = str(row[col]).strip().upper()
         settles = str(row.get("answer_column", "") or "")
         for col in given:  # an answer where the row does not ask for it would be stored and change nothing
-            if rows.at[i, col] and settles and col not in (settles, "answer_decision", *COMPANIONS.get(settles, ())):
+            if rows.at[i, col] and settles == COUNSEL and col != "answer_decision":
+                problems.append(f"line {line}, {col}: this row waits on counsel's reading "
+                                f"({str(row.get('question', '')).strip()!r}); leave it to counsel, or decide the "
+                                "charge in answer_decision")
+                rows.at[i, col] = ""
+            elif rows.at[i, col] and settles and col not in (settles, "answer_decision", *COMPANIONS.get(settles, ())):
                 problems.append(f"line {line}, {col}: this row asks {str(row.get('question', '')).strip()!r}; "
                                 f"put the answer in {settles} ({row.get('allowed_answers', '')})")
                 rows.at[i, col] = ""  # said once: not checked again as a value

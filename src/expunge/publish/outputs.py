@@ -30,14 +30,14 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import yaml
 
-from expunge.decide.answers import ANSWER_FACTS, QUEUE_ANSWER_COLUMNS, answer_guide
+from expunge.decide.answers import ANSWER_FACTS, COUNSEL, QUEUE_ANSWER_COLUMNS, answer_guide
 from expunge.decide.facts import caveat_lists, caveat_text
 from expunge.decide.people import conflict_table
 from expunge.ingest.csvfiles import BOM, write_csv
 from expunge.ingest.distinct import hash_distinct
 from expunge.ingest.read import in_this_process
 from expunge.law import readings as law_readings
-from expunge.law.rules import ELIGIBLE
+from expunge.law.rules import ELIGIBLE, load_rules
 from expunge.publish.documents import safe_name, write_documents
 from expunge.publish.report import render_report
 from expunge.publish.rollups import DEFAULT_SUPPRESS_BELOW, Rollups, cases
@@ -156,6 +156,30 @@ ANSWER_CHECKS: dict[str, tuple[str, ...] | str] = {
     **{c: ("number" if allowed is None else tuple(allowed)) for c, (_, allowed) in ANSWER_FACTS.items()
        if c != "answer_violent"},
 }
+
+
+def _clerk_batches(files: Sequence[Path]) -> Iterator[pd.DataFrame]:
+    """The review queue's rows a clerk answers (counsel's readings are on their own sheet)."""
+    for batch in _batches(files):
+        yield batch[batch["answer_column"] != COUNSEL]
+
+
+def counsel_readings(queue_files: Sequence[Path], rules_path: str | None) -> pd.DataFrame:
+    """The review rows that wait on a reading of the law, one line per reading: what it asks, the
+    policy of the rule file that settles it (where there is one), and how many charges and cases
+    wait on it. Counsel answers once; the rows stay listed in review_queue.csv."""
+    columns = ["reason_code", "rule_id", "question", "case_number", "county"]
+    rows = pd.concat([pq.read_table(f, columns=[*columns, "answer_column"]).to_pandas() for f in queue_files],
+                     ignore_index=True)
+    rows = rows[rows["answer_column"] == COUNSEL]
+    policies = {r.id: r.policy for r in load_rules(rules_path).rules} if rules_path else {}
+    g = rows.groupby(["reason_code", "rule_id", "question"], sort=True)
+    out = pd.DataFrame({"charges": g.size(), "cases": g["case_number"].nunique(), "counties": g["county"].nunique()})
+    out = out.reset_index()
+    out.insert(3, "settled_by", out["rule_id"].map(lambda r: f"policy {policies[r]} (expunge run --policy "
+                                                             f"{policies[r]}=VALUE)" if policies.get(r) else
+                                                   "counsel's reading; then a decision per case (answer_decision)"))
+    return out.astype({"charges": "int64", "cases": "int64", "counties": "int64"})
 
 
 def how_to_answer(queue_files: Sequence[Path]) -> pd.DataFrame:
@@ -332,9 +356,13 @@ def write_outputs(parts: list[str], run_dir: Path, request: PublishRequest, salt
                 shutil.copyfileobj(src, out)
     if 0 < queue_rows <= MAX_ROWS:  # else too long for a workbook: CSV only
         queue_files = sorted((spill / "review").glob("part-*.parquet"))
+        clerk_rows = sum(pq.read_table(f, columns=["answer_column"], filters=[("answer_column", "!=", COUNSEL)])
+                         .num_rows for f in queue_files)
         write_workbook(run_dir / "review_queue.xlsx",
-                       {"How to answer": how_to_answer(queue_files), "review queue": partial(_batches, queue_files)},
-                       {"review queue": queue_rows}, {"review queue": ANSWER_CHECKS},
+                       {"How to answer": how_to_answer(queue_files),
+                        "review queue": partial(_clerk_batches, queue_files),
+                        "counsel's readings": counsel_readings(queue_files, request.rules_path)},
+                       {"review queue": clerk_rows}, {"review queue": ANSWER_CHECKS},
                        {"review queue": 4})  # county, court, case number and count stay in view
     step("cases_and_review_queue")
     run = {"run_id": run_id, "as_of": request.as_of, "rules": request.rules}
