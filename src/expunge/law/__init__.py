@@ -104,7 +104,8 @@ def readings_problems(doc: Any) -> list[str]:
             problems.append(f"ncic.conduct: {family!r} is not an offense family")
     paths = (doc.get("petitions") or {}).get("paths") or {}
     for name in ("auto", "petition_serving", "petition_completed", "municipal"):
-        missing = [k for k in ("short", "title", "basis", "party") if not (paths.get(name) or {}).get(k)]
+        missing = [k for k in ("short", "title", "basis", "party", "relief", "signature")
+                   if not (paths.get(name) or {}).get(k)]
         if missing:
             problems.append(f"petitions.paths.{name}: needs {', '.join(missing)}")
     answers = doc.get("review_answers") or {}

@@ -16,6 +16,7 @@ import re
 import zipfile
 from importlib import resources
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 import pandas as pd
@@ -28,9 +29,11 @@ CHECKS = (
     "Every caveat of the charge in the run's data (assumed substance, level or serving status).",
     "The person's current supervision or custody status for petition charges.",
 )
+#: Checks that belong to a § 2.10(7) petition only.
+PETITION_CHECKS = (CHECKS[-1],)
 HEADER = ("Case number", "Court", "Approx. date of charge", "County", "Charge", "Disposition", "Path")
 #: Title, basis and short name of each path (``law/readings.yaml``, ``petitions.paths``).
-PATHS: dict[str, dict[str, str]] = {k: dict(v) for k, v in readings()["petitions"]["paths"].items()}
+PATHS: dict[str, dict[str, Any]] = {k: dict(v) for k, v in readings()["petitions"]["paths"].items()}
 
 _CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Types xmlns="http://schemas.openxmlformats.org/'
@@ -86,7 +89,8 @@ def render_document(person: list[dict], run: dict[str, str], template: str | Non
     name = " ".join(_text(first[c]) for c in ("first_name", "middle_name", "last_name") if _text(first[c]))
     county = _text(first["county"]).title()
     county_line = ("City of St. Louis" if first["county"] == "ST. LOUIS CITY" else f"{county} County") + ", Missouri"
-    path = PATHS[first.get("path") or ("auto" if first["determination"] == "ELIGIBLE_AUTO" else "petition_completed")]
+    kind = first.get("path") or ("auto" if first["determination"] == "ELIGIBLE_AUTO" else "petition_completed")
+    path = PATHS[kind]
     rows = [_row([_text(r["case_number"]), _text(r["court"]), _text(r["approx_charge_date"]),
                   _text(r["county"]).title(),
                   _charge_text(r),
@@ -103,7 +107,11 @@ def render_document(person: list[dict], run: dict[str, str], template: str | Non
         "RACE": _text(first["race"]), "ADDRESS": _text(first["address"]),
         "HEADER_ROW": _row(list(HEADER), bold=True), "OFFENSE_ROWS": "".join(rows),
         "AGENCY_PARAGRAPHS": "".join(_para(_text(a)) for a in agencies),
-        "CHECK_PARAGRAPHS": "".join(_para("☐ " + escape(c)) for c in CHECKS),
+        "CHECK_PARAGRAPHS": "".join(_para("☐ " + escape(c)) for c in CHECKS
+                                    if kind in ("petition_serving", "petition_completed") or c not in PETITION_CHECKS),
+        "CASES": _text(", ".join(dict.fromkeys(str(r["case_number"]) for r in person))),
+        "RELIEF": _text(path["relief"]),
+        "SIGNATURE_PARAGRAPHS": "".join(_para(_text(line)) for line in path["signature"]),
         "RUN_ID": _text(run.get("run_id", "")), "AS_OF": _text(run.get("as_of", "")),
         "RULES": _text(run.get("rules", "")),
     }
