@@ -38,3 +38,4 @@ def test_a_municipal_case_answered_yes_gets_a_610_140_draft_in_its_countys_circu
     cells = " ".join(c.text for r in document.tables[0].rows for c in r.cells)
     assert "§ 610.140" in text and "MUNICIPAL COURT OF COLUMBIA" in text
     assert "Ordinance 17-240" in cells and "Date of birth: 1988-07-09" in text
+    assert "Prosecuting Attorney of Boone County" not in text and "Prosecuting attorney of the municipality" in text

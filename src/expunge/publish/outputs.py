@@ -214,8 +214,9 @@ def petition_rows(decided: pd.DataFrame) -> pd.DataFrame:
     pros_in, pros_out = AGENCIES["prosecutor"].split("{county}")
     prosecutor = (pros_in + county + pros_out).where(~city, AGENCIES["prosecutor_st_louis_city"])
     agency = e["arresting_agency"].fillna("")
-    agencies = court + "; " + MSHP_CJIS + "; " + prosecutor + ("; " + agency).where(agency != "", "")
     municipal = e["case_kind"] == "MUNICIPAL"
+    prosecutor = prosecutor.where(~municipal, AGENCIES["prosecutor_municipal"])
+    agencies = court + "; " + MSHP_CJIS + "; " + prosecutor + ("; " + agency).where(agency != "", "")
     serving = e["serving"].isin(["INCARCERATED", "SUPERVISED"])
     path = np.select([e["determination"] == "ELIGIBLE_AUTO", municipal, serving],
                      ["auto", "municipal", "petition_serving"], default="petition_completed")
