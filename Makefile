@@ -7,9 +7,10 @@ SAMPLE := sample_data/mo_charges_sample.csv
 
 # Prefect's embedded server keeps its state in the project, not in the home folder.
 export PREFECT_HOME ?= $(CURDIR)/.prefect
-# Salt for the de-identified analytics/ dataset. This one is for the synthetic demo only:
-# in production the operator sets a secret EXPUNGE_SALT and keeps it away from the data.
-export EXPUNGE_SALT ?= demo-salt-not-secret
+# Salt for the de-identified analytics/ dataset. The demo uses a public one, for the synthetic
+# sample only; every other target takes the operator's secret EXPUNGE_SALT from the environment
+# (without one, a run writes no analytics/ and says so).
+DEMO_SALT := demo-salt-not-secret
 
 .PHONY: install demo test lint sample measure bench clean server serve
 
@@ -22,7 +23,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/expunge run $(SAMPLE) --out out --run-id demo --overwrite
+	EXPUNGE_SALT=$${EXPUNGE_SALT:-$(DEMO_SALT)} $(BIN)/expunge run $(SAMPLE) --out out --run-id demo --overwrite
 
 # Nightly operations (README, Operations): a local Prefect server with its UI, and the
 # scheduled deployment that decides whatever arrives in INBOX.

@@ -103,3 +103,12 @@ def test_run_output_and_logs_carry_no_personal_data(tmp_path, caplog):
         | set(sample["dob"].dropna())
     text = result.output + caplog.text
     assert result.exit_code == 0 and not any(v in text for v in personal)
+
+
+def test_a_run_that_fails_before_it_starts_still_writes_its_failed_line(tmp_path):
+    import json
+
+    result = invoke("run", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "out"), "--orchestrator", "none")
+    assert result.exit_code == 1
+    [entry] = [json.loads(line) for line in (tmp_path / "out" / "runs.jsonl").read_text().splitlines()]
+    assert entry["status"] == "failed" and "does not exist" in entry["message"]

@@ -103,6 +103,13 @@ def run(inputs: tuple[Path, ...], out_dir: Path, as_of: str | None, policy: tupl
     options = RunSettings.of(inputs, out_dir, _as_of(as_of), policies=_policies(policy), **settings)
     try:
         plan = plan_run(options)  # everything a clerk can get wrong, checked before any orchestrator starts
+    except ExpungeError as exc:
+        if Path(out_dir).parent.is_dir() and (Path(out_dir).is_dir() or not Path(out_dir).exists()):
+            from expunge.ops.runlog import failure_message, record_run
+
+            record_run(out_dir, "failed", options.run_id, options.inputs, failure_message(exc))  # as every run does
+        raise click.ClickException(str(exc)) from exc
+    try:
         if orchestrator == "prefect":
             from flows.nightly import run_nightly
 
