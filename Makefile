@@ -7,10 +7,9 @@ SAMPLE := sample_data/mo_charges_sample.csv
 
 # Prefect's embedded server keeps its state in the project, not in the home folder.
 export PREFECT_HOME ?= $(CURDIR)/.prefect
-# Salt for the de-identified analytics/ dataset. The demo uses a public one, for the synthetic
-# sample only; every other target takes the operator's secret EXPUNGE_SALT from the environment
-# (without one, a run writes no analytics/ and says so).
-DEMO_SALT := demo-salt-not-secret
+# Salt for the de-identified analytics/ dataset: the demo (--demo) uses the public demo salt, for
+# the synthetic sample only; every other run takes the operator's secret EXPUNGE_SALT, else the
+# installation's own salt file (~/.config/expunge/salt, made on first use; README, Operations).
 
 .PHONY: install demo test lint sample measure bench clean server serve
 
@@ -23,7 +22,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	EXPUNGE_SALT=$${EXPUNGE_SALT:-$(DEMO_SALT)} $(BIN)/expunge run $(SAMPLE) --out out --run-id demo --overwrite
+	$(BIN)/expunge run $(SAMPLE) --out out --run-id demo --overwrite --demo
 
 # Nightly operations (README, Operations): a local Prefect server with its UI, and the
 # scheduled deployment that decides whatever arrives in INBOX.

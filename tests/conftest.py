@@ -101,7 +101,10 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory, _test_environment: None
 def _test_environment(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ.setdefault("PREFECT_HOME", str(tmp_path_factory.mktemp("prefect-home")))
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    # The same in every environment (`make test` exports a salt too): runs write analytics/.
+    # The same salt in every environment, so no run makes an installation salt file; a test of
+    # that file unsets it, and finds its file under this session's own config folder.
     os.environ["EXPUNGE_SALT"] = "test-suite-salt"
+    os.environ.pop("EXPUNGE_SALT_FILE", None)
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("xdg-config"))
     # Runs that do not name a cache use a fresh one, not the user's ~/.cache.
     os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import shutil
 import sys
 
 import pandas as pd
@@ -53,11 +53,15 @@ def test_salt_is_not_stored_anywhere_in_the_run(salted_run):
             assert b"test-salt" not in path.read_bytes(), path
 
 
-def test_without_a_salt_analytics_is_not_written_and_the_manifest_says_why(tmp_path, monkeypatch):
-    monkeypatch.delenv("EXPUNGE_SALT", raising=False)
-    run = run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="nosalt")
-    assert not (run / "analytics").exists()
-    assert any("EXPUNGE_SALT" in w for w in json.loads((run / "manifest.json").read_text())["warnings"])
+def test_query_of_analytics_in_a_run_without_them_says_they_were_not_written(tmp_path):
+    export = tmp_path / "night.csv"
+    export.write_text("case_number,disposition,charge_description\nC1,SIS,POSS MARIJ <10G\n")
+    run = run_pipeline([export], tmp_path / "out", AS_OF, run_id="older")
+    shutil.rmtree(run / "analytics")  # as a run made before analytics were written by default
+    result = CliRunner().invoke(main, ["query", "select count(*) from analytics", "--run", str(run)])
+    assert result.exit_code == 1, result.output
+    assert "analytics/ was not written" in result.output and "--overwrite" in result.output
+    assert "Tables in this run: cases, charges, quarantine." in result.output
 
 
 def test_query_runs_sql_over_the_newest_run(salted_run):

@@ -59,11 +59,12 @@ def test_the_normalizer_is_built_once_per_process_while_its_files_are_unchanged(
     assert run_normalizer(s) is not first
 
 
-def test_every_setting_is_classed_as_part_of_the_run_id_or_as_speed_only():
-    from expunge.ops.settings import IN_RUN_ID, SPEED_ONLY
+def test_every_setting_is_classed_as_part_of_the_run_id_speed_only_or_a_salt_choice():
+    from expunge.ops.settings import IN_RUN_ID, SALT_CHOICE, SPEED_ONLY
 
     names = {f.name for f in dataclasses.fields(RunSettings)}
-    assert names == IN_RUN_ID | SPEED_ONLY and not IN_RUN_ID & SPEED_ONLY
+    assert names == IN_RUN_ID | SPEED_ONLY | SALT_CHOICE
+    assert not IN_RUN_ID & SPEED_ONLY and not IN_RUN_ID & SALT_CHOICE and not SPEED_ONLY & SALT_CHOICE
 
 
 def test_settings_that_change_the_outputs_change_the_default_run_id(tmp_path):

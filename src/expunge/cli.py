@@ -90,6 +90,8 @@ def main() -> None:
 @click.option("--workers", type=click.IntRange(1, 64),
               help="Processes reading a large export and deciding and writing partitions side by side "
                    "(default: one per CPU).")
+@click.option("--demo", is_flag=True, help="A demo on synthetic data (make demo): analytics/ keys use the public "
+              "demo salt instead of EXPUNGE_SALT or this installation's salt file.")
 def run(inputs: tuple[Path, ...], out_dir: Path, as_of: str | None, policy: tuple[str, ...], orchestrator: str,
         **settings: Any) -> None:
     """Decide every charge in INPUT files (CSV or .csv.gz) and write a run folder.
@@ -198,6 +200,9 @@ def serve(inbox_dir: Path, out_dir: Path, cron: str, timezone: str, name: str, a
         if not inbox_dir.is_dir():
             raise ExpungeError(f"The inbox {inbox_dir} is not a folder. Create it, or point --inbox at the folder "
                                "the exports are delivered to.")
+        from expunge.ops.salt import resolve_salt
+
+        resolve_salt(out_dir)  # a scheduled run is never the demo: its salt is checked (or made) now
     except ExpungeError as exc:
         raise click.ClickException(str(exc)) from exc
     serve_nightly(str(inbox_dir), str(out_dir), cron, timezone, name, rules=_opt(rules), profile=_opt(profile),
@@ -316,8 +321,8 @@ def _print_whatif(result: dict) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
               help="A table to read, or CSV / JSON (one object per row) to pipe into other tools.")
 def query_command(sql: str, out_dir: Path, run_dir: Path | None, limit: int | None, fmt: str) -> None:
-    """Run SQL (DuckDB) over a run's charges, cases, analytics and quarantine tables.
-    In Python: expunge.query.query(sql, run_dir)."""
+    """Run SQL (DuckDB) over a run's charges, cases and quarantine tables, and its analytics
+    table when the run wrote one. In Python: expunge.query.query(sql, run_dir)."""
     from expunge.query import as_text, latest_run, query_rows
 
     try:

@@ -19,3 +19,8 @@ class RuleFileError(ExpungeError):
 
 class OutputExistsError(ExpungeError):
     """The run folder exists already and overwriting was not asked for."""
+
+
+class SaltError(ExpungeError):
+    """The analytics salt cannot be used (the public demo salt outside the demo, a salt file in
+    the output folder, an empty salt file)."""

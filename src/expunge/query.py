@@ -1,5 +1,5 @@
-"""Query a run's datasets with DuckDB: ``charges``, ``cases``, ``analytics`` and
-``quarantine`` are views over the run folder's Parquet files."""
+"""Query a run's datasets with DuckDB: ``charges``, ``cases``, ``quarantine`` and, when the run
+wrote it, ``analytics`` are views over the run folder's Parquet files."""
 
 from __future__ import annotations
 
@@ -66,7 +66,8 @@ def query_rows(sql: str, run_dir: str | Path, limit: int | None = None) -> Query
     """``query``, saying how many rows the result has when ``limit`` cut it.
 
     Raises:
-        InputFileError: the SQL failed; the message names the tables this run has.
+        InputFileError: the SQL failed; the message names the tables this run has (and, for
+            ``analytics`` in a run that has none, that it was not written and how to get it).
     """
     import duckdb
 
@@ -81,11 +82,14 @@ def query_rows(sql: str, run_dir: str | Path, limit: int | None = None) -> Query
             total = int(con.execute(f"select count(*) from ({sql})").fetchall()[0][0])
             frame = frame.iloc[:limit]
     except duckdb.Error as exc:
-        hint = ""
-        if "analytics" in sql.lower() and not (Path(run_dir) / "analytics").is_dir():
-            hint = (" This run has no analytics table: it is written only when the operator sets EXPUNGE_SALT "
-                    "to a secret salt for the run.")
-        raise InputFileError(f"The query failed: {exc}. Tables: {_tables(con)}.{hint}") from exc
+        if (isinstance(exc, duckdb.CatalogException) and "analytics" in str(exc).lower()
+                and not (Path(run_dir) / "analytics").is_dir()):
+            raise InputFileError(
+                f"The run {run_dir} has no analytics table: analytics/ was not written for it (runs made without "
+                "EXPUNGE_SALT before analytics became the default wrote none). Tables in this run: "
+                f"{_tables(con)}. To get analytics, run the same exports again with 'expunge run ... --overwrite': "
+                "it writes analytics/ with EXPUNGE_SALT, or else with this installation's own salt file.") from exc
+        raise InputFileError(f"The query failed: {exc}. Tables: {_tables(con)}.") from exc
     return QueryResult(frame, total)
 
 

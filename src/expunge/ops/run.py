@@ -42,12 +42,11 @@ from expunge.law.rules import load_rules
 from expunge.normalize.report import normalization_report
 from expunge.ops import ledger
 from expunge.ops.runlog import failure_message, record_published, record_run
+from expunge.ops.salt import Salt, resolve_salt
 from expunge.ops.settings import RunPlan, RunSettings, plan_run
 from expunge.ops.workers import map_local, run_apart
 from expunge.publish.delta import move_latest, write_delta
 from expunge.publish.outputs import Published, PublishRequest, write_outputs
-
-SALT_ENV = "EXPUNGE_SALT"
 
 
 @dataclass(frozen=True)
@@ -170,11 +169,12 @@ def stage_publish(plan: RunPlan, ingested: IngestResult, decided: list[DecidedPa
     every row is accounted for, write the manifest, then commit the run folder."""
     t0 = time.perf_counter()
     build = plan.work_dir / plan.run_id
-    # The operator's salt comes from the environment at publish time only: it is never part
-    # of the plan, the Prefect parameters or the manifest.
-    salt = os.environ.get(SALT_ENV) or None
+    # The salt (EXPUNGE_SALT, the installation's salt file, or the demo's) is read here, at
+    # publish time: it is never part of the plan or the Prefect parameters, and the manifest
+    # has only its source and fingerprint.
+    salt = resolve_salt(plan.settings.out_dir, plan.input_sha256, plan.settings.demo)
     steps: dict[str, float] = {}
-    published = publish_outputs(plan, decided, build, salt, steps)
+    published = publish_outputs(plan, decided, build, salt.value, steps)
     ingested = merge_quarantine(ingested, decided, build)
     check_accounting(ingested, published)
     stage_times = {**(times or {}), "publish": round(time.perf_counter() - t0, 3),
@@ -224,7 +224,7 @@ def check_accounting(ingested: IngestResult, published: Published) -> None:
 
 
 def write_manifest(plan: RunPlan, ingested: IngestResult, decided: list[DecidedPartition], published: Published,
-                   times: dict[str, Any], salt: str | None, build: Path) -> None:
+                   times: dict[str, Any], salt: Salt | None, build: Path) -> None:
     """``manifest.json``: what the run read, decided and wrote, with the delta since the last
     published run (the manifest is complete before the delta is computed from the outputs)."""
     manifest = build_manifest(plan, ingested, decided, published, times, salt)
@@ -263,8 +263,8 @@ def _restrict_personal(run_dir: Path) -> None:
 
 
 def build_manifest(plan: RunPlan, ingested: IngestResult, decided: list[DecidedPartition], published: Published,
-                   times: dict[str, Any], salt: str | None) -> dict[str, Any]:
-    """The manifest's contents (no personal data; the salt only as whether one was set)."""
+                   times: dict[str, Any], salt: Salt | None) -> dict[str, Any]:
+    """The manifest's contents (no personal data; of the salt only its source and fingerprint)."""
     s = plan.settings
     ruleset = load_rules(plan.rules_path)
     profile = load_profile(s.profile)
@@ -302,7 +302,8 @@ def build_manifest(plan: RunPlan, ingested: IngestResult, decided: list[DecidedP
         "outputs": {"charges": "charges/", "cases": "cases.parquet", "review_queue": "review_queue.csv",
                     "review_queue_rows": published.review_queue, "petitions": published.petition_files,
                     "quarantine": "quarantine.parquet", "summary": "summary/",
-                    "analytics": "analytics/" if salt else None, "documents": published.documents},
+                    "analytics": "analytics/" if published.analytics else None, "documents": published.documents},
+        "analytics_salt": salt.manifest() if salt else None,
         "warnings": list(ingested.warnings),
         "timings_seconds": times,
         "machine": {"python": platform.python_version(), "platform": platform.platform()},
@@ -313,9 +314,6 @@ def build_manifest(plan: RunPlan, ingested: IngestResult, decided: list[DecidedP
         "ledger": _summed(counts, "charges_reused", "charges_decided"),
         "partitions": len(decided),
     }
-    if not salt:
-        manifest["warnings"].append(f"analytics/ was not written: set {SALT_ENV} to a secret salt to write the "
-                                    "de-identified dataset.")
     return manifest
 
 

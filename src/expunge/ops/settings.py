@@ -3,8 +3,9 @@ the command line, the Prefect flow's parameters or Python keywords) and what pla
 before any row is read (``RunPlan``: checksums, run id, resolved rules and policies).
 
 ``plan_run`` validates the settings once; every stage and worker process then takes the
-plan. Nothing here reads the operator's salt: it is taken from the environment at publish
-time and is never part of the settings, the flow's parameters or the manifest.
+plan. The analytics salt (``expunge.ops.salt``) is checked here, so a refused one stops the
+run before any work, but its value is kept nowhere: publish reads it again, and it is never
+part of the settings, the plan, the run id, the flow's parameters or the manifest.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from expunge.ingest.read import preflight, sha256_file
 from expunge.law.rules import load_rules
 from expunge.normalize.offenses import Normalizer
 from expunge.ops import ledger
+from expunge.ops.salt import resolve_salt
 from expunge.publish.rollups import DEFAULT_SUPPRESS_BELOW
 
 RUNNERS = ("local", "dask")
@@ -42,6 +44,9 @@ IN_RUN_ID = frozenset({"inputs", "as_of", "rules", "profile", "policies", "suppr
 #: Settings that change where a run writes or how fast it goes, never what it writes.
 SPEED_ONLY = frozenset({"out_dir", "run_id", "overwrite", "cache_dir", "use_ledger", "workers", "runner",
                         "dask_address"})
+#: Settings that choose the analytics salt: like the salt itself, never part of the run id (the
+#: same inputs give the same run folder whatever the salt; only the ``analytics/`` keys differ).
+SALT_CHOICE = frozenset({"demo"})
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,7 @@ class RunSettings:
     workers: int | None = None  # processes of this machine (default: one per CPU)
     runner: str = "local"  # "local" processes, or "dask"
     dask_address: str | None = None  # Dask scheduler (default: a local cluster)
+    demo: bool = False  # a demo on synthetic data: analytics keys use the public demo salt
 
     @classmethod
     def of(cls, inputs: Sequence[str | Path], out_dir: str | Path, as_of: date | str,
@@ -138,6 +144,7 @@ def plan_run(settings: RunSettings) -> RunPlan:
 
     Raises:
         InputFileError, ProfileError, RuleFileError: a setting or file is unusable.
+        SaltError: the analytics salt is refused (``expunge.ops.salt.resolve_salt``).
         OutputExistsError: the run folder exists and ``overwrite`` is False.
     """
     s = settings
@@ -162,6 +169,7 @@ def plan_run(settings: RunSettings) -> RunPlan:
         preflight(p, prof)  # missing, folder, empty, unreadable header, unrecognised columns
         shas.append(sha256_file(p))
         input_bytes += p.stat().st_size * (6 if p.suffix.lower() == ".gz" else 1)
+    resolve_salt(s.out_dir, shas, s.demo)  # refuses the demo salt outside the demo; the value is not kept
     partitions = s.partitions or partition.choose_partitions(input_bytes)
     run_id = s.run_id
     if run_id is None:
