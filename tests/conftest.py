@@ -97,6 +97,17 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory, _test_environment: None
     return run_pipeline([SAMPLE], tmp_path_factory.mktemp("sample-run"), AS_OF, run_id="sample")
 
 
+@pytest.fixture(scope="session")
+def golden_nights(tmp_path_factory: pytest.TempPathFactory, _test_environment: None) -> Path:
+    """The golden run's output folder (two nights, three partitions, two workers: tests/golden.py),
+    made once for the golden test and the tests that read what it published."""
+    from golden import run_nights
+
+    out = tmp_path_factory.mktemp("golden") / "out"
+    run_nights(out, out.parent / "cache")
+    return out
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _test_environment(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ.setdefault("PREFECT_HOME", str(tmp_path_factory.mktemp("prefect-home")))

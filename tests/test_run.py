@@ -282,7 +282,7 @@ def test_bounds_by_county_never_put_the_lower_above_the_upper(run_dir):
     assert len(table) == 12
 
 
-def test_sizing_table_counts_charges_cases_and_people_by_county_year_family_level(run_dir):
+def test_sizing_table_counts_charges_cases_and_people_by_county_offense_period_and_determination(run_dir):
     table = pd.read_csv(run_dir / "summary" / "sizing.csv")
-    assert list(table.columns)[:5] == ["county", "offense_year", "offense_family", "level", "determination"]
+    assert list(table.columns)[:3] == ["county", "offense_period", "determination"]
     assert {"charges", "cases", "people", "suppressed"} <= set(table.columns)

@@ -45,7 +45,7 @@ from expunge.ops.runlog import failure_message, record_published, record_run
 from expunge.ops.salt import Salt, resolve_salt
 from expunge.ops.settings import RunPlan, RunSettings, plan_run
 from expunge.ops.workers import map_local, run_apart
-from expunge.publish.delta import move_latest, write_delta
+from expunge.publish.delta import move_latest, previous_run, write_delta
 from expunge.publish.outputs import Published, PublishRequest, write_outputs
 
 
@@ -191,10 +191,16 @@ def publish_outputs(plan: RunPlan, decided: list[DecidedPartition], build: Path,
     ruleset = load_rules(plan.rules_path)
     request = PublishRequest(as_of=s.as_of, rules=f"{ruleset.name} v{ruleset.version}", rules_path=plan.rules_path,
                              policies=plan.policies, suppress_below=s.suppress_below, documents=s.documents,
-                             conflict_files=tuple(d.conflicts for d in decided))
+                             conflict_files=tuple(d.conflicts for d in decided),
+                             previous=_previous(plan))
     workers = plan.workers if len(decided) > 1 else 1  # a small export: no processes to start
     return write_outputs([d.charges for d in decided], build, request, salt, partial(map_local, workers=workers),
                          steps)
+
+
+def _previous(plan: RunPlan) -> str | None:
+    previous = previous_run(Path(plan.settings.out_dir), plan.run_id)
+    return str(previous) if previous is not None else None
 
 
 def merge_quarantine(ingested: IngestResult, decided: list[DecidedPartition], build: Path) -> IngestResult:
@@ -271,6 +277,7 @@ def build_manifest(plan: RunPlan, ingested: IngestResult, decided: list[DecidedP
     counts = [d.counts for d in decided]
     every = published.rollups
     duplicates = sum(pq.read_metadata(d.duplicates).num_rows for d in decided)
+    previous = _previous(plan)
     manifest: dict[str, Any] = {
         "run_id": plan.run_id,
         "as_of": s.as_of,
@@ -298,6 +305,8 @@ def build_manifest(plan: RunPlan, ingested: IngestResult, decided: list[DecidedP
         "normalizer": plan.normalizer().manifest(),
         "normalization": normalization_report(every.con),
         "small_cell_suppression_below": s.suppress_below,
+        "disclosure": {"below": s.suppress_below, "audited_with_run": Path(previous).name if previous else None,
+                       "tables": every.disclosure},
         "determinations": published.by_determination,
         "outputs": {"charges": "charges/", "cases": "cases.parquet", "review_queue": "review_queue.csv",
                     "review_queue_rows": published.review_queue, "petitions": published.petition_files,

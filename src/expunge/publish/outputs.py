@@ -296,6 +296,7 @@ class PublishRequest:
     documents: bool = True
     conflict_files: tuple[str, ...] = ()
     readings: bool = True  # the report page's "Readings the sources dispute" section
+    previous: str | None = None  # the previous night's run folder: disclosure control audits both nights
 
 
 @dataclass(frozen=True)
@@ -374,7 +375,8 @@ def write_outputs(parts: list[str], run_dir: Path, request: PublishRequest, salt
     every = Rollups(sorted(str(p) for p in (spill / "narrow").glob("part-*.parquet")), spill_dir=spill)
     summary_dir = run_dir / "summary"
     summary_dir.mkdir(exist_ok=True)
-    tables = every.summaries(below=request.suppress_below)
+    tables = every.summaries(below=request.suppress_below,
+                             previous=Path(request.previous) if request.previous else None)
     for name, table in tables.items():
         write_csv(table, summary_dir / f"{name}.csv")
     head = every.headline()

@@ -187,9 +187,9 @@ def render_report(headline: dict[str, Any], tables: dict[str, pd.DataFrame], run
     years = tables["bounds_by_year"].dropna(subset=["offense_year"]).sort_values("offense_year")
     years = years.assign(offense_year=years["offense_year"].astype(int))
     years = years[years["charges_upper"].fillna(1) > 0]
-    dets = tables["by_determination"].groupby("determination", as_index=False)[["charges"]].sum(min_count=1)
-    det_rows = "".join(f"<tr><td>{escape(r.determination)}</td><td>{_fmt(r.charges)}</td></tr>"
-                       for r in dets.itertuples(index=False))
+    det_rows = "".join(f'<tr><td>{escape(d)}</td><td data-test="determination-{escape(d)}">{n:,}</td></tr>'
+                       for d, n in sorted(charges["by_determination"].items()))
+    det_rows += f'<tr><td><strong>All charges</strong></td><td><strong>{charges["total"]:,}</strong></td></tr>'
     county_rows = "".join(
         f"<tr><td>{escape(str(r.county))}</td><td>{_fmt(r.people_lower)}</td><td>{_fmt(r.people_upper)}</td>"
         f"<td>{_fmt(r.cases_lower)}</td><td>{_fmt(r.charges_lower)}</td><td>{_fmt(r.charges_upper)}</td></tr>"
@@ -214,8 +214,8 @@ and not marked expunged.</p>
 <h2>People affected, by county</h2>
 <p class="note">Lower bound: charges in review counted as not eligible; upper bound: counted as eligible.</p>
 {county_maps(counties, below)}
-<p class="note">Bars: dark is the lower bound, light the upper bound. Counties whose counts fall under {below} are
-suppressed and left out of the chart.</p>
+<p class="note">Bars: dark is the lower bound, light the upper bound. A county whose counts are suppressed is
+left out of the chart and shows "suppressed" in the table.</p>
 {_bars(counties, "county", "people_lower", "people_upper")}
 <table><thead><tr><th>County</th><th>People (lower)</th><th>People (upper)</th><th>Cases (lower)</th>
 <th>Charges (lower)</th><th>Charges (upper)</th></tr></thead><tbody>{county_rows}</tbody></table>
@@ -233,8 +233,10 @@ citation in the run's data.</li>
 The truth lies between.</li>
 <li>People are linked by the export's person id, else by name and date of birth; records without either are
 counted within their case only, so people counts can be slightly high.</li>
-<li>Cells with fewer than {below} charges, cases or people are suppressed. No names, dates of birth, addresses or
-case numbers are used on this page.</li>
+<li>Cells with fewer than {below} charges, cases or people are suppressed, and so are the other cells that would
+let anyone work them out by subtraction (from totals, bounds, another table, or the previous night's figures);
+the counts of cases and people of a cell follow its charges. Totals are never suppressed and always match the
+headline. No names, dates of birth, addresses or case numbers are used on this page.</li>
 <li>This is not legal advice. Parts of the rule table rest on secondary sources and await counsel's review.</li>
 </ul>
 </body></html>

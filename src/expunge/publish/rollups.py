@@ -8,6 +8,7 @@ bounds where charges still need review.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,35 @@ import pyarrow as pa
 
 from expunge.ingest.distinct import joined_per_group
 from expunge.law.rules import ELIGIBLE
+from expunge.publish.disclosure import Table, cells_of, joined, key_frame, protect
 
 DEFAULT_SUPPRESS_BELOW = 10
+REVIEW = "NEEDS_REVIEW"
+
+#: Offense families in the broader groups of ``sizing`` (other families: OTHER), so that most
+#: of its cells are large enough to publish.
+OFFENSE_GROUPS = {"MJ_POSSESSION": "MARIJUANA_POSSESSION", "MJ_DELIVERY": "MARIJUANA_SALE_OR_GROWING",
+                  "MJ_MANUFACTURE": "MARIJUANA_SALE_OR_GROWING", "MJ_TRAFFICKING": "MARIJUANA_SALE_OR_GROWING",
+                  "PARAPHERNALIA": "PARAPHERNALIA"}
+#: First years of the offense periods of ``sizing`` (a period runs to the next one's start).
+PERIOD_STARTS = (2000, 2010, 2015, 2019, 2023)
+
+_BOUNDS = {"charges_lower": ELIGIBLE, "charges_upper": (*ELIGIBLE, REVIEW)}
+_DETERMINATIONS = ("ELIGIBLE_AUTO", "ELIGIBLE_PETITION", "NOT_ELIGIBLE", REVIEW)
+#: Every published table of charge counts, for disclosure control (``disclosure.protect``).
+CHARGE_TABLES = (
+    Table("by_county", ("county", "determination"), {"charges": None}),
+    Table("by_determination", ("determination", "reason_code"), {"charges": None}),
+    Table("sizing", ("county", "offense_period", "determination"), {"charges": None}),
+    Table("by_offense", ("offense_group", "offense_period", "determination"), {"charges": None}),
+    Table("bounds_by_county", ("county",), dict(_BOUNDS)),
+    Table("bounds_by_year", ("offense_year",), dict(_BOUNDS)),
+    Table("headline", (), {"total": None, "eligible_lower": ELIGIBLE, "eligible_upper": _BOUNDS["charges_upper"],
+                           **{d: (d,) for d in _DETERMINATIONS}}, fixed=True),
+)
+#: The manifest's and the flow summary's counts of what changed since the previous night.
+CHANGES = Table("changes", ("change",), {"charges": None}, fixed=True)
+_ATOM_KEYS = ("county", "offense_year", "offense_period", "offense_group", "determination", "reason_code")
 
 
 def cases(charges: pd.DataFrame) -> pd.DataFrame:
@@ -56,18 +84,98 @@ def cases(charges: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def suppress(table: pd.DataFrame, columns: tuple[str, ...] = ("charges", "cases", "people"),
+def change_class(before: pd.Series, after: pd.Series) -> np.ndarray:
+    """What ``delta`` calls the change of a charge from determination ``before`` to ``after``
+    (missing: the charge is not in that night's export)."""
+    was, now = before.isin(ELIGIBLE).to_numpy(), after.isin(ELIGIBLE).to_numpy()
+    b, a = before.astype("string").fillna(""), after.astype("string").fillna("")
+    return np.select(
+        [(b == "").to_numpy(), (a == "").to_numpy(), ~was & now, was & ~now,
+         ((a == REVIEW) & (b != REVIEW)).to_numpy(), (a != b).to_numpy()],
+        ["NEW_CHARGE", "GONE", "NEWLY_ELIGIBLE", "NO_LONGER_ELIGIBLE", "NEWLY_IN_REVIEW", "CHANGED"], default="")
+
+
+def period_sql(year: str) -> str:
+    """SQL naming the offense period of ``year`` (``PERIOD_STARTS``)."""
+    starts = PERIOD_STARTS
+    whens = [f"WHEN {year} < {starts[0]} THEN 'before {starts[0]}'"]
+    whens += [f"WHEN {year} < {b} THEN '{a}-{b - 1}'" for a, b in pairwise(starts)]
+    whens.append(f"WHEN {year} >= {starts[-1]} THEN '{starts[-1]} or later'")
+    return f"CASE {' '.join(whens)} END"
+
+
+def group_sql(family: str) -> str:
+    """SQL naming the offense group of ``family`` (``OFFENSE_GROUPS``)."""
+    whens = " ".join(f"WHEN {sql_literal(k)} THEN {sql_literal(v)}" for k, v in OFFENSE_GROUPS.items())
+    return f"CASE {family} {whens} ELSE 'OTHER' END"
+
+
+#: Which count of cases and people follows which count of charges when it is suppressed.
+_FOLLOWS = {"charges": ("cases", "people"), "charges_lower": ("cases_lower", "people_lower"),
+            "charges_upper": ("cases_upper", "people_upper")}
+
+
+def suppress(table: pd.DataFrame, hidden: dict[str, pd.Series] | None = None,
+             columns: tuple[str, ...] = ("charges", "cases", "people"),
              below: int = DEFAULT_SUPPRESS_BELOW) -> pd.DataFrame:
-    """Blank counts between 1 and ``below - 1`` (small cells can identify people) and say so
-    in a ``suppressed`` column naming the blanked counts."""
+    """Blank the charge counts ``hidden`` names (column -> boolean per row, from disclosure
+    control), the counts of cases and people of the same cells, and any count between 1 and
+    ``below - 1``; a ``suppressed`` column names the blanked counts of each row."""
     out = table.copy()
+    hide = {c: pd.Series(False, index=out.index) for c in columns}
+    for c, mask in (hidden or {}).items():
+        hide[c] = hide[c] | mask.to_numpy()
+        for follower in _FOLLOWS.get(c, ()):
+            if follower in hide:
+                hide[follower] = hide[follower] | mask.to_numpy()
     flags = pd.Series("", index=out.index, dtype="str")
     for c in columns:
-        small = (out[c] > 0) & (out[c] < below)
+        small = hide[c] | ((out[c] > 0) & (out[c] < below))
         flags = flags.where(~small, flags + np.where(flags == "", "", ";") + c)
         out[c] = out[c].astype("Int64").mask(small)
     out["suppressed"] = flags
     return out
+
+
+def _keyed(frame: pd.DataFrame, keys: Sequence[str]) -> pd.MultiIndex:
+    """``keys`` of ``frame`` as strings with one sentinel for missing (as disclosure does)."""
+    return pd.MultiIndex.from_frame(key_frame(frame, keys))
+
+
+def hidden_cells(table: pd.DataFrame, spec: Table, cells: pd.DataFrame) -> dict[str, pd.Series]:
+    """Per count column of ``spec``, which rows of ``table`` disclosure control suppresses
+    (``cells``: the night's cells with their ``suppressed`` flag)."""
+    mine = cells[cells["table"] == spec.name]
+    out = {}
+    for column in spec.columns:
+        rows = mine[mine["column"] == column]
+        index = _keyed(rows, spec.keys)
+        flags = pd.Series(rows["suppressed"].to_numpy(), index=index)
+        out[column] = pd.Series(flags.reindex(_keyed(table, spec.keys)).fillna(False).to_numpy(bool),
+                                index=table.index)
+    return out
+
+
+def previous_suppressed(previous: Path, cells: pd.DataFrame) -> np.ndarray:
+    """Which of the previous night's ``cells`` its own summaries left blank (a table or key it
+    did not publish counts as published)."""
+    flags = np.zeros(len(cells), bool)
+    for spec in CHARGE_TABLES:
+        path = previous / "summary" / f"{spec.name}.csv"
+        if spec.fixed or not path.is_file():
+            continue
+        table = pd.read_csv(path, dtype="string", keep_default_na=False, na_values=[""])
+        if not set(spec.keys) <= set(table.columns):
+            continue
+        for column in spec.columns:
+            if column not in table.columns:
+                continue
+            blank = pd.Series(table[column].isna().to_numpy(), index=_keyed(table, spec.keys))
+            blank = blank[~blank.index.duplicated()]
+            here = (cells["table"] == spec.name).to_numpy() & (cells["column"] == column).to_numpy()
+            got = blank.reindex(_keyed(cells[here], spec.keys)).fillna(False).to_numpy(bool)
+            flags[np.flatnonzero(here)] = got
+    return flags
 
 
 def sql_literal(text: str) -> str:
@@ -79,6 +187,9 @@ def sql_list(values: Sequence[str]) -> str:
     """``values`` as a SQL list for ``IN``."""
     return "(" + ", ".join(sql_literal(v) for v in values) + ")"
 
+
+#: Keys of the summaries computed from the charges' columns.
+_DERIVED = {"offense_period": period_sql("offense_year"), "offense_group": group_sql("offense_family")}
 
 class Rollups:
     """The roll-ups of a run's charges, computed by DuckDB over a table that need not fit in
@@ -95,6 +206,7 @@ class Rollups:
         import duckdb
 
         self.con = duckdb.connect()
+        self.disclosure: dict[str, Any] = {}  # per table: cells, suppressed, share (set by ``summaries``)
         self.con.execute(f"SET memory_limit = '{memory_limit}'")
         self.con.execute("SET preserve_insertion_order = false")
         if spill_dir is not None:
@@ -128,11 +240,12 @@ class Rollups:
         return int(row[0] or 0) if row else 0
 
     def count(self, by: Sequence[str]) -> pd.DataFrame:
-        """Charges, distinct cases and distinct people per group of ``by``."""
-        cols = ", ".join(by)
+        """Charges, distinct cases and distinct people per group of ``by`` (columns of the
+        charges, or ``offense_period`` / ``offense_group``)."""
+        cols = ", ".join(f"{_DERIVED[b]} AS {b}" if b in _DERIVED else b for b in by)
         return self.frame(
             f"SELECT {cols}, count(*) AS charges, count(DISTINCT case_number) AS cases, "
-            f"count(DISTINCT person_key) AS people FROM charges GROUP BY {cols}", by)
+            f"count(DISTINCT person_key) AS people FROM charges GROUP BY ALL", by)
 
     def bounds(self, by: Sequence[str]) -> pd.DataFrame:
         """Charges, cases and people with an eligible charge per group: the lower bound counts
@@ -155,21 +268,91 @@ class Rollups:
             out[c] = out[c].astype("int64")
         return out
 
-    def summaries(self, below: int = DEFAULT_SUPPRESS_BELOW) -> dict[str, pd.DataFrame]:
-        """De-identified aggregates for advocacy groups (small cells suppressed).
+    def atoms(self, source: str = "charges") -> pd.DataFrame:
+        """Charges per atom: the common refinement of every published table of charge counts."""
+        return self.frame(f"SELECT {self._atom_select('')}, count(*) AS charges FROM {source} GROUP BY ALL")
 
-        ``sizing``: charges, cases and people by county, offense year, family, level and
-        determination. ``bounds_by_county`` / ``bounds_by_year``: lower and upper bounds of
-        what is eligible. Every count says what it counts (charges, cases or people)."""
+    @staticmethod
+    def _atom_select(prefix: str, alias: str = "") -> str:
+        """The atom keys of a charge row (of table ``alias``, e.g. ``p.``), named ``prefix``+key."""
+        cols = {"county": f"{alias}county", "offense_year": f"{alias}offense_year",
+                "offense_period": period_sql(f"{alias}offense_year"),
+                "offense_group": group_sql(f"{alias}offense_family"),
+                "determination": f"{alias}determination", "reason_code": f"{alias}reason_code"}
+        return ", ".join(f"{expr} AS {prefix}{k}" for k, expr in cols.items())
+
+    def disclosure_cells(self, below: int, previous: Path | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
+        """Tonight's charge-count cells with their ``suppressed`` flag (``disclosure.protect``
+        over this run and, given the ``previous`` run folder, over both nights at once), and
+        the share suppressed per table."""
+        prior = sorted((previous / "charges").rglob("*.parquet")) if previous is not None else []
+        if not prior:
+            atoms = self.atoms()
+            cells = cells_of(atoms, CHARGE_TABLES)
+            suppressed = protect(cells, below)
+            tonight = cells.frame.assign(suppressed=suppressed)
+        else:
+            tonight = self._two_nights(below, previous, prior)
+        shares = {}
+        for name, group in tonight[~tonight["fixed"]].groupby("table", sort=True):
+            counted = group[group["value"] > 0]
+            shares[name] = {"cells": len(counted), "suppressed": int(counted["suppressed"].sum()),
+                            "share_suppressed": round(float(counted["suppressed"].mean()) if len(counted) else 0.0, 4)}
+        return tonight, shares
+
+    def _two_nights(self, below: int, previous: Path, prior: Sequence[Path]) -> pd.DataFrame:
+        files = ", ".join(sql_literal(str(p)) for p in prior)
+        joint = self.frame(
+            f"SELECT {self._atom_select('p_', 'p.')}, {self._atom_select('n_', 'n.')}, count(*) AS charges "
+            f"FROM (SELECT * FROM read_parquet([{files}], union_by_name = true)) AS p FULL OUTER JOIN charges AS n "
+            "ON p.case_number = n.case_number AND p.charge_seq = n.charge_seq GROUP BY ALL")
+        ids = np.arange(len(joint))
+        sides = []
+        for prefix, night in (("p_", 0), ("n_", 1)):
+            present = joint[f"{prefix}determination"].notna().to_numpy()
+            side = joint.loc[present, [f"{prefix}{k}" for k in _ATOM_KEYS]].set_axis(list(_ATOM_KEYS), axis=1)
+            sides.append(cells_of(side.assign(charges=joint.loc[present, "charges"].to_numpy()), CHARGE_TABLES,
+                                  night=night, atom_ids=ids[present], n_atoms=len(joint)))
+        before, now = sides
+        changes = joint.assign(change=change_class(joint["p_determination"], joint["n_determination"]))
+        changes = changes[changes["change"] != ""]
+        moved = cells_of(changes.assign(determination=changes["n_determination"]), [CHANGES], night=1,
+                         atom_ids=ids[changes.index.to_numpy()], n_atoms=len(joint))
+        now = joined(now, moved)
+        before.frame["fixed"] = True
+        before.frame["suppressed_before"] = previous_suppressed(previous, before.frame)
+        both = joined(before, now)
+        both.frame["suppressed_before"] = both.frame["suppressed_before"].astype("boolean").fillna(False)
+        prefer = np.zeros(len(both.frame), bool)
+        # Tonight's cell that was suppressed last night is the first choice of complement.
+        key = ["table", "column", *{k for t in CHARGE_TABLES for k in t.keys}]
+        last = both.frame.loc[both.frame["night"] == 0].copy()
+        last_hidden = set(map(tuple, last.loc[last["suppressed_before"].to_numpy(bool), key].astype("string")
+                              .fillna("").itertuples(index=False)))
+        tonight_rows = both.frame["night"].to_numpy() == 1
+        keys_now = both.frame.loc[tonight_rows, key].astype("string").fillna("").itertuples(index=False)
+        prefer[np.flatnonzero(tonight_rows)] = [tuple(k) in last_hidden for k in keys_now]
+        suppressed = protect(both, below, prefer=prefer)
+        return both.frame.loc[tonight_rows].assign(suppressed=suppressed[tonight_rows]).reset_index(drop=True)
+
+    def summaries(self, below: int = DEFAULT_SUPPRESS_BELOW,
+                  previous: Path | None = None) -> dict[str, pd.DataFrame]:
+        """De-identified aggregates for advocacy groups, with disclosure control.
+
+        ``by_county``, ``by_determination`` and ``sizing`` (county, offense period, offense
+        group, determination) count charges, cases and people; ``bounds_by_county`` /
+        ``bounds_by_year``: lower and upper bounds of what is eligible. Small cells and the
+        complements that keep them from being worked out are blank (``disclosure``); the
+        share suppressed per table is in ``self.disclosure``. ``previous``: the previous
+        night's run folder, audited together with tonight's."""
+        cells, self.disclosure = self.disclosure_cells(below, previous)
+        raw = {t.name: self.bounds(list(t.keys)) if t.name.startswith("bounds") else self.count(list(t.keys))
+               for t in CHARGE_TABLES if not t.fixed}
+        specs = {t.name: t for t in CHARGE_TABLES}
         b_cols = ("charges_lower", "charges_upper", "cases_lower", "cases_upper", "people_lower", "people_upper")
-        return {
-            "by_determination": suppress(self.count(["determination", "reason_code"]), below=below),
-            "by_county": suppress(self.count(["county", "determination"]), below=below),
-            "sizing": suppress(self.count(["county", "offense_year", "offense_family", "level", "determination"]),
-                               below=below),
-            "bounds_by_county": suppress(self.bounds(["county"]), b_cols, below=below),
-            "bounds_by_year": suppress(self.bounds(["offense_year"]), b_cols, below=below),
-        }
+        return {name: suppress(table, hidden_cells(table, specs[name], cells),
+                               b_cols if name.startswith("bounds") else ("charges", "cases", "people"), below)
+                for name, table in raw.items()}
 
     def headline(self) -> dict[str, object]:
         """Totals with bounds: lower counts review as not eligible, upper counts it as eligible."""

@@ -1,0 +1,237 @@
+"""Disclosure control: no published charge count lets anyone work out a suppressed one.
+
+Input: the *atoms* of a run (charges counted per county, offense year, offense group,
+determination and reason: the common refinement of every published table) and the
+specification of each published table of charge counts. Output: which cells to suppress.
+
+Small cells (1 to ``below - 1`` charges) are suppressed first. Charge counts add up, so a
+hidden cell could still be recovered from published ones: a county's lower bound minus its
+automatic count, a column total minus the other rows, a night's table minus the previous
+night's. ``protect`` therefore audits the whole system exactly: a suppressed cell is
+recoverable when its atoms' indicator lies in the span of the published cells' indicators,
+which it tests by projecting random vectors onto the null space of the published cells
+(conjugate gradients on the normal equations, so it scales with the atoms, not their square).
+Each recoverable cell gets one more suppressed cell, the smallest of those its recovery
+uses, until none is recoverable. The headline totals are published whatever happens; a cell
+they alone reveal is published too (suppressing it would hide nothing).
+
+With the previous night's tables, the audit runs over both nights at once: atoms are then
+(previous key, current key) pairs of the same charges, so a cell hidden tonight cannot be
+worked out from last night's figures and tonight's, nor last night's hidden cells from
+tonight's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+#: Published charge-count cells whatever their size (the headline; keys of ``Table.fixed``).
+FIXED = "fixed"
+
+
+@dataclass(frozen=True)
+class Table:
+    """A published table of charge counts: its group-by ``keys`` and, per count column, the
+    determinations it adds up (None: all)."""
+
+    name: str
+    keys: tuple[str, ...]
+    columns: dict[str, tuple[str, ...] | None]
+    fixed: bool = False  # published unsuppressed (the headline)
+
+
+@dataclass
+class Cells:
+    """Every charge-count cell of a run's tables, as sums of atoms: ``cell`` and ``atom`` are
+    the coordinates of the 0/1 matrix (cell x atom)."""
+
+    frame: pd.DataFrame  # table, column, the table's keys, value, fixed, night
+    cell: np.ndarray
+    atom: np.ndarray
+    n_atoms: int
+
+
+_MISSING = "\x00missing"
+
+
+def key_frame(frame: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    """``keys`` of ``frame`` as strings, missing values as one sentinel (a group of its own)."""
+    return pd.DataFrame({k: frame[k].astype("string").fillna(_MISSING) for k in keys}, index=frame.index)
+
+
+def cells_of(atoms: pd.DataFrame, tables: Sequence[Table], night: int = 0,
+             atom_ids: np.ndarray | None = None, n_atoms: int | None = None) -> Cells:
+    """The cells of ``tables`` over ``atoms`` (one row per atom: its keys, ``determination`` and
+    ``charges``); ``atom_ids``: each row's atom number (default: its position)."""
+    ids = np.arange(len(atoms)) if atom_ids is None else np.asarray(atom_ids)
+    frames, cell_parts, atom_parts = [], [], []
+    start = 0
+    det = atoms["determination"].astype("string")
+    for t in tables:
+        keyed = key_frame(atoms, t.keys)
+        for column, dets in t.columns.items():
+            inside = np.ones(len(atoms), bool) if dets is None else det.isin(dets).fillna(False).to_numpy()
+            if t.keys:
+                codes, uniques = pd.MultiIndex.from_frame(keyed).factorize()
+                groups = pd.DataFrame(list(uniques), columns=list(t.keys))
+            else:
+                codes, groups = np.zeros(len(atoms), "int64"), pd.DataFrame(index=[0])
+            value = np.bincount(codes[inside], weights=atoms["charges"].to_numpy()[inside], minlength=len(groups))
+            frame = groups.assign(table=t.name, column=column, value=value.astype("int64"), fixed=t.fixed,
+                                  night=night)
+            frames.append(frame)
+            cell_parts.append(codes[inside] + start)
+            atom_parts.append(ids[inside])
+            start += len(groups)
+    frame = pd.concat(frames, ignore_index=True)
+    return Cells(frame, np.concatenate(cell_parts), np.concatenate(atom_parts),
+                 int(n_atoms if n_atoms is not None else len(atoms)))
+
+
+def joined(a: Cells, b: Cells) -> Cells:
+    """Two nights' cells as one system over the same atoms."""
+    return Cells(pd.concat([a.frame, b.frame], ignore_index=True), np.concatenate([a.cell, b.cell + len(a.frame)]),
+                 np.concatenate([a.atom, b.atom]), max(a.n_atoms, b.n_atoms))
+
+
+def gram(cells: Cells) -> np.ndarray:
+    """G[i, j]: the atoms cells i and j share (G = A Aᵀ over every cell, published or not).
+
+    Each atom lies in one cell per table column, so the pairs are few; the matrix is dense
+    over cells (thousands at most), never over atoms."""
+    order = np.lexsort((cells.cell, cells.atom))
+    atom, cell = cells.atom[order], cells.cell[order]
+    n = len(cells.frame)
+    out = np.zeros((n, n))
+    starts = np.flatnonzero(np.r_[True, atom[1:] != atom[:-1]]) if len(atom) else np.zeros(0, "int64")
+    lengths = np.diff(np.r_[starts, len(atom)])
+    for size in np.unique(lengths):  # atoms in the same number of cells, all at once
+        first = starts[lengths == size]
+        members = cell[first[:, None] + np.arange(size)[None, :]]
+        i = np.repeat(members, size, axis=1).ravel()
+        j = np.tile(members, (1, size)).ravel()
+        np.add.at(out, (i, j), 1.0)
+    return out
+
+
+@dataclass
+class Audit:
+    """What the published cells reveal about the suppressed ones, from the Gram matrix.
+
+    ``residual``: the Gram matrix of the suppressed cells' indicators after projecting out
+    the span of the published ones (a Schur complement); a suppressed cell is recoverable
+    exactly when its diagonal entry is zero. ``weights``: for each suppressed cell, the
+    least-norm combination of published cells closest to it; ``independent``: the published
+    cells no combination of the others gives (eigenvectors of G's null space)."""
+
+    published: np.ndarray
+    suppressed: np.ndarray
+    residual: np.ndarray
+    weights: np.ndarray
+    independent: np.ndarray
+
+    def recoverable(self) -> np.ndarray:
+        size = np.maximum(np.diag(self.residual).max(initial=1.0), 1.0)
+        return self.suppressed[np.diag(self.residual) <= 1e-7 * size]
+
+
+def audit(g: np.ndarray, suppressed: np.ndarray) -> Audit:
+    """``Audit`` of the cells with ``suppressed`` hidden, given ``gram(cells)``."""
+    p, s = np.flatnonzero(~suppressed), np.flatnonzero(suppressed)
+    gp = g[np.ix_(p, p)]
+    values, vectors = np.linalg.eigh(gp) if len(p) else (np.zeros(0), np.zeros((0, 0)))
+    keep = values > 1e-9 * max(float(values.max(initial=0.0)), 1.0)
+    kept = vectors[:, keep]
+    b = g[np.ix_(p, s)]
+    weights = kept @ ((kept.T @ b) / values[keep][:, None])  # G⁺ b
+    residual = g[np.ix_(s, s)] - b.T @ weights
+    null = vectors[:, ~keep]
+    independent = np.sqrt((null * null).sum(axis=1)) <= 1e-6
+    return Audit(p, s, residual, weights, independent)
+
+
+def recoverable(cells: Cells, suppressed: np.ndarray) -> np.ndarray:
+    """The suppressed cells whose value follows from the published ones (a boolean per cell)."""
+    out = np.zeros(len(cells.frame), bool)
+    out[audit(gram(cells), suppressed).recoverable()] = True
+    return out
+
+
+def protect(cells: Cells, below: int, prefer: np.ndarray | None = None, rounds: int = 200) -> np.ndarray:
+    """Which cells to suppress: the small ones (``0 < value < below``) and, per recoverable
+    cell, a complement that stops its recovery, until no suppressed cell is recoverable.
+
+    Cells marked ``fixed`` (the headline, and a previous night's cells) are never suppressed
+    tonight; a previous night's suppressed cells (``suppressed_before``) stay hidden and are
+    protected like tonight's. ``prefer``: cells to take as complements first when they serve
+    (those suppressed the previous night, so the pattern stays put)."""
+    f = cells.frame
+    value = f["value"].to_numpy()
+    locked = f["fixed"].to_numpy(bool)
+    before = f["suppressed_before"].fillna(False).to_numpy(bool) if "suppressed_before" in f else locked & False
+    primary = (value > 0) & (value < below) & ~locked
+    suppressed = primary | before
+    table = f["table"].to_numpy()
+    prefer = np.zeros(len(f), bool) if prefer is None else prefer
+    g = gram(cells)
+    for _ in range(rounds):
+        check = audit(g, suppressed)
+        found = check.recoverable()
+        if len(found) == 0:
+            break
+        changed = False
+        column = {cell: k for k, cell in enumerate(check.suppressed)}
+        for target in found:
+            y = check.weights[:, column[target]]
+            inside = np.abs(y) > 1e-7
+            used, weight, needed = check.published[inside], np.abs(y[inside]), check.independent[inside]
+            usable = ~locked[used] & (value[used] > 0)
+            if not usable.any():  # the fixed figures alone give it away: hiding it hides nothing
+                if not before[target]:
+                    suppressed[target] = False
+                    changed = True
+                continue
+            options, weight, needed = used[usable], weight[usable], needed[usable]
+            if needed.any():  # the smallest cell the recovery cannot do without
+                options = options[needed]
+                same = table[options] == table[target]
+                pick = options[np.lexsort((options, value[options], ~same, ~prefer[options]))[0]]
+            else:  # no single cell stops it: take the one it leans on most, and go round again
+                pick = options[np.lexsort((options, value[options], -np.round(weight, 6), ~prefer[options]))[0]]
+            if not suppressed[pick]:
+                suppressed[pick] = True
+                changed = True
+        if not changed:
+            break
+    else:
+        raise RuntimeError("disclosure control did not settle; raise the threshold or coarsen the tables")
+    return _release(g, value, suppressed, primary | before | locked)
+
+
+def _release(g: np.ndarray, value: np.ndarray, suppressed: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Publish again, largest first, each complement the others make unnecessary (greedy
+    choices over-suppress, and a cell published is a cell that says something).
+
+    Publishing suppressed cell c projects it out of the others' residuals (a rank-one update
+    of ``Audit.residual``): allowed when no other suppressed cell's residual drops to zero."""
+    check = audit(g, suppressed)
+    cells = list(check.suppressed)
+    m = check.residual.copy()
+    alive = np.ones(len(cells), bool)
+    extra = [k for k, c in enumerate(cells) if not keep[c]]
+    scale = max(float(np.diag(m).max(initial=1.0)), 1.0)
+    for k in sorted(extra, key=lambda k: (-value[cells[k]], cells[k])):
+        if m[k, k] <= 1e-7 * scale:
+            continue  # recoverable already (only a fixed figure reveals it): leave it as it is
+        trial = m - np.outer(m[:, k], m[k, :]) / m[k, k]
+        others = alive.copy()
+        others[k] = False
+        if (np.diag(trial)[others] > 1e-7 * scale).all():
+            m, alive = trial, others
+            suppressed = suppressed.copy()
+            suppressed[cells[k]] = False
+    return suppressed

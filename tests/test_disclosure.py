@@ -1,0 +1,273 @@
+"""Disclosure control, tried as an attacker would: no suppressed charge count of the summaries
+can be worked out from the published ones.
+
+Charge counts add up, so the attacker writes every count a run publishes (the summary tables,
+the headline, the manifest's counts of what changed) as a sum of cells of the finest table
+(charges by county, offense year, offense family, determination and reason) and asks, by
+linear algebra, whether a blank cell is a combination of published ones: row, column and
+grand totals, bounds (sums of determinations), differences between tables and between two
+consecutive nights. The test reads only what a run writes; the charges it uses to know which
+finest cells exist are the clerk's side of the same run.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.dataset as ds
+import pytest
+from conftest import AS_OF, SAMPLE
+
+from expunge.ingest.csvfiles import write_csv
+from expunge.publish.disclosure import Cells, Table, cells_of, protect
+from expunge.publish.rollups import OFFENSE_GROUPS, PERIOD_STARTS, Rollups, suppress
+
+ELIGIBLE = {"ELIGIBLE_AUTO", "ELIGIBLE_PETITION"}
+BOUNDS = {"charges_lower": ELIGIBLE, "charges_upper": ELIGIBLE | {"NEEDS_REVIEW"}}
+#: Each summary's keys, as its CSV names them.
+KEYS = {"by_county": ["county", "determination"], "by_determination": ["determination", "reason_code"],
+        "sizing": ["county", "offense_period", "determination"],
+        "by_offense": ["offense_group", "offense_period", "determination"],
+        "bounds_by_county": ["county"], "bounds_by_year": ["offense_year"]}
+FINEST = ["county", "offense_year", "offense_family", "determination", "reason_code"]
+
+
+def period(year: float) -> str:
+    starts = PERIOD_STARTS
+    if pd.isna(year):
+        return ""
+    if year < starts[0]:
+        return f"before {starts[0]}"
+    for a, b in pairwise(starts):
+        if a <= year < b:
+            return f"{a}-{b - 1}"
+    return f"{starts[-1]} or later"
+
+
+def charges_of(run: Path) -> pd.DataFrame:
+    """The run's charges with every key the summaries use, as text ('' for missing)."""
+    table = ds.dataset(run / "charges", format="parquet", partitioning="hive").to_table(
+        columns=["case_number", "charge_seq", *FINEST])
+    df = table.to_pandas()
+    df["offense_period"] = df["offense_year"].map(period)
+    df["offense_group"] = df["offense_family"].map(OFFENSE_GROUPS).fillna("OTHER")
+    for c in df.columns:
+        if c != "charge_seq":
+            df[c] = df[c].astype("string").fillna("")
+    df["offense_year"] = df["offense_year"].str.replace(r"\.0$", "", regex=True)
+    return df
+
+
+Cell = tuple[str, np.ndarray, bool]  # name, the finest cells it adds up, blank?
+
+
+def published(run: Path, rows: pd.DataFrame, atoms: np.ndarray, night: str, with_changes: bool = False) -> list[Cell]:
+    """Every charge count ``run`` publishes, as the finest cells (``atoms`` of ``rows``) it adds up."""
+    cells: list[Cell] = []
+    det = rows[f"{night}determination"]
+    present = (det != "").to_numpy()
+
+    def add(prefix: str, table: pd.DataFrame, where: np.ndarray, masks: dict[str, np.ndarray | None],
+            blank: dict[str, pd.Series]) -> None:
+        for column, inside in masks.items():
+            ok = (where >= 0) & present & (True if inside is None else inside)
+            groups = pd.Series(atoms[ok]).groupby(where[ok]).unique()
+            for i in range(len(table)):
+                cells.append((f"{prefix}:{i}:{column}", np.asarray(groups.get(i, []), dtype=int),
+                              bool(blank[column].iloc[i])))
+
+    for name, keys in KEYS.items():
+        table = pd.read_csv(run / "summary" / f"{name}.csv", dtype="string", keep_default_na=False)
+        where = pd.MultiIndex.from_frame(table[keys]).get_indexer(
+            pd.MultiIndex.from_frame(rows[[f"{night}{k}" for k in keys]].set_axis(keys, axis=1)))
+        assert (where[present] >= 0).all(), f"{name} leaves charges out"
+        columns = BOUNDS if name.startswith("bounds") else {"charges": None}
+        add(f"{night}{name}", table, where,
+            {c: None if d is None else det.isin(d).to_numpy() for c, d in columns.items()},
+            {c: table[c] == "" for c in columns})
+    head = json.loads((run / "summary" / "headline.json").read_text())["charges"]
+    one = pd.DataFrame(index=[0])
+    masks = {"total": None, "lower": det.isin(ELIGIBLE).to_numpy(),
+             "upper": det.isin(BOUNDS["charges_upper"]).to_numpy(),
+             **{d: (det == d).to_numpy() for d in head["by_determination"]}}
+    add(f"{night}headline", one, np.zeros(len(rows), int), masks, {c: pd.Series([False]) for c in masks})
+    if with_changes:  # the manifest's counts of what changed, from the clerk's list of changes
+        changes = pd.read_csv(run / "delta" / "changes.csv", dtype="string", keep_default_na=False)
+        case = rows["n_case_number"].where(rows["n_case_number"] != "", rows["p_case_number"])
+        seq = rows["n_charge_seq"].astype("string").fillna(rows["p_charge_seq"].astype("string"))
+        change = pd.MultiIndex.from_frame(changes[["case_number", "charge_seq"]]).get_indexer(
+            pd.MultiIndex.from_arrays([case, seq.str.replace(r"\.0$", "", regex=True)]))
+        kinds = changes["change"].to_numpy()
+        counted = json.loads((run / "manifest.json").read_text())["delta"]["changes"]
+        every = np.ones(len(rows), bool)
+        for kind in counted:
+            mine = np.flatnonzero(kinds == kind)
+            cells.append((f"changes:{kind}", np.unique(atoms[np.isin(change, mine) & every]), False))
+    return cells
+
+
+def recovered(cells: list[Cell]) -> list[str]:
+    """The blank cells that are linear combinations of the published ones."""
+    n = max((int(a.max()) + 1 for _, a, _ in cells if len(a)), default=1)
+
+    def vector(atoms: np.ndarray) -> np.ndarray:
+        v = np.zeros(n)
+        v[atoms] = 1.0
+        return v
+
+    shown = np.array([vector(a) for _, a, blank in cells if not blank])
+    hidden = [(name, vector(a)) for name, a, blank in cells if blank and len(a)]
+    if not hidden:
+        return []
+    _, sigma, vt = np.linalg.svd(shown, full_matrices=False)
+    basis = vt[sigma > 1e-9 * sigma.max()]
+    out = []
+    for name, v in hidden:
+        rest = v - (basis @ v) @ basis
+        if np.sqrt(rest @ rest) <= 1e-6 * np.sqrt(v @ v):
+            out.append(name)
+    return out
+
+
+def one_night(run: Path) -> list[Cell]:
+    rows = charges_of(run).add_prefix("n_")
+    atoms = rows.groupby([f"n_{k}" for k in FINEST], dropna=False).ngroup().to_numpy()
+    return published(run, rows, atoms, "n_")
+
+
+def two_nights(before: Path, after: Path) -> list[Cell]:
+    rows = pd.merge(charges_of(before).add_prefix("p_"), charges_of(after).add_prefix("n_"), how="outer",
+                    left_on=["p_case_number", "p_charge_seq"], right_on=["n_case_number", "n_charge_seq"])
+    for c in rows.columns:
+        if c not in ("p_charge_seq", "n_charge_seq"):
+            rows[c] = rows[c].fillna("")
+    keys = [f"{side}{k}" for side in ("p_", "n_") for k in FINEST]
+    atoms = rows.groupby(keys, dropna=False).ngroup().to_numpy()
+    return published(before, rows, atoms, "p_") + published(after, rows, atoms, "n_", with_changes=True)
+
+
+@pytest.fixture(scope="module")
+def fifty_thousand(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from expunge.ops.run import run_pipeline
+    from expunge.sample import write_sample
+
+    folder = tmp_path_factory.mktemp("fifty-thousand")
+    export = folder / "export.csv"
+    write_sample(export, rows=50_000, seed=3)
+    return Path(run_pipeline([str(export)], folder / "out", AS_OF, run_id="big", documents=False))
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The sample, then the sample with 3 % of its cases gone (nights whose small cells differ)."""
+    from expunge.ops.run import run_pipeline
+
+    folder = tmp_path_factory.mktemp("two-nights")
+    export = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False)
+    gone = export["case_number"].drop_duplicates().sample(frac=0.03, random_state=1)
+    smaller = folder / "night-2.csv"
+    export[~export["case_number"].isin(gone)].to_csv(smaller, index=False)
+    out = folder / "out"
+    first = run_pipeline([str(SAMPLE)], out, AS_OF, run_id="night-1", documents=False)
+    second = run_pipeline([str(smaller)], out, AS_OF, run_id="night-2", documents=False)
+    return Path(first), Path(second)
+
+
+def test_no_suppressed_cell_of_the_sample_run_can_be_worked_out(sample_run: Path) -> None:
+    cells = one_night(Path(sample_run))
+    assert any(blank for _, _, blank in cells), "the sample has small cells: the test must see some"
+    assert recovered(cells) == []
+
+
+def test_no_suppressed_cell_of_a_fifty_thousand_charge_run_can_be_worked_out(fifty_thousand: Path) -> None:
+    assert recovered(one_night(fifty_thousand)) == []
+
+
+def test_no_suppressed_cell_of_a_run_in_several_partitions_can_be_worked_out(golden_nights: Path) -> None:
+    run = golden_nights / "night-1"
+    assert json.loads((run / "manifest.json").read_text())["partitions"] == 3
+    assert recovered(one_night(run)) == []
+
+
+def test_two_consecutive_nights_together_reveal_no_suppressed_cell_of_either(two_runs: tuple[Path, Path]) -> None:
+    before, after = two_runs
+    assert json.loads((after / "manifest.json").read_text())["disclosure"]["audited_with_run"] == before.name
+    assert recovered(two_nights(before, after)) == []
+
+
+def test_auditing_each_night_alone_would_let_the_two_nights_give_a_cell_away(
+        two_runs: tuple[Path, Path], tmp_path: Path) -> None:
+    """The scenario has teeth: tonight's tables protected on their own leak across nights."""
+    before, after = two_runs
+    alone = tmp_path / after.name
+    shutil.copytree(after, alone)
+    tables = Rollups(sorted(str(p) for p in (after / "charges").rglob("*.parquet"))).summaries(below=10)
+    for name, table in tables.items():
+        write_csv(table, alone / "summary" / f"{name}.csv")
+    assert recovered(two_nights(before, alone)) != []
+
+
+def test_most_of_each_summary_of_a_fifty_thousand_charge_run_is_published(fifty_thousand: Path) -> None:
+    shares = json.loads((fifty_thousand / "manifest.json").read_text())["disclosure"]["tables"]
+    assert set(shares) == set(KEYS)
+    assert all(t["share_suppressed"] < 0.5 for t in shares.values()), shares
+
+
+def test_counts_of_cases_and_people_are_blank_wherever_the_cell_s_charges_are(sample_run: Path) -> None:
+    table = pd.read_csv(Path(sample_run) / "summary" / "by_county.csv")
+    hidden = table["charges"].isna()
+    assert hidden.any()
+    assert table.loc[hidden, ["cases", "people"]].isna().all().all()
+    bounds = pd.read_csv(Path(sample_run) / "summary" / "bounds_by_year.csv")
+    for bound in ("lower", "upper"):
+        blank = bounds[f"charges_{bound}"].isna()
+        assert bounds.loc[blank, [f"cases_{bound}", f"people_{bound}"]].isna().all().all()
+
+
+def test_each_row_names_the_counts_it_leaves_blank(sample_run: Path) -> None:
+    table = pd.read_csv(Path(sample_run) / "summary" / "sizing.csv", keep_default_na=False, dtype="string")
+    named = table["suppressed"].str.split(";")
+    blank = table[["charges", "cases", "people"]].apply(lambda r: [c for c in r.index if r[c] == ""], axis=1)
+    assert [sorted(x) if x != [""] else [] for x in named] == [sorted(b) for b in blank]
+
+
+# --------------------------------------------------------------------------- the method itself
+
+#: Two counties; BOONE's 5 petition charges are the one small cell.
+ATOMS = pd.DataFrame({"county": ["BOONE", "BOONE", "BOONE", "COLE", "COLE", "COLE"],
+                      "determination": ["ELIGIBLE_AUTO", "ELIGIBLE_PETITION", "NOT_ELIGIBLE"] * 2,
+                      "charges": [53, 5, 93, 29, 40, 60]})
+TABLES = [Table("by_county", ("county", "determination"), {"charges": None}),
+          Table("bounds", ("county",), {"lower": ("ELIGIBLE_AUTO", "ELIGIBLE_PETITION")}),
+          Table("headline", (), {"total": None}, fixed=True)]
+
+
+def masks(cells: Cells, hidden: np.ndarray) -> list[Cell]:
+    return [(f"{r.table}:{r.county}:{r.column}", cells.atom[cells.cell == i], bool(h))
+            for i, (r, h) in enumerate(zip(cells.frame.itertuples(), hidden, strict=True))]
+
+
+def test_suppressing_small_cells_alone_lets_a_bound_minus_a_count_give_one_away() -> None:
+    cells = cells_of(ATOMS, TABLES)
+    small = ((cells.frame["value"] > 0) & (cells.frame["value"] < 10)).to_numpy()
+    assert recovered(masks(cells, small)) == ["by_county:BOONE:charges"]
+
+
+def test_protect_adds_the_complements_that_stop_it() -> None:
+    cells = cells_of(ATOMS, TABLES)
+    hidden = protect(cells, below=10)
+    assert hidden.sum() > 1
+    assert recovered(masks(cells, hidden)) == []
+    assert not hidden[cells.frame["fixed"].to_numpy(bool)].any()
+
+
+def test_suppress_blanks_the_cases_and_people_of_a_hidden_charge_count() -> None:
+    table = pd.DataFrame({"charges": [40, 12], "cases": [30, 12], "people": [25, 11]})
+    out = suppress(table, {"charges": pd.Series([True, False])})
+    assert out["cases"].isna().tolist() == [True, False]
+    assert out["suppressed"].tolist() == ["charges;cases;people", ""]
