@@ -2,20 +2,29 @@
 
 * ``expunge-nightly`` (``nightly_batch``) decides the exports it is given.
 * ``expunge-inbox`` (``nightly_inbox``) decides whatever new exports arrived in an inbox
-  folder; re-delivered exports are logged and skipped. ``serve_nightly`` registers it as
-  a scheduled deployment on a local Prefect server (``expunge serve``).
+  folder; re-delivered exports are logged and skipped. Each new export is read on its own
+  first: one that cannot be read is left out with the clerk's reason (a log line, a
+  ``skipped`` line in ``OUT/runs.jsonl``, the summary artifact and the final state's
+  message) and the others publish; a night none of whose new exports can be read fails.
+  ``serve_nightly`` registers it as a scheduled deployment on a local Prefect server
+  (``expunge serve``).
 
 Each task is one call into ``expunge.ops.run``; tasks pass file paths and small reports,
 never data frames (STACK_NOTES.md: hashing or shipping frames costs seconds and can break
 a run). Retries cover transient I/O in ingest. The run summary becomes a markdown
 artifact with counts only, never personal data. A failed run leaves no run folder, a
 ``failed`` line with the clerk's message in ``OUT/runs.jsonl``, and a Failed state with
-the same message in the Prefect UI.
+the same message in the Prefect UI. A known input problem (``expunge.errors``) ends the flow
+run Failed with the clerk's message and no traceback in the log (the flow returns the Failed
+state rather than raising; calling the flow still raises the library's error); anything
+else is raised as it is, traceback and all. Every flow run logs the Prefect settings it
+runs under (home, API, start-up timeout, analytics).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import time
 from datetime import date
@@ -28,7 +37,11 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.schedules import Cron
+from prefect.settings import get_current_settings
+from prefect.states import Completed, Failed, State
 
+from expunge.errors import ExpungeError, InputFileError
+from expunge.ingest.profiles import load_profile
 from expunge.ingest.read import IngestResult
 from expunge.ops import inbox, runlog
 from expunge.ops.run import DecidedPartition, stage_decide, stage_ingest, stage_publish
@@ -36,7 +49,34 @@ from expunge.ops.settings import RunPlan, RunSettings, plan_run
 from expunge.publish.rollups import DEFAULT_SUPPRESS_BELOW
 
 
-@task(name="ingest", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+class _ClerkMessageOnly(logging.Filter):
+    """A known input problem (``ExpungeError``) is logged as its message alone: the traceback
+    tells a clerk nothing and buries the message in the Prefect UI."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], ExpungeError):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+for _logger in ("prefect.task_runs", "prefect.flow_runs"):
+    logging.getLogger(_logger).addFilter(_ClerkMessageOnly())
+
+
+def _worth_retrying(task: object, task_run: object, state: State) -> bool:
+    """Retry transient trouble, not an export that cannot be read (reading it again changes nothing)."""
+    try:
+        state.result()
+    except ExpungeError:
+        return False
+    except Exception:
+        return True
+    return True
+
+
+@task(name="ingest", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10],
+      retry_condition_fn=_worth_retrying)
 def ingest_task(plan: RunPlan) -> IngestResult:
     return stage_ingest(plan)
 
@@ -52,8 +92,9 @@ def publish_task(plan: RunPlan, ingested: IngestResult, decided: list[DecidedPar
     return stage_publish(plan, ingested, decided, times)
 
 
-def summary_markdown(run_dir: str) -> str:
-    """Counts per determination, row accounting and what changed; no names, no case numbers."""
+def summary_markdown(run_dir: str, left_out: tuple[tuple[Path, str], ...] = ()) -> str:
+    """Counts per determination, row accounting and what changed, and the exports left out
+    because they could not be read (file names and reasons); no names, no case numbers."""
     m = json.loads((Path(run_dir) / "manifest.json").read_text())
     lines = [f"# expunge run {m['run_id']}", "", f"As of **{m['as_of']}**, rules {m['ruleset']['name']} "
              f"v{m['ruleset']['version']}.", "", "| measure | charges |", "| --- | ---: |",
@@ -63,11 +104,34 @@ def summary_markdown(run_dir: str) -> str:
     if delta.get("previous_run"):
         lines += ["", f"Since run {delta['previous_run']}:", "", "| change | charges |", "| --- | ---: |"]
         lines += [f"| {k} | {v:,} |" for k, v in sorted(delta.get("changes", {}).items())] or ["| (none) | 0 |"]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + left_out_markdown(left_out)) + "\n"
 
 
-def _run(plan: RunPlan) -> str:
-    """The three stages as tasks; on failure, the work folder goes and the run log says why."""
+def left_out_markdown(left_out: tuple[tuple[Path, str], ...]) -> list[str]:
+    """The artifact's table of exports that could not be read and what to do about them."""
+    if not left_out:
+        return []
+    return ["", "## Left out: could not be read", "",
+            "Remove or replace each of these in the inbox; until then every run leaves them out.", "",
+            "| export | reason |", "| --- | --- |",
+            *(f"| {path.name} | {_cell(reason)} |" for path, reason in left_out)]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", r"\|")
+
+
+def prefect_settings_line() -> str:
+    """Where Prefect keeps this run's history and how it reaches its API, as Prefect sees it."""
+    s = get_current_settings()
+    api = s.api.url or f"the embedded server (start-up timeout {s.server.ephemeral.startup_timeout_seconds} s)"
+    return f"Prefect home {s.home}; API {api}; analytics {'on' if s.server.analytics_enabled else 'off'}."
+
+
+def _run(plan: RunPlan, left_out: tuple[tuple[Path, str], ...] = ()) -> str | State:
+    """The three stages as tasks; on failure, the work folder goes and the run log says why.
+    ``left_out``: exports of the inbox that could not be read (path, reason), named in the
+    summary and in the final state's message."""
     times: dict[str, float] = {}
     try:
         t = time.perf_counter()
@@ -79,32 +143,43 @@ def _run(plan: RunPlan) -> str:
         run_dir = publish_task(plan, ingested, decided, times)
     except BaseException as exc:
         shutil.rmtree(plan.work_dir, ignore_errors=True)
-        _failed(plan.settings.out_dir, plan.run_id, plan.settings.inputs, exc)
-        raise
+        return _failed(plan.settings.out_dir, plan.run_id, plan.settings.inputs, exc)
     runlog.record_published(Path(run_dir))
-    create_markdown_artifact(key="expunge-run-summary", markdown=summary_markdown(run_dir),
+    create_markdown_artifact(key="expunge-run-summary", markdown=summary_markdown(run_dir, left_out),
                              description="Counts per determination and changes (no personal data)")
+    if left_out:
+        return Completed(data=run_dir, message=(
+            f"Published run {plan.run_id}, leaving out {len(left_out)} export(s) that could not be read: "
+            + ", ".join(p.name for p, _ in left_out) + ". Remove or replace them in the inbox (the reasons are in "
+            "the run log and the summary)."))
     return run_dir
 
 
-def _failed(out_dir: str, run_id: str | None, inputs: tuple[str, ...] | list[str], exc: BaseException) -> None:
+def _failed(out_dir: str, run_id: str | None, inputs: tuple[str, ...] | list[str], exc: BaseException) -> State:
+    """Log the clerk's message and write the ``failed`` line; a known input problem then ends
+    the flow run Failed with that message (returned: no traceback), anything else is raised."""
     message = runlog.failure_message(exc)
     get_run_logger().error(message)
     if Path(out_dir).parent.is_dir():
         runlog.record_run(out_dir, "failed", run_id, inputs, message)
+    if isinstance(exc, ExpungeError):
+        return Failed(message=message, data=exc)
+    raise exc
 
 
 @flow(name="expunge-nightly", log_prints=True, validate_parameters=False)
-def nightly_batch(settings: RunSettings, plan: RunPlan | None = None) -> str:
+def nightly_batch(settings: RunSettings, plan: RunPlan | None = None) -> str | State:
     """Decide every charge of the exports the settings name and publish a run folder; returns
     its path. ``plan``: the settings already planned (``expunge run`` plans before Prefect
-    starts, so a bad file fails at once and every export is hashed once); planned here when None."""
+    starts, so a bad file fails at once and every export is hashed once); planned here when None.
+    A known input problem ends the run Failed with the clerk's message (the body returns the
+    state); calling the flow then raises the library's error (``expunge.errors``)."""
+    get_run_logger().info(prefect_settings_line())
     if plan is None:
         try:
             plan = plan_run(settings)
         except BaseException as exc:
-            _failed(settings.out_dir, settings.run_id, settings.inputs, exc)
-            raise
+            return _failed(settings.out_dir, settings.run_id, settings.inputs, exc)
     return _run(plan)
 
 
@@ -121,15 +196,21 @@ def nightly_inbox(
     crosswalk: str | None = None,
     cache_dir: str | None = None,
     answers: str | None = None,
-) -> str | None:
+) -> str | State | None:
     """Decide the exports that arrived in ``inbox_dir`` since the last run; returns the run
-    folder, or None when nothing new arrived. ``as_of`` defaults to the day the run starts."""
+    folder, or None when nothing new arrived. ``as_of`` defaults to the day the run starts.
+
+    Each new export is read on its own first; one that cannot be read is left out (logged,
+    a ``skipped`` line in the run log, named in the summary and the final state's message)
+    and the others publish. When none of the new exports can be read, nothing is published
+    and the run fails with every file's reason."""
+    logger = get_run_logger()
+    logger.info(prefect_settings_line())
     day = date.fromisoformat(as_of) if as_of else date.today()
     try:
-        waiting = inbox.scan(Path(inbox_dir), Path(out_dir))
+        waiting = inbox.scan(Path(inbox_dir), Path(out_dir), load_profile(profile))
     except BaseException as exc:
-        _failed(out_dir, None, [inbox_dir], exc)
-        raise
+        return _failed(out_dir, None, [inbox_dir], exc)
     for path, earlier in waiting.redelivered:
         message = f"{path.name} was already published by run {earlier}; skipped (nothing changed)."
         print(message)
@@ -137,6 +218,16 @@ def nightly_inbox(
     if waiting.published:  # still in the inbox from earlier nights: said here, not in the run log
         print(f"{len(waiting.published)} export(s) in {inbox_dir} were published before under the same name: "
               + ", ".join(f"{p.name} (run {run})" for p, run in waiting.published) + ".")
+    for path, reason in waiting.unreadable:
+        message = inbox.left_out_message(path, reason, Path(inbox_dir))
+        logger.warning(message)
+        runlog.record_run(out_dir, "skipped", None, [path], message)
+    if not waiting.new and waiting.unreadable:
+        create_markdown_artifact(key="expunge-run-summary", description="Nothing published (no personal data)",
+                                 markdown="\n".join(["# expunge: nothing published", "",
+                                                     *left_out_markdown(waiting.unreadable)]) + "\n")
+        failure = InputFileError(inbox.nothing_readable_message(waiting.unreadable, Path(inbox_dir)))
+        return _failed(out_dir, None, [str(p) for p, _ in waiting.unreadable], failure)
     if not waiting.new:
         print(f"Nothing new in {inbox_dir}.")
         return None
@@ -146,9 +237,8 @@ def nightly_inbox(
     try:
         plan = plan_run(settings)
     except BaseException as exc:
-        _failed(out_dir, None, [str(p) for p in waiting.new], exc)
-        raise
-    return _run(plan)
+        return _failed(out_dir, None, [str(p) for p in waiting.new], exc)
+    return _run(plan, waiting.unreadable)
 
 
 def schedule(cron: str, timezone: str) -> Cron:
@@ -173,5 +263,6 @@ def serve_nightly(inbox_dir: str, out_dir: str, cron: str, timezone: str, name: 
 
 
 def run_nightly(settings: RunSettings, plan: RunPlan | None = None) -> str:
-    """Run the flow and return the run folder (used by ``expunge run``)."""
+    """Run the flow and return the run folder (used by ``expunge run``); a known input problem
+    raises the library's error (``expunge.errors``), as ``run_planned`` does."""
     return nightly_batch(settings, plan)

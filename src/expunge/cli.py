@@ -111,6 +111,9 @@ def run(inputs: tuple[Path, ...], out_dir: Path, as_of: str | None, policy: tupl
 
             record_run(out_dir, "failed", options.run_id, options.inputs, failure_message(exc))  # as every run does
         raise click.ClickException(str(exc)) from exc
+    from expunge.ops import runlog
+
+    start = runlog.log_size(out_dir)
     try:
         if orchestrator == "prefect":
             from flows.nightly import run_nightly
@@ -118,8 +121,14 @@ def run(inputs: tuple[Path, ...], out_dir: Path, as_of: str | None, policy: tupl
             run_dir = run_nightly(options, plan)
         else:
             run_dir = str(run_planned(plan))
-    except ExpungeError as exc:
-        raise click.ClickException(str(exc)) from exc
+    except BaseException as exc:
+        if not any(e["status"] == "failed" and e["run_id"] == plan.run_id for e in runlog.lines_since(out_dir, start)):
+            # stopped before the flow could say so (the embedded Prefect server did not start, say)
+            message = server_did_not_start(exc) or runlog.failure_message(exc)
+            runlog.record_run(out_dir, "failed", plan.run_id, options.inputs, message)
+        if isinstance(exc, ExpungeError):
+            raise click.ClickException(str(exc)) from exc
+        raise
     _print_summary(Path(run_dir))
     click.echo(run_dir)
 
@@ -409,6 +418,18 @@ def rules_check(paths: tuple[Path, ...]) -> None:
 
 #: Exit status of a crash nobody foresaw (1: unusable input, 2: a bad option, as click uses it).
 UNEXPECTED = 3
+#: How Prefect says its embedded (ephemeral) server did not answer in time.
+SERVER_TIMEOUT = "Timed out while attempting to connect to ephemeral Prefect API server"
+
+
+def server_did_not_start(exc: BaseException) -> str | None:
+    """What to do when the embedded Prefect server did not start in time, or None for any other error."""
+    if not (isinstance(exc, RuntimeError) and str(exc).startswith(SERVER_TIMEOUT)):
+        return None
+    limit = os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    return (f"The embedded Prefect server did not start within {limit} s; the machine may be busy. Nothing was "
+            "published. Retry, raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, or run a server "
+            "with `make server` and set PREFECT_API_URL=http://127.0.0.1:4200/api (or run with --orchestrator none).")
 
 
 def entrypoint() -> None:  # pragma: no cover - thin wrapper for unexpected failures
@@ -417,6 +438,10 @@ def entrypoint() -> None:  # pragma: no cover - thin wrapper for unexpected fail
     except Exception as exc:
         if os.environ.get("EXPUNGE_DEBUG"):
             raise
-        click.echo(f"Error: an unexpected problem stopped the run ({type(exc).__name__}: {exc}). "
-                   "Nothing was published. Re-run with EXPUNGE_DEBUG=1 for details and report it.", err=True)
+        known = server_did_not_start(exc)
+        if known:
+            click.echo(f"Error: {known}", err=True)
+        else:
+            click.echo(f"Error: an unexpected problem stopped the run ({type(exc).__name__}: {exc}). "
+                       "Nothing was published. Re-run with EXPUNGE_DEBUG=1 for details and report it.", err=True)
         sys.exit(UNEXPECTED)

@@ -167,8 +167,7 @@ def _blocks(fh: BinaryIO, size: int, label: str, limit: int | None = None) -> It
             data = fh.read(size if limit is None else min(size, limit))
         except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
             raise InputFileError(
-                f"{label} is a damaged or truncated gzip file ({exc}). Copy or export it again; "
-                "nothing from this run was published."
+                f"{label} is a damaged or truncated gzip file ({exc}). Copy or export it again."
             ) from exc
         if not data:
             return
@@ -232,6 +231,22 @@ def preflight(path: Path, profile: Profile, label: str | None = None) -> ColumnM
         InputFileError: with what is wrong and what to do.
     """
     return _read_head(path, profile, label or path.name).cmap
+
+
+def check_whole_file(path: Path, profile: Profile, label: str | None = None) -> None:
+    """``preflight``, and for a gzipped file a read to its end: a delivery truncated past its
+    first megabyte shows itself here rather than halfway through a run. Costs one
+    decompression of the file (an uncompressed file is not read beyond its head).
+
+    Raises:
+        InputFileError: with what is wrong and what to do.
+    """
+    label = label or path.name
+    head = _read_head(path, profile, label)
+    if head.compressed:
+        with gzip.open(path, "rb") as fh:
+            for _ in _blocks(fh, DEFAULT_BLOCK_BYTES, label):  # type: ignore[arg-type]
+                pass
 
 
 class _Quarantine:

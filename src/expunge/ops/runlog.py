@@ -1,5 +1,7 @@
 """The run log, ``OUT/runs.jsonl``: one line per run (``published``, ``failed`` or ``skipped``)
-with its counts and, for a failure, the message a clerk reads. No personal data."""
+with its counts and, for a failure, the message a clerk reads; a ``skipped`` line names one
+export and why (a re-delivery, or an export of the inbox that could not be read and what to
+do about it). No personal data."""
 
 from __future__ import annotations
 
@@ -27,6 +29,23 @@ def record_run(out_dir: str | Path, status: str, run_id: str | None, inputs: Seq
     with (out / RUN_LOG).open("a", encoding="utf-8") as fh:
         fh.write(json.dumps(entry) + "\n")
     return entry
+
+
+def log_size(out_dir: str | Path) -> int:
+    """How long ``OUT/runs.jsonl`` is now, in bytes (0 when there is none): where the lines of
+    a run about to start will begin."""
+    path = Path(out_dir) / RUN_LOG
+    return path.stat().st_size if path.is_file() else 0
+
+
+def lines_since(out_dir: str | Path, offset: int) -> list[dict[str, Any]]:
+    """The run-log lines written after ``offset`` (a ``log_size`` taken earlier)."""
+    path = Path(out_dir) / RUN_LOG
+    if not path.is_file():
+        return []
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        return [json.loads(line) for line in fh.read().decode("utf-8").splitlines() if line.strip()]
 
 
 def failure_message(exc: BaseException) -> str:
