@@ -11,7 +11,7 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 # the synthetic sample only; every other run takes the operator's secret EXPUNGE_SALT, else the
 # installation's own salt file (~/.config/expunge/salt, made on first use; README, Operations).
 
-.PHONY: install demo test lint sample measure bench clean server serve
+.PHONY: install demo test lint sample measure bench clean server serve run-now
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ serve: $(STAMP)
 	@mkdir -p $(INBOX)
 	PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api $(BIN)/expunge serve --inbox $(INBOX) --out $(OUT) \
 		--cron "$(CRON)" --timezone "$(SCHEDULE_TZ)"
+
+# Run the scheduled deployment now (`make serve` must be running), with the venv's prefect.
+run-now: $(STAMP)
+	PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api $(BIN)/prefect deployment run 'expunge-inbox/nightly'
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

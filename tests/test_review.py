@@ -137,3 +137,20 @@ def test_review_rows_waiting_on_a_legal_reading_are_grouped_for_counsel_not_cler
     assert dict(zip(queue["reason_code"], queue["waits_on"], strict=True)) == {
         "FELONY_E_DELIVERY_OR_CULTIVATION": "counsel: FELONY_E_DELIVERY_OR_CULTIVATION",
         "SUBSTANCE_UNVERIFIED": "clerk"}
+
+
+def test_a_missing_answers_store_is_created_empty_and_owner_only(tmp_path):
+    from expunge.decide.answers import create_store, load_answers
+
+    store = tmp_path / "answers.csv"
+    assert create_store(store) is True
+    assert (store.stat().st_mode & 0o777) == 0o600
+    assert load_answers(store).empty
+    assert create_store(store) is False
+
+
+def test_an_answers_store_in_a_folder_that_does_not_exist_is_refused(tmp_path):
+    from expunge.decide.answers import create_store
+
+    with pytest.raises(ReviewAnswerError, match="folder of the answers file"):
+        create_store(tmp_path / "nowhere" / "answers.csv")

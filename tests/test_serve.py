@@ -1,11 +1,14 @@
-"""`expunge serve` against a real local Prefect server: the deployment is registered with
-its cron schedule, a triggered run decides what arrived in the inbox, and a re-delivered
-export changes nothing but the run log."""
+"""The README's Operations commands, run as written against a real local Prefect server: `make
+server`, `make serve` on an inbox, a delivery copied in, `make run-now`; the deployment is
+registered with its cron schedule, a triggered run decides what arrived in the inbox, and a
+re-delivered export changes nothing but the run log. The command for a machine without a
+server runs too, on the embedded one. Only the placeholder paths are replaced."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -16,8 +19,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from tests.conftest import SAMPLE
 
 pytestmark = pytest.mark.flow
 BIN = Path(sys.executable).parent
@@ -42,41 +43,78 @@ def wait_for(what: str, check, timeout: float = 180.0, every: float = 1.0):  # t
     raise AssertionError(f"timed out waiting for {what}")
 
 
+ROOT = Path(__file__).resolve().parents[1]
+#: The placeholders of the README's Operations commands, and the export it delivers.
+INBOX, OUT, EXPORT = "/data/inbox", "/data/expunge", "export-2026-11-28.csv.gz"
+
+
+def operations_commands() -> list[str]:
+    """The shell commands of the README's Operations section: its bash blocks (continued lines
+    joined, comments dropped) and the ``make`` commands quoted in its prose."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split("\n## Operations\n", 1)[1].split("\n## ", 1)[0]
+    commands = []
+    for block in re.findall(r"```bash\n(.*?)```", section, flags=re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            line = re.sub(r"\s+#.*$", "", line).strip()
+            if line:
+                commands.append(re.sub(r"\s+", " ", line))
+    commands += re.findall(r"`(make [a-z-]+)`", section)
+    return list(dict.fromkeys(commands))
+
+
+def command(name: str) -> str:
+    """The first Operations command that is ``name`` or starts with it and an argument."""
+    return next(c for c in operations_commands() if c == name or c.startswith(f"{name} "))
+
+
+def shell(line: str, root: Path, env: dict, background: bool = False, **kw):  # type: ignore[no-untyped-def]
+    """Run a README command line as written, its placeholder paths pointing into ``root``."""
+    line = line.replace(INBOX, str(root / "inbox")).replace(OUT, str(root / "out"))
+    if background:
+        return subprocess.Popen(line, shell=True, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+    return subprocess.run(line, shell=True, cwd=kw.pop("cwd", ROOT), env=env, capture_output=True, text=True,
+                          **kw)
+
+
+def stop(proc: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=60)
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """`prefect server start` on a free port with its own home; stopped after the module."""
+    """The README's `make server`, on a free port (the Makefile's PREFECT_PORT) with its own home."""
     home = tmp_path_factory.mktemp("prefect-server")
     port = free_port()
-    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_PORT": str(port),
            "PREFECT_API_URL": f"http://127.0.0.1:{port}/api", "PREFECT_RUNNER_POLL_FREQUENCY": "2"}
-    proc = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port),
-                             "--no-ui"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    api = env["PREFECT_API_URL"]
+    proc = shell(command("make server"), home, env, background=True)
     try:
-        wait_for("the Prefect server", lambda: httpx.get(f"{api}/health", timeout=2).status_code == 200)
+        wait_for("the Prefect server", lambda: httpx.get(f"{env['PREFECT_API_URL']}/health", timeout=2)
+                 .status_code == 200)
         yield env
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=60)
+        stop(proc)
 
 
 @pytest.fixture(scope="module")
 def served(server, tmp_path_factory):
-    """`expunge serve` on an inbox holding the sample export, until the module ends."""
+    """The README's `make serve INBOX=… OUT=…` and its `cp` of a delivery into the inbox, until
+    the module ends. The delivery is a small generated export under the README's name."""
+    from expunge.sample import write_sample
+
     root = tmp_path_factory.mktemp("serve")
-    (root / "inbox").mkdir()
-    shutil.copy(SAMPLE, root / "inbox" / "night1.csv")
-    proc = subprocess.Popen([str(BIN / "expunge"), "serve", "--inbox", str(root / "inbox"), "--out",
-                             str(root / "out"), "--cron", "0 2 * * *", "--timezone", "America/Chicago",
-                             "--cache-dir", str(root / "cache")],
-                            env=server, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    write_sample(root / EXPORT, rows=300, seed=5)
+    proc = shell(command("make serve"), root, server, background=True)
     try:
+        wait_for("the inbox", lambda: (root / "inbox").is_dir())
+        done = shell(command("cp"), root, server, cwd=root)
+        assert done.returncode == 0, done.stderr
         yield root, server["PREFECT_API_URL"]
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=60)
+        stop(proc)
 
 
 def deployment(api: str) -> dict:
@@ -84,10 +122,10 @@ def deployment(api: str) -> dict:
 
 
 def trigger(root: Path, env: dict) -> str:
-    """`prefect deployment run`, as an operator would; returns the flow run id."""
-    out = subprocess.run([str(BIN / "prefect"), "deployment", "run", "expunge-inbox/nightly"], env=env, cwd=root,
-                         capture_output=True, text=True, check=True).stdout
-    return out.split("/runs/flow-run/")[1].split()[0].strip()
+    """The README's `make run-now`, as an operator would type it; returns the flow run id."""
+    done = shell(command("make run-now"), root, {k: v for k, v in env.items() if k != "PREFECT_API_URL"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout.split("/runs/flow-run/")[1].split()[0].strip()
 
 
 def final_state(api: str, run_id: str) -> str | None:
@@ -123,13 +161,13 @@ def test_a_triggered_run_decides_what_arrived_in_the_inbox(served, server):
 def test_a_redelivered_export_changes_nothing_but_the_run_log(served, server):
     root, api = served
     wait_for("the first run", lambda: any(e["status"] == "published" for e in run_log(root)), timeout=240)
-    shutil.copy(root / "inbox" / "night1.csv", root / "inbox" / "night2-resent.csv")
+    shutil.copy(root / "inbox" / EXPORT, root / "inbox" / "night2-resent.csv.gz")
     before = sorted(p.name for p in (root / "out").iterdir())
     run = trigger(root, server)
     assert wait_for("the flow run", lambda: final_state(api, run)) == "COMPLETED"
     assert sorted(p.name for p in (root / "out").iterdir()) == before
     skipped = [e for e in run_log(root) if e["status"] == "skipped"]
-    assert [Path(e["inputs"][0]).name for e in skipped] == ["night2-resent.csv"]  # night1.csv: published as is
+    assert [Path(e["inputs"][0]).name for e in skipped] == ["night2-resent.csv.gz"]  # the first: published as is
 
 
 def test_serve_without_a_server_says_how_to_start_one(tmp_path):
@@ -144,3 +182,26 @@ def test_serve_rejects_a_bad_schedule_before_contacting_the_server(tmp_path):
                            "--timezone", "Mars/Base", "--api-url", "http://127.0.0.1:9/api"],
                           capture_output=True, text=True)
     assert done.returncode == 2 and "America/Chicago" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_readme_cron_command_runs_as_written_and_creates_the_answers_store(tmp_path, shared_data):
+    """The Operations section's command for a machine without a server, on the embedded one."""
+    from expunge.sample import write_sample
+
+    (tmp_path / "inbox").mkdir()
+    write_sample(tmp_path / "inbox" / "night.csv.gz", rows=200, seed=6)
+    line = command(".venv/bin/expunge run").replace("/data/mshp/ChargeCodeCSV.csv",
+                                                     str(shared_data / "mshp" / "charge_codes_2021-08-05.csv"))
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    done = shell(line, tmp_path, env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    store = tmp_path / "out" / "answers.csv"
+    assert store.is_file() and (store.stat().st_mode & 0o777) == 0o600
+    assert [e["status"] for e in run_log(tmp_path)] == ["published"]
+
+
+def test_the_operations_section_lists_the_commands_these_tests_run():
+    found = operations_commands()
+    assert {"make server", "make run-now"} <= set(found)
+    assert command("make serve").startswith("make serve INBOX=") and command("cp").endswith(f"{EXPORT} {INBOX}/")
+    assert command(".venv/bin/expunge run").startswith(f".venv/bin/expunge run {INBOX}/")

@@ -230,10 +230,30 @@ def _merged(old: pd.DataFrame, new: pd.DataFrame, keys: list[str]) -> pd.DataFra
     return pd.concat([old, new], ignore_index=True).drop_duplicates(keys, keep="last").sort_values(keys, kind="stable")
 
 
+def create_store(store: str | Path, folder: bool = False) -> bool:
+    """Make an empty answers store (owner-only) where none is yet, so the first night of a
+    schedule that names ``--answers`` runs; returns whether it made one. Its folder must exist
+    unless ``folder`` (the store sits in the run's output folder, which the run creates)."""
+    path = Path(store)
+    if path.exists():
+        return False
+    if folder:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.is_dir():
+        raise ReviewAnswerError(f"The folder of the answers file {path} does not exist. Create it, or give "
+                                "--answers a path in an existing folder.")
+    tmp = path.with_suffix(".tmp")
+    write_csv(pd.DataFrame(columns=list(STORE_COLUMNS)), tmp)
+    tmp.chmod(0o600)
+    tmp.replace(path)
+    return True
+
+
 def load_answers(store: str | Path) -> pd.DataFrame:
     path = Path(store)
     if not path.is_file():
-        raise ReviewAnswerError(f"Answers file {path} does not exist. Create it with 'expunge review apply'.")
+        raise ReviewAnswerError(f"Answers file {path} is not a file. Give the answers store "
+                                "'expunge review apply' writes (a missing one is created empty).")
     table = pd.read_csv(path, dtype=str, keep_default_na=False)
     for col in STORE_COLUMNS:  # a store written before a column existed
         if col not in table:

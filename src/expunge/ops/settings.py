@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow as pa
 
 from expunge import __version__
-from expunge.decide.answers import load_answers
+from expunge.decide.answers import create_store, load_answers
 from expunge.errors import InputFileError, OutputExistsError
 from expunge.ingest import partition
 from expunge.ingest.profiles import load_profile
@@ -161,6 +161,8 @@ def plan_run(settings: RunSettings) -> RunPlan:
     prof = load_profile(s.profile)
     norm = run_normalizer(s)  # validates both files
     if s.answers is not None:
+        # The first night of a schedule: an empty store (its folder too, when it is the output folder).
+        create_store(s.answers, folder=Path(s.answers).parent.resolve() == Path(s.out_dir).resolve())
         load_answers(s.answers)  # validates the store before any work
     shas = []
     input_bytes = 0
