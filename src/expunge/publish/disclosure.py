@@ -8,12 +8,14 @@ Small cells (1 to ``below - 1`` charges) are suppressed first. Charge counts add
 hidden cell could still be recovered from published ones: a county's lower bound minus its
 automatic count, a column total minus the other rows, a night's table minus the previous
 night's. ``protect`` therefore audits the whole system exactly: a suppressed cell is
-recoverable when its atoms' indicator lies in the span of the published cells' indicators,
-which it tests by projecting random vectors onto the null space of the published cells
-(conjugate gradients on the normal equations, so it scales with the atoms, not their square).
-Each recoverable cell gets one more suppressed cell, the smallest of those its recovery
-uses, until none is recoverable. The headline totals are published whatever happens; a cell
-they alone reveal is published too (suppressing it would hide nothing).
+recoverable when its atoms' indicator lies in the span of the published cells' indicators.
+The audit works on the Gram matrix of the cells (the atoms each pair shares: dense over
+cells, never over atoms): the residual of each suppressed cell after projecting out the
+published ones is a Schur complement, zero exactly when the cell can be worked out. Each
+recoverable cell gets one more suppressed cell, the smallest its recovery cannot do without,
+until none is recoverable; then complements the others make unnecessary are published again.
+The headline totals are published whatever happens; a cell they alone reveal is published
+too (suppressing it would hide nothing).
 
 With the previous night's tables, the audit runs over both nights at once: atoms are then
 (previous key, current key) pairs of the same charges, so a cell hidden tonight cannot be
@@ -28,9 +30,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-
-#: Published charge-count cells whatever their size (the headline; keys of ``Table.fixed``).
-FIXED = "fixed"
 
 
 @dataclass(frozen=True)
@@ -152,13 +151,6 @@ def audit(g: np.ndarray, suppressed: np.ndarray) -> Audit:
     null = vectors[:, ~keep]
     independent = np.sqrt((null * null).sum(axis=1)) <= 1e-6
     return Audit(p, s, residual, weights, independent)
-
-
-def recoverable(cells: Cells, suppressed: np.ndarray) -> np.ndarray:
-    """The suppressed cells whose value follows from the published ones (a boolean per cell)."""
-    out = np.zeros(len(cells.frame), bool)
-    out[audit(gram(cells), suppressed).recoverable()] = True
-    return out
 
 
 def protect(cells: Cells, below: int, prefer: np.ndarray | None = None, rounds: int = 200) -> np.ndarray:
