@@ -10,7 +10,10 @@ never data frames (STACK_NOTES.md: hashing or shipping frames costs seconds and 
 a run). Retries cover transient I/O in ingest. The run summary becomes a markdown
 artifact with counts only, never personal data. A failed run leaves no run folder, a
 ``failed`` line with the clerk's message in ``OUT/runs.jsonl``, and a Failed state with
-the same message in the Prefect UI.
+the same message in the Prefect UI. A snapshot the shrink guard holds publishes nothing
+either: a ``held`` line, a markdown artifact with the figures, and a Failed state named
+"Held" with the message (so it is seen, and failure notifications fire), until it is run
+again with ``accept_shrink``.
 """
 
 from __future__ import annotations
@@ -28,10 +31,12 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.schedules import Cron
+from prefect.states import Failed, State
 
+from expunge.ingest.delivery import DEFAULT_MAX_SHRINK
 from expunge.ingest.read import IngestResult
 from expunge.ops import inbox, runlog
-from expunge.ops.run import DecidedPartition, stage_decide, stage_ingest, stage_publish
+from expunge.ops.run import DecidedPartition, hold, stage_decide, stage_ingest, stage_publish
 from expunge.ops.settings import RunPlan, RunSettings, plan_run
 from expunge.publish.rollups import DEFAULT_SUPPRESS_BELOW
 
@@ -59,6 +64,12 @@ def summary_markdown(run_dir: str) -> str:
              f"v{m['ruleset']['version']}.", "", "| measure | charges |", "| --- | ---: |",
              f"| rows read | {m['rows']['read']:,} |", f"| quarantined | {m['rows']['quarantined']:,} |"]
     lines += [f"| {k} | {v:,} |" for k, v in sorted(m["determinations"].items())]
+    d = m.get("delivery") or {}
+    if d:
+        scope = d["scope"] if isinstance(d["scope"], str) else ", ".join(d["scope"])
+        lines += ["", f"Delivery: {d['kind']} ({scope}); {d['carried_over']:,} charges carried over"
+                  + (f" from run {d['carried_from']}" if d.get("carried_from") else "")
+                  + ("; **shrink accepted** (accept_shrink)" if d.get("shrink_accepted") else "") + "."]
     delta = m.get("delta", {})
     if delta.get("previous_run"):
         lines += ["", f"Since run {delta['previous_run']}:", "", "| change | charges |", "| --- | ---: |"]
@@ -66,12 +77,37 @@ def summary_markdown(run_dir: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _run(plan: RunPlan) -> str:
-    """The three stages as tasks; on failure, the work folder goes and the run log says why."""
+def held_markdown(figures: dict, message: str) -> str:
+    """The artifact of a held run: the guard's figures and what to do (counts and county names only)."""
+    scope = figures.get("scope")
+    rows = [("delivery", f"{figures.get('kind')} ({scope if isinstance(scope, str) else ', '.join(scope or [])})"),
+            ("previous run", figures.get("previous_run") or "(none)"),
+            ("charges of the scope before", f"{figures.get('scope_charges_before') or 0:,}"),
+            ("charges delivered", f"{figures.get('charges_delivered', 0):,}"),
+            ("shrink", f"{100 * figures.get('shrink', 0):.1f}% (limit {100 * figures.get('max_shrink', 0):.1f}%)"),
+            ("counties missing", ", ".join(figures.get("counties_missing") or []) or "(none)")]
+    return "\n".join(["# expunge: held, nothing published", "", message, "", "| figure | value |", "| --- | --- |",
+                      *(f"| {k} | {v} |" for k, v in rows)]) + "\n"
+
+
+def _held(plan: RunPlan, ingested: IngestResult) -> State:
+    """A held run ends Failed, named "Held", with the guard's message and an artifact of its figures."""
+    error = hold(plan, ingested)
+    get_run_logger().warning(str(error))
+    create_markdown_artifact(key="expunge-run-summary", markdown=held_markdown(error.figures, str(error)),
+                             description="Held by the shrink guard: nothing published (no personal data)")
+    return Failed(name="Held", message=str(error), data=error)
+
+
+def _run(plan: RunPlan) -> str | State:
+    """The three stages as tasks; on failure, the work folder goes and the run log says why;
+    a snapshot the shrink guard holds ends the run "Held" after ingest."""
     times: dict[str, float] = {}
     try:
         t = time.perf_counter()
         ingested = ingest_task(plan)
+        if ingested.held:
+            return _held(plan, ingested)
         times["ingest"] = round(time.perf_counter() - t, 3)
         t = time.perf_counter()
         decided = decide_task(plan, ingested)
@@ -95,7 +131,7 @@ def _failed(out_dir: str, run_id: str | None, inputs: tuple[str, ...] | list[str
 
 
 @flow(name="expunge-nightly", log_prints=True, validate_parameters=False)
-def nightly_batch(settings: RunSettings, plan: RunPlan | None = None) -> str:
+def nightly_batch(settings: RunSettings, plan: RunPlan | None = None) -> str | State:
     """Decide every charge of the exports the settings name and publish a run folder; returns
     its path. ``plan``: the settings already planned (``expunge run`` plans before Prefect
     starts, so a bad file fails at once and every export is hashed once); planned here when None."""
@@ -121,9 +157,16 @@ def nightly_inbox(
     crosswalk: str | None = None,
     cache_dir: str | None = None,
     answers: str | None = None,
-) -> str | None:
+    delivery: str | None = None,
+    scope: str | None = None,
+    max_shrink: float = DEFAULT_MAX_SHRINK,
+    accept_shrink: bool = False,
+) -> str | State | None:
     """Decide the exports that arrived in ``inbox_dir`` since the last run; returns the run
-    folder, or None when nothing new arrived. ``as_of`` defaults to the day the run starts."""
+    folder, or None when nothing new arrived. ``as_of`` defaults to the day the run starts.
+    ``delivery``, ``scope``: what the exports are (default: the profile's, else a statewide
+    snapshot); ``accept_shrink``: publish a snapshot the shrink guard held (a one-off run:
+    ``prefect deployment run ... --param accept_shrink=true``)."""
     day = date.fromisoformat(as_of) if as_of else date.today()
     try:
         waiting = inbox.scan(Path(inbox_dir), Path(out_dir))
@@ -142,7 +185,8 @@ def nightly_inbox(
         return None
     settings = RunSettings.of(list(waiting.new), out_dir, day, rules=rules, profile=profile, policies=policies,
                               suppress_below=suppress_below, charge_codes=charge_codes, crosswalk=crosswalk,
-                              cache_dir=cache_dir, answers=answers)
+                              cache_dir=cache_dir, answers=answers, delivery=delivery, scope=scope,
+                              max_shrink=max_shrink, accept_shrink=accept_shrink)
     try:
         plan = plan_run(settings)
     except BaseException as exc:

@@ -1,6 +1,8 @@
 """`expunge serve` against a real local Prefect server: the deployment is registered with
-its cron schedule, a triggered run decides what arrived in the inbox, and a re-delivered
-export changes nothing but the run log."""
+its cron schedule, a triggered run decides what arrived in the inbox, a re-delivered
+export changes nothing but the run log, and the shrink guard holds a header-only snapshot and
+a snapshot missing a county (the flow run ends "Held"), publishes one with accept_shrink, and
+lets an increment through."""
 
 from __future__ import annotations
 
@@ -83,16 +85,24 @@ def deployment(api: str) -> dict:
     return httpx.get(f"{api}/deployments/name/expunge-inbox/nightly", timeout=5).raise_for_status().json()
 
 
-def trigger(root: Path, env: dict) -> str:
-    """`prefect deployment run`, as an operator would; returns the flow run id."""
-    out = subprocess.run([str(BIN / "prefect"), "deployment", "run", "expunge-inbox/nightly"], env=env, cwd=root,
-                         capture_output=True, text=True, check=True).stdout
+def trigger(root: Path, env: dict, *params: str) -> str:
+    """`prefect deployment run` (with ``--param name=value`` for each of ``params``), as an
+    operator would; returns the flow run id."""
+    args = [a for p in params for a in ("--param", p)]
+    out = subprocess.run([str(BIN / "prefect"), "deployment", "run", "expunge-inbox/nightly", *args], env=env,
+                         cwd=root, capture_output=True, text=True, check=True).stdout
     return out.split("/runs/flow-run/")[1].split()[0].strip()
 
 
+def final(api: str, run_id: str) -> dict | None:
+    """The flow run's state once it is final (type, name, message), else None."""
+    state = httpx.get(f"{api}/flow_runs/{run_id}", timeout=5).json()["state"]
+    return state if state["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
+
+
 def final_state(api: str, run_id: str) -> str | None:
-    state = httpx.get(f"{api}/flow_runs/{run_id}", timeout=5).json()["state"]["type"]
-    return state if state in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
+    state = final(api, run_id)
+    return state["type"] if state else None
 
 
 def run_log(root: Path) -> list[dict]:
@@ -130,6 +140,78 @@ def test_a_redelivered_export_changes_nothing_but_the_run_log(served, server):
     assert sorted(p.name for p in (root / "out").iterdir()) == before
     skipped = [e for e in run_log(root) if e["status"] == "skipped"]
     assert [Path(e["inputs"][0]).name for e in skipped] == ["night2-resent.csv"]  # night1.csv: published as is
+
+
+def latest(root: Path) -> str:
+    return (root / "out" / "latest").resolve().name
+
+
+def artifact(api: str, run_id: str) -> str:
+    [found] = httpx.post(f"{api}/artifacts/filter", json={"artifacts": {"flow_run_id": {"any_": [run_id]}}},
+                         timeout=5).raise_for_status().json()
+    return found["data"]
+
+
+def sample_lines() -> tuple[str, list[str]]:
+    lines = SAMPLE.read_text().splitlines(keepends=True)
+    return lines[0], lines[1:]
+
+
+def test_the_inbox_flow_holds_a_header_only_snapshot(served, server):
+    root, api = served
+    wait_for("the first run", lambda: any(e["status"] == "published" for e in run_log(root)), timeout=240)
+    before = latest(root)
+    header, _ = sample_lines()
+    (root / "inbox" / "night3-empty.csv").write_text(header)
+    run = trigger(root, server)
+    state = wait_for("the flow run", lambda: final(api, run))
+    assert (state["type"], state["name"]) == ("FAILED", "Held") and "has no rows (a header only)" in state["message"]
+    assert latest(root) == before
+    held = run_log(root)[-1]
+    assert held["status"] == "held" and Path(held["inputs"][0]).name == "night3-empty.csv"
+    assert "| charges delivered | 0 |" in artifact(api, run)
+    (root / "inbox" / "night3-empty.csv").unlink()  # the clerk takes the empty export out of the inbox
+
+
+def test_the_inbox_flow_holds_a_snapshot_missing_a_county(served, server):
+    root, api = served
+    before = latest(root)
+    header, body = sample_lines()
+    (root / "inbox" / "night4.csv").write_text(header + "".join(line for line in body if ',"COLE",' not in line))
+    run = trigger(root, server)
+    state = wait_for("the flow run", lambda: final(api, run))
+    assert (state["type"], state["name"]) == ("FAILED", "Held") and "1 county run " in state["message"]
+    assert latest(root) == before and run_log(root)[-1]["delivery"]["counties_missing"] == ["COLE"]
+    assert "| counties missing | COLE |" in artifact(api, run)
+
+
+def test_the_inbox_flow_publishes_the_held_snapshot_with_accept_shrink(served, server):
+    root, api = served
+    before = latest(root)
+    run = trigger(root, server, "accept_shrink=true")
+    assert wait_for("the flow run", lambda: final_state(api, run)) == "COMPLETED"
+    published = run_log(root)[-1]
+    assert published["status"] == "published" and published["delivery"]["shrink_accepted"] is True
+    assert latest(root) == published["run_id"] != before
+    manifest = json.loads((root / "out" / published["run_id"] / "manifest.json").read_text())
+    assert manifest["delivery"]["counties_missing"] == ["COLE"] and manifest["delivery"]["shrink_accepted"]
+
+
+def test_the_inbox_flow_publishes_an_increment_and_nothing_goes(served, server):
+    root, api = served
+    before = latest(root)
+    header, body = sample_lines()
+    pending = [line.replace('"PENDING"', '"GUILTY PLEA"') for line in body if '"PENDING"' in line][:5]
+    (root / "inbox" / "night5-increment.csv").write_text(header + "".join(pending))
+    run = trigger(root, server, "delivery=increment")
+    assert wait_for("the flow run", lambda: final_state(api, run)) == "COMPLETED"
+    published = run_log(root)[-1]
+    manifest = json.loads((root / "out" / published["run_id"] / "manifest.json").read_text())
+    previous = json.loads((root / "out" / before / "manifest.json").read_text())
+    assert manifest["delivery"]["kind"] == "increment" and manifest["delivery"]["carried_from"] == before
+    assert manifest["rows"]["read"] == 5 and manifest["rows"]["charges"] >= previous["rows"]["charges"]
+    assert manifest["rows"]["carried_over"] == manifest["rows"]["charges"] - 5
+    assert "GONE" not in manifest["delta"]["changes"] and latest(root) == published["run_id"]
 
 
 def test_serve_without_a_server_says_how_to_start_one(tmp_path):
