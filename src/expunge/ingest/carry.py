@@ -10,7 +10,7 @@ where. A carried row keeps its ``source_file`` and ``source_line``: the export t
 A previous row carries over unless tonight's rows have a charge with its case number and
 charge sequence (a snapshot or an increment replaces it) or, for a snapshot, its county is in
 the snapshot's scope (the snapshot is the whole truth of its scope). DuckDB does the anti-join
-out of core; rows come out in the saved order.
+out of core, one saved file at a time; rows come out in the saved order.
 """
 
 from __future__ import annotations
@@ -73,32 +73,35 @@ class Carried:
 def carry_over(saved: Sequence[str], staged: Sequence[str], delivery: Delivery, partitions: int, folder: Path,
                temp: Path | None = None, batch_rows: int = BATCH_ROWS) -> Carried:
     """Write the previous run's rows (``saved``) that tonight's ``staged`` rows do not replace
-    into ``folder``, split into ``partitions`` partitions of whole cases."""
-    names = staging_schema().names
+    into ``folder``, split into ``partitions`` partitions of whole cases. The keys of tonight's
+    rows are gathered once; each saved file is then read on its own, in its own order."""
+    schema = staging_schema()
     con = _connect(temp)
-    cols = ", ".join(f's."{n}"' for n in names)
-    source = f"read_parquet({_files(saved)}, filename = true, file_row_number = true)"
+    cols = ", ".join(f's."{n}"' for n in schema.names)
     where = "true"
     if delivery.kind == "snapshot" and delivery.scope is not None:
         counties = con.sql(f"SELECT DISTINCT county FROM read_parquet({_files(saved)}) WHERE county IS NOT NULL")
         spelled = [str(c) for (c,) in counties.fetchall()]
-        inside = [c for c, out in zip(spelled, outside_scope(pa.array(spelled, pa.string()), delivery.scope),
-                                      strict=True) if not out]
+        outside = outside_scope(pa.array(spelled, pa.string()), delivery.scope)
+        inside = [c for c, out in zip(spelled, outside, strict=True) if not out]
         if inside:
             where = "s.county IS NULL OR s.county NOT IN (" + ", ".join(_literal(c) for c in inside) + ")"
     replaced = ""
     if staged:
-        replaced = (f"ANTI JOIN (SELECT DISTINCT case_number, charge_seq FROM read_parquet({_files(staged)})) n "
+        con.execute(f"CREATE TEMP TABLE replaced AS SELECT DISTINCT case_number, charge_seq "
+                    f"FROM read_parquet({_files(staged)})")
+        replaced = ("ANTI JOIN replaced n "
                     "ON s.case_number = n.case_number AND s.charge_seq IS NOT DISTINCT FROM n.charge_seq")
-    sql = f"SELECT {cols} FROM {source} s {replaced} WHERE {where} ORDER BY s.filename, s.file_row_number"
     sink = PartitionWriter(folder, partitions, batch_rows)
     rows = 0
-    schema = staging_schema()
-    for batch in con.sql(sql).to_arrow_reader(batch_rows):
-        table = pa.Table.from_batches([batch]).cast(schema)
-        rows += table.num_rows
-        if table.num_rows:
-            sink.write(table)
+    for path in saved:
+        source = f"read_parquet({_literal(str(path))}, file_row_number = true)"
+        sql = f"SELECT {cols} FROM {source} s {replaced} WHERE {where} ORDER BY s.file_row_number"
+        for batch in con.sql(sql).to_arrow_reader(batch_rows):
+            table = pa.Table.from_batches([batch]).cast(schema)
+            rows += table.num_rows
+            if table.num_rows:
+                sink.write(table)
     files, identities = sink.close()
     return Carried(rows, tuple(files), identities)
 
