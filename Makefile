@@ -40,9 +40,10 @@ serve: $(STAMP)
 	PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api $(BIN)/expunge serve --inbox $(INBOX) --out $(OUT) \
 		--cron "$(CRON)" --timezone "$(SCHEDULE_TZ)"
 
-# Run the scheduled deployment now (`make serve` must be running), with the venv's prefect.
+# Run the scheduled deployment now (`make serve` must be running), with the venv's prefect;
+# PARAMS="--param accept_shrink=true" passes parameters to this one run.
 run-now: $(STAMP)
-	PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api $(BIN)/prefect deployment run 'expunge-inbox/nightly'
+	PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api $(BIN)/prefect deployment run 'expunge-inbox/nightly' $(PARAMS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

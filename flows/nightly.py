@@ -19,6 +19,10 @@ run Failed with the clerk's message and no traceback in the log (the flow return
 state rather than raising; calling the flow still raises the library's error); anything
 else is raised as it is, traceback and all. Every flow run logs the Prefect settings it
 runs under (home, API, start-up timeout, analytics).
+A snapshot the shrink guard holds publishes nothing
+either: a ``held`` line, a markdown artifact with the figures, and a Failed state named
+"Held" with the message (so it is seen, and failure notifications fire), until it is run
+again with ``accept_shrink``.
 """
 
 from __future__ import annotations
@@ -41,10 +45,11 @@ from prefect.settings import get_current_settings
 from prefect.states import Completed, Failed, State
 
 from expunge.errors import ExpungeError, InputFileError
+from expunge.ingest.delivery import DEFAULT_MAX_SHRINK
 from expunge.ingest.profiles import load_profile
 from expunge.ingest.read import IngestResult
 from expunge.ops import inbox, runlog
-from expunge.ops.run import DecidedPartition, stage_decide, stage_ingest, stage_publish
+from expunge.ops.run import DecidedPartition, hold, stage_decide, stage_ingest, stage_publish
 from expunge.ops.settings import RunPlan, RunSettings, plan_run
 from expunge.publish.rollups import DEFAULT_SUPPRESS_BELOW
 
@@ -100,6 +105,12 @@ def summary_markdown(run_dir: str, left_out: tuple[tuple[Path, str], ...] = ()) 
              f"v{m['ruleset']['version']}.", "", "| measure | charges |", "| --- | ---: |",
              f"| rows read | {m['rows']['read']:,} |", f"| quarantined | {m['rows']['quarantined']:,} |"]
     lines += [f"| {k} | {v:,} |" for k, v in sorted(m["determinations"].items())]
+    d = m.get("delivery") or {}
+    if d:
+        scope = d["scope"] if isinstance(d["scope"], str) else ", ".join(d["scope"])
+        lines += ["", f"Delivery: {d['kind']} ({scope}); {d['carried_over']:,} charges carried over"
+                  + (f" from run {d['carried_from']}" if d.get("carried_from") else "")
+                  + ("; **shrink accepted** (accept_shrink)" if d.get("shrink_accepted") else "") + "."]
     delta = m.get("delta", {})
     if delta.get("previous_run"):
         lines += ["", f"Since run {delta['previous_run']}:", "", "| change | charges |", "| --- | ---: |"]
@@ -128,14 +139,39 @@ def prefect_settings_line() -> str:
     return f"Prefect home {s.home}; API {api}; analytics {'on' if s.server.analytics_enabled else 'off'}."
 
 
+def held_markdown(figures: dict, message: str) -> str:
+    """The artifact of a held run: the guard's figures and what to do (counts and county names only)."""
+    scope = figures.get("scope")
+    rows = [("delivery", f"{figures.get('kind')} ({scope if isinstance(scope, str) else ', '.join(scope or [])})"),
+            ("previous run", figures.get("previous_run") or "(none)"),
+            ("charges of the scope before", f"{figures.get('scope_charges_before') or 0:,}"),
+            ("charges delivered", f"{figures.get('charges_delivered', 0):,}"),
+            ("shrink", f"{100 * figures.get('shrink', 0):.1f}% (limit {100 * figures.get('max_shrink', 0):.1f}%)"),
+            ("counties missing", ", ".join(figures.get("counties_missing") or []) or "(none)")]
+    return "\n".join(["# expunge: held, nothing published", "", message, "", "| figure | value |", "| --- | --- |",
+                      *(f"| {k} | {v} |" for k, v in rows)]) + "\n"
+
+
+def _held(plan: RunPlan, ingested: IngestResult) -> State:
+    """A held run ends Failed, named "Held", with the guard's message and an artifact of its figures."""
+    error = hold(plan, ingested)
+    get_run_logger().warning(str(error))
+    create_markdown_artifact(key="expunge-run-summary", markdown=held_markdown(error.figures, str(error)),
+                             description="Held by the shrink guard: nothing published (no personal data)")
+    return Failed(name="Held", message=str(error), data=error)
+
+
 def _run(plan: RunPlan, left_out: tuple[tuple[Path, str], ...] = ()) -> str | State:
     """The three stages as tasks; on failure, the work folder goes and the run log says why.
     ``left_out``: exports of the inbox that could not be read (path, reason), named in the
-    summary and in the final state's message."""
+    summary and in the final state's message; a snapshot the shrink guard holds
+    ends the run "Held" after ingest."""
     times: dict[str, float] = {}
     try:
         t = time.perf_counter()
         ingested = ingest_task(plan)
+        if ingested.held:
+            return _held(plan, ingested)
         times["ingest"] = round(time.perf_counter() - t, 3)
         t = time.perf_counter()
         decided = decide_task(plan, ingested)
@@ -196,6 +232,10 @@ def nightly_inbox(
     crosswalk: str | None = None,
     cache_dir: str | None = None,
     answers: str | None = None,
+    delivery: str | None = None,
+    scope: str | None = None,
+    max_shrink: float = DEFAULT_MAX_SHRINK,
+    accept_shrink: bool = False,
 ) -> str | State | None:
     """Decide the exports that arrived in ``inbox_dir`` since the last run; returns the run
     folder, or None when nothing new arrived. ``as_of`` defaults to the day the run starts.
@@ -203,7 +243,9 @@ def nightly_inbox(
     Each new export is read on its own first; one that cannot be read is left out (logged,
     a ``skipped`` line in the run log, named in the summary and the final state's message)
     and the others publish. When none of the new exports can be read, nothing is published
-    and the run fails with every file's reason."""
+    and the run fails with every file's reason. ``delivery``, ``scope``: what the exports
+    are (default: the profile's, else a statewide snapshot); ``accept_shrink``: publish a snapshot
+    the shrink guard held (a one-off run: ``prefect deployment run ... --param accept_shrink=true``)."""
     logger = get_run_logger()
     logger.info(prefect_settings_line())
     day = date.fromisoformat(as_of) if as_of else date.today()
@@ -233,7 +275,8 @@ def nightly_inbox(
         return None
     settings = RunSettings.of(list(waiting.new), out_dir, day, rules=rules, profile=profile, policies=policies,
                               suppress_below=suppress_below, charge_codes=charge_codes, crosswalk=crosswalk,
-                              cache_dir=cache_dir, answers=answers)
+                              cache_dir=cache_dir, answers=answers, delivery=delivery, scope=scope,
+                              max_shrink=max_shrink, accept_shrink=accept_shrink)
     try:
         plan = plan_run(settings)
     except BaseException as exc:

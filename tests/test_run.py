@@ -219,7 +219,7 @@ def test_a_published_run_is_logged_with_its_counts_and_no_personal_data(tmp_path
     manifest = json.loads((run / "manifest.json").read_text())
     assert entry["status"] == "published" and entry["rows_read"] == manifest["rows"]["read"] > 0
     assert set(entry) == {"at", "status", "run_id", "inputs", "message", "rows_read", "quarantined",
-                          "determinations", "changes"}
+                          "carried_over", "delivery", "determinations", "changes"}
 
 
 def test_default_run_id_is_the_as_of_date_and_an_input_hash(tmp_path):

@@ -1,11 +1,14 @@
 """The README's Operations commands, run as written against a real local Prefect server: `make
 server`, `make serve` on an inbox, a delivery copied in, `make run-now`; the deployment is
 registered with its cron schedule, a triggered run decides what arrived in the inbox, and a
-re-delivered export changes nothing but the run log. The command for a machine without a
-server runs too, on the embedded one. Only the placeholder paths are replaced."""
+re-delivered export changes nothing but the run log, and the shrink guard holds a header-only
+snapshot and a snapshot missing a county (the flow run ends "Held"), publishes one with
+accept_shrink, and lets an increment through. The command for a machine without a server
+runs too, on the embedded one. Only the placeholder paths are replaced."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -19,6 +22,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.conftest import SAMPLE
 
 pytestmark = pytest.mark.flow
 BIN = Path(sys.executable).parent
@@ -102,11 +107,10 @@ def server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def served(server, tmp_path_factory):
     """The README's `make serve INBOX=… OUT=…` and its `cp` of a delivery into the inbox, until
-    the module ends. The delivery is a small generated export under the README's name."""
-    from expunge.sample import write_sample
-
+    the module ends. The delivery is the sample export, gzipped under the README's name."""
     root = tmp_path_factory.mktemp("serve")
-    write_sample(root / EXPORT, rows=300, seed=5)
+    with SAMPLE.open("rb") as src, gzip.open(root / EXPORT, "wb") as out:
+        shutil.copyfileobj(src, out)
     proc = shell(command("make serve"), root, server, background=True)
     try:
         wait_for("the inbox", lambda: (root / "inbox").is_dir())
@@ -121,16 +125,26 @@ def deployment(api: str) -> dict:
     return httpx.get(f"{api}/deployments/name/expunge-inbox/nightly", timeout=5).raise_for_status().json()
 
 
-def trigger(root: Path, env: dict) -> str:
-    """The README's `make run-now`, as an operator would type it; returns the flow run id."""
-    done = shell(command("make run-now"), root, {k: v for k, v in env.items() if k != "PREFECT_API_URL"})
+def trigger(root: Path, env: dict, *params: str) -> str:
+    """The README's `make run-now` (``PARAMS="--param name=value ..."`` for each of ``params``),
+    as an operator would type it; returns the flow run id."""
+    line = command("make run-now")
+    if params:
+        line += " PARAMS='" + " ".join(f"--param {p}" for p in params) + "'"
+    done = shell(line, root, {k: v for k, v in env.items() if k != "PREFECT_API_URL"})
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout.split("/runs/flow-run/")[1].split()[0].strip()
 
 
+def final(api: str, run_id: str) -> dict | None:
+    """The flow run's state once it is final (type, name, message), else None."""
+    state = httpx.get(f"{api}/flow_runs/{run_id}", timeout=5).json()["state"]
+    return state if state["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
+
+
 def final_state(api: str, run_id: str) -> str | None:
-    state = httpx.get(f"{api}/flow_runs/{run_id}", timeout=5).json()["state"]["type"]
-    return state if state in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
+    state = final(api, run_id)
+    return state["type"] if state else None
 
 
 def run_log(root: Path) -> list[dict]:
@@ -168,6 +182,78 @@ def test_a_redelivered_export_changes_nothing_but_the_run_log(served, server):
     assert sorted(p.name for p in (root / "out").iterdir()) == before
     skipped = [e for e in run_log(root) if e["status"] == "skipped"]
     assert [Path(e["inputs"][0]).name for e in skipped] == ["night2-resent.csv.gz"]  # the first: published as is
+
+
+def latest(root: Path) -> str:
+    return (root / "out" / "latest").resolve().name
+
+
+def artifact(api: str, run_id: str) -> str:
+    [found] = httpx.post(f"{api}/artifacts/filter", json={"artifacts": {"flow_run_id": {"any_": [run_id]}}},
+                         timeout=5).raise_for_status().json()
+    return found["data"]
+
+
+def sample_lines() -> tuple[str, list[str]]:
+    lines = SAMPLE.read_text().splitlines(keepends=True)
+    return lines[0], lines[1:]
+
+
+def test_the_inbox_flow_holds_a_header_only_snapshot(served, server):
+    root, api = served
+    wait_for("the first run", lambda: any(e["status"] == "published" for e in run_log(root)), timeout=240)
+    before = latest(root)
+    header, _ = sample_lines()
+    (root / "inbox" / "night3-empty.csv").write_text(header)
+    run = trigger(root, server)
+    state = wait_for("the flow run", lambda: final(api, run))
+    assert (state["type"], state["name"]) == ("FAILED", "Held") and "has no rows (a header only)" in state["message"]
+    assert latest(root) == before
+    held = run_log(root)[-1]
+    assert held["status"] == "held" and Path(held["inputs"][0]).name == "night3-empty.csv"
+    assert "| charges delivered | 0 |" in artifact(api, run)
+    (root / "inbox" / "night3-empty.csv").unlink()  # the clerk takes the empty export out of the inbox
+
+
+def test_the_inbox_flow_holds_a_snapshot_missing_a_county(served, server):
+    root, api = served
+    before = latest(root)
+    header, body = sample_lines()
+    (root / "inbox" / "night4.csv").write_text(header + "".join(line for line in body if ',"COLE",' not in line))
+    run = trigger(root, server)
+    state = wait_for("the flow run", lambda: final(api, run))
+    assert (state["type"], state["name"]) == ("FAILED", "Held") and "1 county run " in state["message"]
+    assert latest(root) == before and run_log(root)[-1]["delivery"]["counties_missing"] == ["COLE"]
+    assert "| counties missing | COLE |" in artifact(api, run)
+
+
+def test_the_inbox_flow_publishes_the_held_snapshot_with_accept_shrink(served, server):
+    root, api = served
+    before = latest(root)
+    run = trigger(root, server, "accept_shrink=true")
+    assert wait_for("the flow run", lambda: final_state(api, run)) == "COMPLETED"
+    published = run_log(root)[-1]
+    assert published["status"] == "published" and published["delivery"]["shrink_accepted"] is True
+    assert latest(root) == published["run_id"] != before
+    manifest = json.loads((root / "out" / published["run_id"] / "manifest.json").read_text())
+    assert manifest["delivery"]["counties_missing"] == ["COLE"] and manifest["delivery"]["shrink_accepted"]
+
+
+def test_the_inbox_flow_publishes_an_increment_and_nothing_goes(served, server):
+    root, api = served
+    before = latest(root)
+    header, body = sample_lines()
+    pending = [line.replace('"PENDING"', '"GUILTY PLEA"') for line in body if '"PENDING"' in line][:5]
+    (root / "inbox" / "night5-increment.csv").write_text(header + "".join(pending))
+    run = trigger(root, server, "delivery=increment")
+    assert wait_for("the flow run", lambda: final_state(api, run)) == "COMPLETED"
+    published = run_log(root)[-1]
+    manifest = json.loads((root / "out" / published["run_id"] / "manifest.json").read_text())
+    previous = json.loads((root / "out" / before / "manifest.json").read_text())
+    assert manifest["delivery"]["kind"] == "increment" and manifest["delivery"]["carried_from"] == before
+    assert manifest["rows"]["read"] == 5 and manifest["rows"]["charges"] >= previous["rows"]["charges"]
+    assert manifest["rows"]["carried_over"] == manifest["rows"]["charges"] - 5
+    assert "GONE" not in manifest["delta"]["changes"] and latest(root) == published["run_id"]
 
 
 def test_serve_without_a_server_says_how_to_start_one(tmp_path):

@@ -59,12 +59,14 @@ def test_the_normalizer_is_built_once_per_process_while_its_files_are_unchanged(
     assert run_normalizer(s) is not first
 
 
-def test_every_setting_is_classed_as_part_of_the_run_id_speed_only_or_a_salt_choice():
-    from expunge.ops.settings import IN_RUN_ID, SALT_CHOICE, SPEED_ONLY
+def test_every_setting_is_classed_as_part_of_the_run_id_speed_only_a_salt_choice_or_a_guard():
+    from itertools import combinations
+
+    from expunge.ops.settings import GUARD, IN_RUN_ID, SALT_CHOICE, SPEED_ONLY
 
     names = {f.name for f in dataclasses.fields(RunSettings)}
-    assert names == IN_RUN_ID | SPEED_ONLY | SALT_CHOICE
-    assert not IN_RUN_ID & SPEED_ONLY and not IN_RUN_ID & SALT_CHOICE and not SPEED_ONLY & SALT_CHOICE
+    assert names == IN_RUN_ID | SPEED_ONLY | SALT_CHOICE | GUARD
+    assert not any(a & b for a, b in combinations((IN_RUN_ID, SPEED_ONLY, SALT_CHOICE, GUARD), 2))
 
 
 def test_settings_that_change_the_outputs_change_the_default_run_id(tmp_path):
@@ -72,6 +74,31 @@ def test_settings_that_change_the_outputs_change_the_default_run_id(tmp_path):
     assert plan_run(RunSettings.of([SAMPLE], tmp_path, AS_OF, workers=1, cache_dir=tmp_path)).run_id == base
     assert plan_run(RunSettings.of([SAMPLE], tmp_path, AS_OF, suppress_below=5)).run_id != base
     assert plan_run(RunSettings.of([SAMPLE], tmp_path, AS_OF, documents=False)).run_id != base
+
+
+def test_the_delivery_and_its_scope_change_the_run_id_and_the_shrink_guard_does_not(tmp_path):
+    base = plan_run(RunSettings.of([SAMPLE], tmp_path, AS_OF)).run_id
+    assert plan_run(RunSettings.of([SAMPLE], tmp_path, AS_OF, delivery="increment")).run_id != base
+    assert plan_run(RunSettings.of([SAMPLE], tmp_path, AS_OF, scope="BOONE,COLE")).run_id != base
+    assert plan_run(RunSettings.of([SAMPLE], tmp_path, AS_OF, scope="statewide")).run_id == base
+    assert plan_run(RunSettings.of([SAMPLE], tmp_path, AS_OF, accept_shrink=True, max_shrink=0.5)).run_id == base
+
+
+def test_a_profile_says_what_its_deliveries_are_and_an_option_overrides_it(tmp_path):
+    profile = tmp_path / "boone.yaml"
+    profile.write_text("profile: boone\ndelivery: increment\nscope: [Boone, cole county]\n")
+    plan = plan_run(RunSettings.of([SAMPLE], tmp_path, AS_OF, profile=profile))
+    assert (plan.delivery.kind, plan.delivery.scope) == ("increment", ("BOONE", "COLE"))
+    assert plan.delivery_set_by == {"kind": "profile", "scope": "profile"}
+    plan = plan_run(RunSettings.of([SAMPLE], tmp_path, AS_OF, profile=profile, delivery="snapshot", scope="statewide"))
+    assert (plan.delivery.kind, plan.delivery.scope) == ("snapshot", None)
+
+
+def test_a_scope_naming_no_missouri_county_is_refused_before_any_work(tmp_path):
+    from expunge.errors import InputFileError
+
+    with pytest.raises(InputFileError, match=r"not a Missouri county: 'BOON'"):
+        plan_run(RunSettings.of([SAMPLE], tmp_path, AS_OF, scope="BOON,COLE"))
 
 
 def test_an_output_folder_that_is_a_file_is_refused_in_a_clerks_words(tmp_path):

@@ -25,7 +25,7 @@ from typing import Any
 import click
 
 from expunge import __version__
-from expunge.errors import ExpungeError
+from expunge.errors import DeliveryHeld, ExpungeError
 from expunge.publish.rollups import DEFAULT_SUPPRESS_BELOW
 
 
@@ -51,6 +51,34 @@ def _policies(values: tuple[str, ...]) -> dict[str, str]:
         k, v = item.split("=", 1)
         out[k.strip()] = v.strip()
     return out
+
+
+def _delivery_options(fn: Any) -> Any:
+    """--delivery, --scope and --max-shrink, shared by run and serve."""
+    from expunge.ingest.delivery import DEFAULT_MAX_SHRINK
+
+    fn = click.option("--max-shrink", type=click.FloatRange(0, 1), default=DEFAULT_MAX_SHRINK, show_default=True,
+                      help="Hold a snapshot that drops more than this share of its scope's charges, or any county "
+                           "of its scope the previous run had.")(fn)
+    fn = click.option("--scope", help='The counties the exports cover, comma-separated ("BOONE,COLE"), or '
+                      "statewide (default: the profile's, else statewide); rows of other counties are "
+                      "quarantined.")(fn)
+    return click.option("--delivery", type=click.Choice(["snapshot", "increment"]),
+                        help="snapshot: the exports hold every charge of their scope and replace it; increment: "
+                             "they add and update charges and remove none (default: the profile's, else "
+                             "snapshot).")(fn)
+
+
+#: Exit status of a snapshot the shrink guard held (nothing published; 1: unusable input, 2: bad option,
+#: 3: unexpected).
+HELD = 4
+
+
+class Held(click.ClickException):
+    exit_code = HELD
+
+    def show(self, file: Any = None) -> None:
+        click.echo(self.format_message(), err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -92,6 +120,10 @@ def main() -> None:
                    "(default: one per CPU).")
 @click.option("--demo", is_flag=True, help="A demo on synthetic data (make demo): analytics/ keys use the public "
               "demo salt instead of EXPUNGE_SALT or this installation's salt file.")
+@_delivery_options
+@click.option("--accept-shrink", is_flag=True,
+              help="Publish a snapshot the shrink guard held (it drops more than --max-shrink of its scope's "
+                   "charges, or a county); never an empty one.")
 def run(inputs: tuple[Path, ...], out_dir: Path, as_of: str | None, policy: tuple[str, ...], orchestrator: str,
         **settings: Any) -> None:
     """Decide every charge in INPUT files (CSV or .csv.gz) and write a run folder.
@@ -121,8 +153,11 @@ def run(inputs: tuple[Path, ...], out_dir: Path, as_of: str | None, policy: tupl
             run_dir = run_nightly(options, plan)
         else:
             run_dir = str(run_planned(plan))
+    except DeliveryHeld as exc:  # the held line is in the run log already
+        raise Held(str(exc)) from exc
     except BaseException as exc:
-        if not any(e["status"] == "failed" and e["run_id"] == plan.run_id for e in runlog.lines_since(out_dir, start)):
+        if not any(e["status"] in ("failed", "held") and e["run_id"] == plan.run_id
+                   for e in runlog.lines_since(out_dir, start)):
             # stopped before the flow could say so (the embedded Prefect server did not start, say)
             message = server_did_not_start(exc) or runlog.failure_message(exc)
             runlog.record_run(out_dir, "failed", plan.run_id, options.inputs, message)
@@ -145,6 +180,12 @@ def _print_summary(run_dir: Path) -> None:
     rows = m["rows"]
     click.echo(f"Rows read: {rows['read']:,}   charges decided: {rows['charges']:,}   "
                f"quarantined: {rows['quarantined']:,}")
+    d = m.get("delivery") or {}
+    if d:
+        scope = d["scope"] if isinstance(d["scope"], str) else ", ".join(d["scope"])
+        click.echo(f"Delivery: {d['kind']} ({scope})" + (f"; {d['carried_over']:,} charges carried over from run "
+                                                          f"{d['carried_from']}" if d.get("carried_from") else "")
+                   + ("; shrink accepted (--accept-shrink)" if d.get("shrink_accepted") else ""))
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     table.add_column("determination")
     table.add_column("charges", justify="right")
@@ -182,9 +223,11 @@ def _print_summary(run_dir: Path) -> None:
 @click.option("--answers", type=click.Path(path_type=Path), help="Answers store kept with 'expunge review apply'.")
 @click.option("--cache-dir", type=click.Path(path_type=Path), default=default_cache,
               show_default="~/.cache/expunge", help="Where matched descriptions are cached between runs.")
+@_delivery_options
 def serve(inbox_dir: Path, out_dir: Path, cron: str, timezone: str, name: str, api_url: str | None,
           profile: Path | None, rules: Path | None, policy: tuple[str, ...], charge_codes: Path | None,
-          crosswalk: Path | None, answers: Path | None, cache_dir: Path) -> None:
+          crosswalk: Path | None, answers: Path | None, cache_dir: Path, delivery: str | None, scope: str | None,
+          max_shrink: float) -> None:
     """Run the nightly batch on a schedule: register a deployment on a local Prefect server
     and decide whatever new exports arrive in the inbox, until stopped (Ctrl-C).
 
@@ -206,6 +249,12 @@ def serve(inbox_dir: Path, out_dir: Path, cron: str, timezone: str, name: str, a
         from expunge.law.rules import load_rules
 
         load_rules(rules).resolve_policies(_policies(policy))
+        from expunge.ingest.delivery import parse_scope
+
+        try:
+            parse_scope(scope)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--scope") from exc
         if not inbox_dir.is_dir():
             raise ExpungeError(f"The inbox {inbox_dir} is not a folder. Create it, or point --inbox at the folder "
                                "the exports are delivered to.")
@@ -216,7 +265,8 @@ def serve(inbox_dir: Path, out_dir: Path, cron: str, timezone: str, name: str, a
         raise click.ClickException(str(exc)) from exc
     serve_nightly(str(inbox_dir), str(out_dir), cron, timezone, name, rules=_opt(rules), profile=_opt(profile),
                   policies=_policies(policy) or None, charge_codes=_opt(charge_codes), crosswalk=_opt(crosswalk),
-                  answers=_opt(answers), cache_dir=_opt(cache_dir))
+                  answers=_opt(answers), cache_dir=_opt(cache_dir), delivery=delivery, scope=scope,
+                  max_shrink=max_shrink)
 
 
 @main.command()
@@ -361,11 +411,15 @@ def query_command(sql: str, out_dir: Path, run_dir: Path | None, limit: int | No
 @click.option("--as-of", "as_of", help="Count days back from this date (YYYY-MM-DD; default today).")
 def purge_command(out_dir: Path, older_than: int, as_of: str | None) -> None:
     """Remove the personal-data outputs of runs older than --older-than days, keeping their
-    de-identified summaries, analytics and manifests. In Python: expunge.ops.retention.purge(...)."""
+    de-identified summaries, analytics and manifests, and their saved states (OUT/state/), never
+    the one the latest run needs. In Python: expunge.ops.retention.purge(...)."""
     from expunge.ops.retention import purge
 
-    purged = purge(out_dir, older_than, _as_of(as_of))
-    click.echo(f"Purged personal data from {len(purged)} run(s)" + (": " + ", ".join(purged) if purged else "."))
+    done = purge(out_dir, older_than, _as_of(as_of))
+    states = [p.split("/", 1)[1] for p in done if p.startswith("state/")]
+    purged = [p for p in done if not p.startswith("state/")]
+    click.echo(f"Purged personal data from {len(purged)} run(s)" + (": " + ", ".join(purged) if purged else ".")
+               + (f" Removed the saved state of {len(states)} run(s): {', '.join(states)}." if states else ""))
 
 
 @main.group()

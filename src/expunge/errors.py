@@ -24,3 +24,13 @@ class OutputExistsError(ExpungeError):
 class SaltError(ExpungeError):
     """The analytics salt cannot be used (the public demo salt outside the demo, a salt file in
     the output folder, an empty salt file)."""
+
+
+class DeliveryHeld(ExpungeError):
+    """The shrink guard held a snapshot: it has no usable rows, or it would drop more of its
+    scope's charges (or a whole county) than the operator allows. Nothing was published;
+    ``figures`` are the counts behind the message (no personal data)."""
+
+    def __init__(self, message: str, figures: dict | None = None) -> None:
+        super().__init__(message)
+        self.figures = dict(figures or {})

@@ -1,7 +1,9 @@
 """Profiles: map an export's own column layout onto the canonical input fields.
 
 A profile is YAML (format: ``schemas/profile.v1.yaml``): ``columns`` maps canonical fields
-to source column names, plus ``encoding``, ``delimiter``, ``date_format`` and ``defaults``.
+to source column names, plus ``encoding``, ``delimiter``, ``date_format`` and ``defaults``, and
+what the layout's deliveries are (``delivery``: snapshot or increment; ``scope``: statewide or
+the counties it covers; see ``ingest.delivery``).
 Fields the profile does not map are found by name or by the aliases listed in
 ``schemas/charge_export.v1.yaml``. Columns of the export that map to nothing are kept out
 of the way (reported in the manifest), never fatal.
@@ -20,6 +22,7 @@ from typing import Any
 import yaml
 
 from expunge.errors import InputFileError, ProfileError
+from expunge.ingest.delivery import KINDS, parse_scope
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,8 @@ class Profile:
     columns: dict[str, str] = field(default_factory=dict)
     defaults: dict[str, str] = field(default_factory=dict)
     source: str = "default"
+    delivery: str | None = None  # "snapshot" or "increment"; None: the run's setting decides (default snapshot)
+    scope: tuple[str, ...] | None = None  # the counties its exports cover; None: statewide
 
 
 def _norm(name: str) -> str:
@@ -130,6 +135,14 @@ def load_profile(path: str | Path | None = None) -> Profile:
         problems.append(f"delimiter must be one character (or 'tab'), not {delimiter!r}")
     formats = doc.get("date_format", ["%Y-%m-%d"])
     formats = [formats] if isinstance(formats, str) else list(formats)
+    delivery = doc.get("delivery")
+    if delivery is not None and str(delivery) not in KINDS:
+        problems.append(f"delivery must be one of {', '.join(KINDS)}, not {delivery!r}")
+    scope = None
+    try:
+        scope = parse_scope(doc.get("scope"))
+    except ValueError as exc:
+        problems.append(f"scope: {exc}")
     if problems:
         raise ProfileError(
             f"Profile {source} has {len(problems)} problem(s):\n" + "\n".join(f"  - {x}" for x in problems)
@@ -142,6 +155,8 @@ def load_profile(path: str | Path | None = None) -> Profile:
         columns={k: str(v) for k, v in columns.items()},
         defaults={k: str(v) for k, v in defaults.items()},
         source=source,
+        delivery=None if delivery is None else str(delivery),
+        scope=scope,
     )
 
 

@@ -40,6 +40,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from expunge.errors import InputFileError
+from expunge.ingest.delivery import DeliveryReport, outside_scope, outside_scope_reason
 from expunge.ingest.partition import PartitionWriter
 from expunge.ingest.profiles import ColumnMap, Profile, input_schema, map_columns
 from expunge.ingest.scan import CR, NL, scan
@@ -83,13 +84,22 @@ class FileReport:
 @dataclass(frozen=True)
 class IngestResult:
     """What ingest hands on: per-file accounting, the quarantine, the staged partitions and
-    the identity files the people index is built from."""
+    the identity files the people index is built from; once the delivery is taken in
+    (``ops.run.stage_ingest``), what the shrink guard made of it and the charges carried over
+    from the previous run (staged beside the exports' rows, never counted as rows read)."""
 
     files: tuple[FileReport, ...]
     quarantine_path: str
     warnings: tuple[str, ...]
     partitions: tuple[list[str], ...]  # staged Parquet files of each partition, in input order
     identities: tuple[str, ...]  # distinct identities, one file per unit of work
+    carried: int = 0  # rows carried over from the previous run's saved state (``ingest.carry``)
+    delivery: DeliveryReport | None = None
+
+    @property
+    def held(self) -> str:
+        """The shrink guard's message when this run must not publish, else ""."""
+        return self.delivery.held if self.delivery is not None else ""
 
     def with_duplicates_quarantined(self, per_file: Mapping[str, int]) -> IngestResult:
         """This result once the duplicate rows ``per_file`` (label -> rows) found while deciding
@@ -355,8 +365,10 @@ def _parse_dates(values: pa.ChunkedArray | pa.Array, formats: Sequence[str]) -> 
 
 
 def _type_block(raw: pa.Table, cmap: ColumnMap, profile: Profile, label: str,
-                lines: np.ndarray) -> tuple[pa.Table, np.ndarray, list[str], list[str]]:
-    """Canonical, typed columns for one block. Returns (table, bad mask, field, reason)."""
+                lines: np.ndarray, scope: tuple[str, ...] | None = None
+                ) -> tuple[pa.Table, np.ndarray, list[str], list[str]]:
+    """Canonical, typed columns for one block; a row of a county outside ``scope`` (None:
+    statewide) is quarantined. Returns (table, bad mask, field, reason)."""
     schema = input_schema()
     n = raw.num_rows
     columns: dict[str, pa.Array] = {}
@@ -372,6 +384,8 @@ def _type_block(raw: pa.Table, cmap: ColumnMap, profile: Profile, label: str,
     problems: list[tuple[str, np.ndarray, np.ndarray]] = []  # (field, mask, values)
     case = columns["case_number"]
     problems.append(("case_number", pc.is_null(case).to_numpy(zero_copy_only=False), None))  # type: ignore[arg-type]
+    if scope is not None:
+        problems.append(("county", outside_scope(columns["county"], scope), columns["county"]))
     for name in schema.of_type("date"):
         if name in cmap.fields:
             parsed, invalid = _parse_dates(columns[name], profile.date_formats)
@@ -395,6 +409,9 @@ def _type_block(raw: pa.Table, cmap: ColumnMap, profile: Profile, label: str,
         rows = np.flatnonzero(mask)
         if name == "case_number":
             msg = np.full(rows.size, "case_number is empty: the row cannot be tied to a case", dtype=object)
+        elif name == "county":
+            shown = values.take(pa.array(rows)).to_pylist()
+            msg = np.array([outside_scope_reason(v, scope) for v in shown], dtype=object)  # type: ignore[arg-type]
         elif schema.fields[name].type == "date":
             shown = values.take(pa.array(rows)).to_pylist()
             msg = np.array([f"{name} {v!r} is not a real date (formats tried: {', '.join(profile.date_formats)})"
@@ -441,7 +458,8 @@ class _UnitResult:
     complete: bool  # the unit's last record ended exactly at ``end``
 
 
-def _ingest_unit(unit: _Unit, profile: Profile, staging_dir: Path, partitions: int, block_bytes: int) -> _UnitResult:
+def _ingest_unit(unit: _Unit, profile: Profile, staging_dir: Path, partitions: int, block_bytes: int,
+                 scope: tuple[str, ...] | None = None) -> _UnitResult:
     """Scan, parse, type and write one unit's records (see the module docstring)."""
     path, label, delim, expected = Path(unit.path), unit.label, profile.delimiter, len(unit.header)
     quarantine = _Quarantine()
@@ -517,7 +535,7 @@ def _ingest_unit(unit: _Unit, profile: Profile, staging_dir: Path, partitions: i
                                    ["the record's quoting could not be read (check for stray quote marks)"] * rows.size,
                                    [_record_text(block, int(starts[i]), int(ends[i]), profile.encoding) for i in rows])
                     idx = idx[~unparsed]
-                table, row_bad, bfields, breasons = _type_block(raw, unit.cmap, profile, label, lines[idx])
+                table, row_bad, bfields, breasons = _type_block(raw, unit.cmap, profile, label, lines[idx], scope)
                 if row_bad.any():
                     rows = idx[row_bad]
                     quarantine.add(label, lines[rows], bfields, breasons,
@@ -568,7 +586,7 @@ def _split(path: Path, start: int, pieces: int) -> list[int]:
 def ingest(inputs: Sequence[str | Path], profile: Profile, staging_dir: Path, quarantine_path: Path,
            block_bytes: int = DEFAULT_BLOCK_BYTES, partitions: int = 1, workers: int = 1,
            mapper: Mapper | None = None, sha256s: Sequence[str] | None = None,
-           unit_bytes: int | None = None) -> IngestResult:
+           unit_bytes: int | None = None, scope: tuple[str, ...] | None = None) -> IngestResult:
     """Ingest every input file; see the module docstring.
 
     An uncompressed file larger than ``unit_bytes`` (default ``UNIT_BYTES``) is cut into up
@@ -577,6 +595,8 @@ def ingest(inputs: Sequence[str | Path], profile: Profile, staging_dir: Path, qu
     partitions of whole cases.
     The rows, their order within each partition, and the line numbers are the same however
     the files are cut. ``sha256s``: the files' checksums when the caller has them already.
+    ``scope``: the counties the delivery covers (None: statewide); rows of other counties are
+    quarantined.
 
     Raises:
         InputFileError: a file cannot be read at all; the message says what to do.
@@ -603,7 +623,7 @@ def ingest(inputs: Sequence[str | Path], profile: Profile, staging_dir: Path, qu
         units.append([_Unit(n + j, str(path), label, a, b, head.data_start, head.line_breaks, head.header, head.cmap)
                       for j, (a, b) in enumerate(zip(cuts, [*cuts[1:], None], strict=True))])
         n += len(cuts)
-    results = run(_ingest_unit, [(u, profile, staging_dir, partitions, block_bytes) for f in units for u in f])
+    results = run(_ingest_unit, [(u, profile, staging_dir, partitions, block_bytes, scope) for f in units for u in f])
     by_file: list[list[_UnitResult]] = []
     for f in units:
         by_file.append(results[:len(f)])
@@ -617,7 +637,7 @@ def ingest(inputs: Sequence[str | Path], profile: Profile, staging_dir: Path, qu
                 Path(path).unlink(missing_ok=True)
         whole = replace(f[0], number=n, end=None)  # a fresh folder
         n += 1
-        by_file[k] = [_ingest_unit(whole, profile, staging_dir, partitions, block_bytes)]
+        by_file[k] = [_ingest_unit(whole, profile, staging_dir, partitions, block_bytes, scope)]
     warnings: list[str] = []
     reports = [replace(report, rows_read=sum(r.rows_read for r in done), rows_ok=sum(r.rows_ok for r in done),
                        rows_quarantined=sum(r.rows_quarantined for r in done),

@@ -1,4 +1,5 @@
-"""The nightly run as plain functions: plan -> ingest -> decide -> publish -> commit.
+"""The nightly run as plain functions: plan -> ingest (and the delivery: shrink guard, carry-over)
+-> decide -> publish -> commit.
 
 Each stage takes the ``RunPlan`` and the small, frozen result of the stage before it (paths
 and counts, never data frames), so an orchestrator (the Prefect flow in
@@ -6,6 +7,7 @@ and counts, never data frames), so an orchestrator (the Prefect flow in
 stage never changes an earlier stage's result, so a retried task sees what it saw the first
 time. Work happens in ``OUT/.work-<run_id>/``; the finished run folder is moved into place
 with one atomic rename, so a run that fails never leaves a half-written ``OUT/<run_id>/``.
+A snapshot the shrink guard holds stops after ingest (``hold``): nothing is published.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache, partial
 from pathlib import Path
@@ -32,7 +34,9 @@ import pyarrow.parquet as pq
 from expunge import __version__
 from expunge.decide.answers import load_answers
 from expunge.decide.charges import LEDGER_COLUMNS, DecideCounts, decide_charges
-from expunge.errors import OutputExistsError
+from expunge.errors import DeliveryHeld, OutputExistsError
+from expunge.ingest.carry import carry_over, county_counts, with_carried
+from expunge.ingest.delivery import Assessment, assess
 from expunge.ingest.duplicates import find_duplicates
 from expunge.ingest.hashing import column_hashes
 from expunge.ingest.identities import PersonIndex, write_person_index
@@ -40,8 +44,8 @@ from expunge.ingest.profiles import input_schema, load_profile
 from expunge.ingest.read import IngestResult, ingest, staging_schema
 from expunge.law.rules import load_rules
 from expunge.normalize.report import normalization_report
-from expunge.ops import ledger
-from expunge.ops.runlog import failure_message, record_published, record_run
+from expunge.ops import ledger, state
+from expunge.ops.runlog import failure_message, record_held, record_published, record_run
 from expunge.ops.salt import Salt, resolve_salt
 from expunge.ops.settings import RunPlan, RunSettings, plan_run
 from expunge.ops.workers import map_local, run_apart
@@ -65,15 +69,48 @@ class DecidedPartition:
 
 def stage_ingest(plan: RunPlan) -> IngestResult:
     """Read the exports into staged Parquet partitions under the work folder (quarantining
-    bad rows); a large file is read by ``plan.workers`` processes side by side."""
+    bad rows, and rows of counties outside the delivery's scope); a large file is read by
+    ``plan.workers`` processes side by side. Then take the delivery in: the shrink guard
+    judges a snapshot against the previous run (``result.held`` says why it must not
+    publish), and the previous run's charges the delivery does not replace are staged beside
+    the exports' rows (``ingest.carry``)."""
     work = plan.work_dir
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
     s = plan.settings
-    return ingest(s.inputs, load_profile(s.profile), work / "staging", work / "quarantine.parquet",
-                  partitions=plan.partitions, workers=plan.workers,
-                  mapper=partial(map_local, workers=plan.workers), sha256s=plan.input_sha256)
+    ingested = ingest(s.inputs, load_profile(s.profile), work / "staging", work / "quarantine.parquet",
+                      partitions=plan.partitions, workers=plan.workers,
+                      mapper=partial(map_local, workers=plan.workers), sha256s=plan.input_sha256,
+                      scope=plan.delivery.scope)
+    return take_delivery(plan, ingested)
+
+
+def take_delivery(plan: RunPlan, ingested: IngestResult) -> IngestResult:
+    """The shrink guard's verdict on the staged rows and, unless it holds the run, the carried
+    rows; the exports' row accounting is left as ingest made it."""
+    s, out = plan.settings, Path(plan.settings.out_dir)
+    previous = plan.previous_run
+    report = assess(Assessment(
+        delivery=plan.delivery, set_by=plan.delivery_set_by, labels=[f.label for f in ingested.files],
+        rows_read=ingested.rows_read, by_county=county_counts(ingested.parts, plan.work_dir / "duck"),
+        previous_run=previous, previous_by_county=state.counties(out / previous) if previous else {},
+        max_shrink=s.max_shrink, accept_shrink=s.accept_shrink))
+    if not report.held and previous and plan.delivery.carries:
+        carried = carry_over(state.files(out, previous), ingested.parts, plan.delivery, plan.partitions,
+                             plan.work_dir / "carried", plan.work_dir / "duck")
+        ingested = with_carried(ingested, carried)
+        report = report.with_carried(carried.rows, previous)
+    return replace(ingested, delivery=report)
+
+
+def hold(plan: RunPlan, ingested: IngestResult) -> DeliveryHeld:
+    """A held run: the work folder goes, a ``held`` line with the message and the figures goes to
+    ``OUT/runs.jsonl``; returns the error to raise (nothing is published, ``latest`` stays)."""
+    shutil.rmtree(plan.work_dir, ignore_errors=True)
+    figures = ingested.delivery.figures() if ingested.delivery else {}
+    record_held(plan.settings.out_dir, plan.run_id, plan.settings.inputs, ingested.held, figures)
+    return DeliveryHeld(ingested.held, figures)
 
 
 # --------------------------------------------------------------------------- decide
@@ -90,15 +127,15 @@ def stage_people(plan: RunPlan, ingested: IngestResult) -> None:
 
 def decide_partition(plan: RunPlan, k: int, parts: list[str]) -> DecidedPartition:
     """Normalize and decide one partition; writes ``decided/part-<k>.parquet``, its duplicates,
-    its people conflicts and its piece of the ledger."""
+    its people conflicts, its piece of the ledger and of the run's state (``ops.state``)."""
     s = plan.settings
     ruleset = load_rules(plan.rules_path)
-    if parts:
-        charges = ds.dataset(parts, format="parquet").to_table().to_pandas()
-    else:
-        charges = staging_schema().empty_table().to_pandas()
+    staged = ds.dataset(parts, format="parquet").to_table() if parts else staging_schema().empty_table()
+    charges = staged.to_pandas()
     hashed = column_hashes(charges[[f for f in input_schema().fields if f in charges]])
     keep, dups = find_duplicates(charges, hashed)  # the ledger's row hashes share the columns' hashes
+    state.write_piece(staged.filter(pa.array(keep)), plan.work_dir, k)  # the rows the next delivery builds on
+    del staged
     out = plan.work_dir / "decided"
     out.mkdir(exist_ok=True)
     duplicates = out / f"duplicates-{k:03d}.parquet"
@@ -216,16 +253,17 @@ def merge_quarantine(ingested: IngestResult, decided: list[DecidedPartition], bu
 
 
 def check_accounting(ingested: IngestResult, published: Published) -> None:
-    """Every row read is a published charge or a quarantined row, exactly once.
+    """Every row read is a published charge or a quarantined row, exactly once; the other
+    charges are the ones carried over from the previous run.
 
     Raises:
         RuntimeError: a row went missing or was counted twice; nothing is published.
     """
     accounted = ingested.rows_ok + ingested.rows_quarantined
-    if accounted != ingested.rows_read or published.charges != ingested.rows_ok:
+    if accounted != ingested.rows_read or published.charges != ingested.rows_ok + ingested.carried:
         raise RuntimeError(
             f"Row accounting failed: read {ingested.rows_read}, charges {published.charges}, "
-            f"quarantined {ingested.rows_quarantined}. Nothing was published."
+            f"quarantined {ingested.rows_quarantined}, carried over {ingested.carried}. Nothing was published."
         )
 
 
@@ -239,8 +277,9 @@ def write_manifest(plan: RunPlan, ingested: IngestResult, decided: list[DecidedP
 
 
 def commit(plan: RunPlan, ingested: IngestResult, build: Path) -> str:
-    """Make the run folder public: personal files owner-only, one atomic rename into place,
-    ``latest`` moved, the ledger saved, the work folder removed; returns the run folder."""
+    """Make the run folder public: personal files owner-only, the run's state saved
+    (``OUT/state/<run_id>/``), one atomic rename into place, ``latest`` moved, the ledger
+    saved, the work folder removed; returns the run folder."""
     _restrict_personal(build)
     final = plan.run_dir
     if final.exists():
@@ -248,6 +287,8 @@ def commit(plan: RunPlan, ingested: IngestResult, build: Path) -> str:
             raise OutputExistsError(
                 f"The run folder {final} appeared while this run was working; nothing was replaced.")
         os.replace(final, plan.work_dir / "previous")
+    state.save(plan.settings.out_dir, plan.work_dir, plan.run_id,
+               ingested.delivery.figures() if ingested.delivery else None)  # before latest moves
     os.replace(build, final)
     move_latest(Path(plan.settings.out_dir), final)  # only after the run folder is complete
     ledger.save(Path(plan.settings.out_dir), plan.work_dir / "ledger", plan.ledger_context, plan.run_id,
@@ -293,10 +334,12 @@ def build_manifest(plan: RunPlan, ingested: IngestResult, decided: list[DecidedP
         ],
         "rows": {
             "read": ingested.rows_read, "charges": published.charges,
-            "quarantined": ingested.rows_quarantined,
-            "accounting_holds": ingested.rows_read == published.charges + ingested.rows_quarantined,
+            "quarantined": ingested.rows_quarantined, "carried_over": ingested.carried,
+            "accounting_holds": ingested.rows_read == published.charges - ingested.carried
+                                + ingested.rows_quarantined,
             "duplicates_quarantined": duplicates,
         },
+        "delivery": ingested.delivery.figures() if ingested.delivery else None,
         "ruleset": {"name": ruleset.name, "version": ruleset.version, "sha256": ruleset.sha256,
                     "path": ruleset.path},
         "policies": plan.policies,
@@ -331,16 +374,24 @@ def build_manifest(plan: RunPlan, ingested: IngestResult, decided: list[DecidedP
 
 def run_planned(plan: RunPlan) -> Path:
     """Ingest, decide and publish a planned run without an orchestrator; returns the run
-    folder. On failure the work folder goes and the run log says why."""
+    folder. On failure the work folder goes and the run log says why.
+
+    Raises:
+        DeliveryHeld: the shrink guard held the snapshot (a ``held`` line says why).
+    """
     times: dict[str, float] = {}
     t = time.perf_counter()
     try:
         ingested = stage_ingest(plan)
+        if ingested.held:
+            raise hold(plan, ingested)
         times["ingest"] = round(time.perf_counter() - t, 3)
         t = time.perf_counter()
         decided = stage_decide(plan, ingested)
         times["decide"] = round(time.perf_counter() - t, 3)
         run_dir = Path(stage_publish(plan, ingested, decided, times))
+    except DeliveryHeld:
+        raise
     except BaseException as exc:
         shutil.rmtree(plan.work_dir, ignore_errors=True)
         record_run(plan.settings.out_dir, "failed", plan.run_id, plan.settings.inputs, failure_message(exc))

@@ -1,7 +1,7 @@
-"""The run log, ``OUT/runs.jsonl``: one line per run (``published``, ``failed`` or ``skipped``)
-with its counts and, for a failure, the message a clerk reads; a ``skipped`` line names one
-export and why (a re-delivery, or an export of the inbox that could not be read and what to
-do about it). No personal data."""
+"""The run log, ``OUT/runs.jsonl``: one line per run (``published``, ``failed``, ``held`` or
+``skipped``) with its counts and, for a failure or a hold, the message a clerk reads; a
+``skipped`` line names one export and why (a re-delivery, or an export of the inbox that
+could not be read and what to do about it). No personal data."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ RUN_LOG = "runs.jsonl"
 def record_run(out_dir: str | Path, status: str, run_id: str | None, inputs: Sequence[str | Path],
                message: str = "", **counts: Any) -> dict[str, Any]:
     """Append one line to ``OUT/runs.jsonl``: when, which run, which inputs, what happened
-    (``published``, ``failed``, ``skipped``) and, for a failure, the message a clerk reads.
+    (``published``, ``failed``, ``held``, ``skipped``) and, for a failure or a hold, the message a clerk reads.
     Input files are named, never their contents."""
     entry = {"at": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"), "status": status, "run_id": run_id,
              "inputs": [str(p) for p in inputs], "message": message, **counts}
@@ -60,6 +60,16 @@ def failure_message(exc: BaseException) -> str:
 def record_published(run_dir: Path) -> dict[str, Any]:
     """The run-log line of a published run, with its counts (no personal data)."""
     m = json.loads((run_dir / "manifest.json").read_text())
+    d = m.get("delivery") or {}
     return record_run(run_dir.parent, "published", m["run_id"], [i["path"] for i in m["inputs"]],
                       rows_read=m["rows"]["read"], quarantined=m["rows"]["quarantined"],
+                      carried_over=m["rows"].get("carried_over", 0),
+                      delivery={k: d.get(k) for k in ("kind", "scope", "shrink_accepted")},
                       determinations=m["determinations"], changes=m.get("delta", {}).get("changes"))
+
+
+def record_held(out_dir: str | Path, run_id: str, inputs: Sequence[str | Path], message: str,
+                figures: dict[str, Any]) -> dict[str, Any]:
+    """The ``held`` line of a snapshot the shrink guard stopped: the message, and the figures
+    (charges before and after in the scope, counties missing, the limit)."""
+    return record_run(out_dir, "held", run_id, inputs, message, delivery=figures)

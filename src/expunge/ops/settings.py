@@ -27,12 +27,14 @@ from expunge import __version__
 from expunge.decide.answers import create_store, load_answers
 from expunge.errors import InputFileError, OutputExistsError
 from expunge.ingest import partition
-from expunge.ingest.profiles import load_profile
+from expunge.ingest.delivery import DEFAULT_MAX_SHRINK, KINDS, Delivery, parse_scope, scope_text
+from expunge.ingest.profiles import Profile, load_profile
 from expunge.ingest.read import preflight, sha256_file
 from expunge.law.rules import load_rules
 from expunge.normalize.offenses import Normalizer
-from expunge.ops import ledger
+from expunge.ops import ledger, state
 from expunge.ops.salt import resolve_salt
+from expunge.publish.delta import previous_run
 from expunge.publish.rollups import DEFAULT_SUPPRESS_BELOW
 
 RUNNERS = ("local", "dask")
@@ -40,13 +42,17 @@ RUNNERS = ("local", "dask")
 #: Settings whose values (through the checksums and versions of the files they name) the
 #: default run id is made of: the same values give the same id and the same outputs.
 IN_RUN_ID = frozenset({"inputs", "as_of", "rules", "profile", "policies", "suppress_below", "charge_codes",
-                       "crosswalk", "answers", "partitions", "documents"})
+                       "crosswalk", "answers", "partitions", "documents", "delivery", "scope"})
 #: Settings that change where a run writes or how fast it goes, never what it writes.
 SPEED_ONLY = frozenset({"out_dir", "run_id", "overwrite", "cache_dir", "use_ledger", "workers", "runner",
                         "dask_address"})
 #: Settings that choose the analytics salt: like the salt itself, never part of the run id (the
 #: same inputs give the same run folder whatever the salt; only the ``analytics/`` keys differ).
 SALT_CHOICE = frozenset({"demo"})
+#: Settings of the shrink guard: whether a run may publish, never what it publishes, so no part
+#: of the run id (a held snapshot run again with ``accept_shrink`` publishes the very run
+#: folder it would have published; the manifest says the shrink was accepted).
+GUARD = frozenset({"max_shrink", "accept_shrink"})
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,10 @@ class RunSettings:
     runner: str = "local"  # "local" processes, or "dask"
     dask_address: str | None = None  # Dask scheduler (default: a local cluster)
     demo: bool = False  # a demo on synthetic data: analytics keys use the public demo salt
+    delivery: str | None = None  # "snapshot" or "increment" (default: the profile's, else snapshot)
+    scope: str | None = None  # "statewide" or the counties, "BOONE,COLE" (default: the profile's, else statewide)
+    max_shrink: float = DEFAULT_MAX_SHRINK  # a snapshot dropping more of its scope's charges than this is held
+    accept_shrink: bool = False  # publish a snapshot the shrink guard would hold
 
     @classmethod
     def of(cls, inputs: Sequence[str | Path], out_dir: str | Path, as_of: date | str,
@@ -87,6 +97,8 @@ class RunSettings:
         text = {k: (str(v) if isinstance(v, Path) else v) for k, v in options.items() if v is not None}
         if "policies" in text:
             text["policies"] = dict(sorted(dict(text["policies"]).items()))
+        if "scope" in text and not isinstance(text["scope"], str):
+            text["scope"] = ",".join(str(c) for c in text["scope"])
         return cls(inputs=tuple(str(p) for p in inputs), out_dir=str(out_dir),
                    as_of=as_of.isoformat() if isinstance(as_of, date) else str(as_of), **text)
 
@@ -107,6 +119,9 @@ class RunPlan:
     ledger_context: str
     partitions: int
     workers: int
+    delivery: Delivery = field(default_factory=Delivery)
+    delivery_set_by: dict[str, str] = field(default_factory=dict)  # kind, scope -> "option", "profile" or "default"
+    previous_run: str | None = None  # the run compared with, whose charges carry over (OUT/latest, as planned)
 
     @property
     def run_dir(self) -> Path:
@@ -135,15 +150,42 @@ def _normalizer(charge_codes: str | None, crosswalk: str | None, cache_dir: str 
     return Normalizer.build(charge_codes, crosswalk, cache_dir=cache_dir)
 
 
+def plan_delivery(s: RunSettings, prof: Profile) -> tuple[Delivery, dict[str, str]]:
+    """The run's delivery (kind and scope: the settings', else the profile's, else a statewide
+    snapshot) and who chose it.
+
+    Raises:
+        InputFileError: an unknown kind, a scope naming something that is not a Missouri
+            county, a ``max_shrink`` outside 0-1.
+    """
+    kind = s.delivery or prof.delivery or "snapshot"
+    if kind not in KINDS:
+        raise InputFileError(f"Delivery {kind!r} is not one of {', '.join(KINDS)}: a snapshot replaces the charges "
+                             "of its scope, an increment adds and updates charges and removes none.")
+    try:
+        scope = parse_scope(s.scope) if s.scope is not None else prof.scope
+    except ValueError as exc:
+        raise InputFileError(f"The delivery's scope (--scope {s.scope!r}): {exc}.") from exc
+    if not 0 <= s.max_shrink <= 1:
+        raise InputFileError(f"--max-shrink {s.max_shrink} is not a share between 0 and 1 (0.10 holds a snapshot "
+                             "that drops more than a tenth of its scope's charges).")
+    by = {"kind": "option" if s.delivery else "profile" if prof.delivery else "default",
+          "scope": "option" if s.scope is not None else "profile" if prof.scope is not None else "default"}
+    return Delivery(kind, scope), by
+
+
 def plan_run(settings: RunSettings) -> RunPlan:
     """Validate the settings and fix the run's id; every export is hashed here, once.
 
     The default run id is the as-of date plus a hash of the inputs, rule file, profile and
-    policies: the same inputs give the same id (and the same outputs). ``workers`` changes
-    how fast, never what is written.
+    policies, and the delivery's kind and scope (with the previous run when charges carry
+    over from it): the same inputs give the same id (and the same outputs). ``workers``
+    changes how fast, never what is written; ``max_shrink`` and ``accept_shrink`` whether
+    it may publish.
 
     Raises:
-        InputFileError, ProfileError, RuleFileError: a setting or file is unusable.
+        InputFileError, ProfileError, RuleFileError: a setting or file is unusable (an
+            increment or county snapshot whose previous run has no saved state, too).
         SaltError: the analytics salt is refused (``expunge.ops.salt.resolve_salt``).
         OutputExistsError: the run folder exists and ``overwrite`` is False.
     """
@@ -172,6 +214,17 @@ def plan_run(settings: RunSettings) -> RunPlan:
         shas.append(sha256_file(p))
         input_bytes += p.stat().st_size * (6 if p.suffix.lower() == ".gz" else 1)
     resolve_salt(s.out_dir, shas, s.demo)  # refuses the demo salt outside the demo; the value is not kept
+    delivery, set_by = plan_delivery(s, prof)
+    previous = previous_run(Path(s.out_dir), s.run_id or "")
+    carried_from = previous.name if previous is not None and delivery.carries else None
+    if carried_from is not None:
+        if not state.saved(s.out_dir, carried_from):
+            raise InputFileError(
+                f"This delivery is {delivery.describe()}: the charges it does not replace carry over from the previous "
+                f"run {carried_from}, but that run's saved state ({state.folder(s.out_dir, carried_from)}) is missing "
+                "(a run before this version did not save one, or it was removed). Run a statewide snapshot first "
+                "(--delivery snapshot --scope statewide), then deliver this one.")
+        input_bytes += state.rows(s.out_dir, carried_from) * state.CSV_BYTES_PER_ROW
     partitions = s.partitions or partition.choose_partitions(input_bytes)
     run_id = s.run_id
     if run_id is None:
@@ -179,7 +232,8 @@ def plan_run(settings: RunSettings) -> RunPlan:
         for part in (*shas, ruleset.sha256, repr(prof), json.dumps(chosen, sort_keys=True),
                      norm.reference.version, norm.crosswalk.sha256 if norm.crosswalk else "", __version__,
                      sha256_file(Path(s.answers)) if s.answers else "",
-                     str(s.suppress_below), str(partitions), str(s.documents)):
+                     str(s.suppress_below), str(partitions), str(s.documents),
+                     delivery.kind, scope_text(delivery.scope), carried_from or ""):
             h.update(part.encode())
         run_id = f"{day.isoformat()}-{h.hexdigest()[:10]}"
     context = ledger.context_key([
@@ -189,7 +243,8 @@ def plan_run(settings: RunSettings) -> RunPlan:
         raise InputFileError(f"Run id {run_id!r} cannot name a folder; use letters, digits and dashes.")
     plan = RunPlan(settings=s, run_id=run_id, input_sha256=tuple(shas), rules_path=ruleset.path,
                    rules_sha256=ruleset.sha256, policies=chosen, ledger_context=context, partitions=partitions,
-                   workers=max(1, s.workers or os.cpu_count() or 1))
+                   workers=max(1, s.workers or os.cpu_count() or 1), delivery=delivery, delivery_set_by=set_by,
+                   previous_run=previous.name if previous is not None else None)
     if plan.run_dir.exists() and not s.overwrite:
         raise OutputExistsError(
             f"The run folder {plan.run_dir} exists already (same inputs, rules and as-of date). "

@@ -41,18 +41,20 @@ def previous_run(out_dir: Path, run_id: str) -> Path | None:
 
 def changes_sql(previous: Path) -> str:
     """SQL listing the charges (view ``charges``) whose determination is new or different
-    since the run folder ``previous``, in the order ``changes.csv`` is written."""
+    since the run folder ``previous``, in the order ``changes.csv`` is written; a charge gone
+    since keeps the county the previous run had it in."""
     files = sql_literal(f"{previous / 'charges'}/**/*.parquet")
     source = (f"read_parquet({files}, hive_partitioning = true)" if any((previous / "charges").rglob("*.parquet"))
-              else "(SELECT NULL::VARCHAR AS case_number, NULL::INTEGER AS charge_seq, NULL::VARCHAR AS "
-                   "determination, NULL::VARCHAR AS rule_id, NULL::VARCHAR AS reason_code WHERE false)")
+              else "(SELECT NULL::VARCHAR AS county, NULL::VARCHAR AS case_number, NULL::INTEGER AS charge_seq, "
+                   "NULL::VARCHAR AS determination, NULL::VARCHAR AS rule_id, NULL::VARCHAR AS reason_code "
+                   "WHERE false)")
     was_e, is_e = f"p.determination IN {sql_list(ELIGIBLE)}", f"n.determination IN {sql_list(ELIGIBLE)}"
     return f"""
         WITH n AS (SELECT county, case_number, charge_seq, determination, rule_id, reason_code FROM charges),
-             p AS (SELECT case_number, charge_seq, determination, rule_id, reason_code
+             p AS (SELECT county, case_number, charge_seq, determination, rule_id, reason_code
                    FROM {source}),
              j AS (
-               SELECT n.county, coalesce(n.case_number, p.case_number) AS case_number,
+               SELECT coalesce(n.county, p.county) AS county, coalesce(n.case_number, p.case_number) AS case_number,
                       coalesce(n.charge_seq, p.charge_seq) AS charge_seq,
                       CASE WHEN p.case_number IS NULL THEN 'NEW_CHARGE'
                            WHEN n.case_number IS NULL THEN 'GONE'
