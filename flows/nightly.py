@@ -40,6 +40,8 @@ import flows.settings  # noqa: F401  (sets Prefect's home, analytics and start-u
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext, TaskRunContext
+from prefect.logging.handlers import APILogHandler
 from prefect.schedules import Cron
 from prefect.settings import get_current_settings
 from prefect.states import Completed, Failed, State
@@ -48,7 +50,7 @@ from expunge.errors import ExpungeError, InputFileError
 from expunge.ingest.delivery import DEFAULT_MAX_SHRINK
 from expunge.ingest.profiles import load_profile
 from expunge.ingest.read import IngestResult
-from expunge.ops import inbox, runlog
+from expunge.ops import inbox, progress, runlog
 from expunge.ops.run import DecidedPartition, hold, stage_decide, stage_ingest, stage_publish
 from expunge.ops.settings import RunPlan, RunSettings, plan_run
 from expunge.publish.rollups import DEFAULT_SUPPRESS_BELOW
@@ -67,6 +69,22 @@ class _ClerkMessageOnly(logging.Filter):
 
 for _logger in ("prefect.task_runs", "prefect.flow_runs"):
     logging.getLogger(_logger).addFilter(_ClerkMessageOnly())
+
+
+class _InARun(logging.Filter):
+    """Progress lines go to the flow run's log from inside a run only (a library run in the
+    same process logs them to the console alone)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return FlowRunContext.get() is not None or TaskRunContext.get() is not None
+
+
+# The progress lines (``expunge.progress``) in the flow run's log, as PREFECT_LOGGING_EXTRA_LOGGERS
+# would do it, whichever of Prefect and this module is imported first.
+if not any(isinstance(h, APILogHandler) for h in logging.getLogger(progress.LOGGER).handlers):
+    _to_api = APILogHandler()
+    _to_api.addFilter(_InARun())
+    logging.getLogger(progress.LOGGER).addHandler(_to_api)
 
 
 def _worth_retrying(task: object, task_run: object, state: State) -> bool:
@@ -161,6 +179,7 @@ def _held(plan: RunPlan, ingested: IngestResult) -> State:
     return Failed(name="Held", message=str(error), data=error)
 
 
+@progress.unless_installed(progress.LogLines)  # log lines for the run's log, unless `expunge run` chose
 def _run(plan: RunPlan, left_out: tuple[tuple[Path, str], ...] = ()) -> str | State:
     """The three stages as tasks; on failure, the work folder goes and the run log says why.
     ``left_out``: exports of the inbox that could not be read (path, reason), named in the

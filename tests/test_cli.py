@@ -112,3 +112,23 @@ def test_a_run_that_fails_before_it_starts_still_writes_its_failed_line(tmp_path
     assert result.exit_code == 1
     [entry] = [json.loads(line) for line in (tmp_path / "out" / "runs.jsonl").read_text().splitlines()]
     assert entry["status"] == "failed" and "does not exist" in entry["message"]
+
+
+def test_run_off_a_terminal_logs_each_stage_with_its_counts_and_rate(tmp_path, caplog):
+    import logging
+    import re
+
+    from expunge.ops.progress import LOGGER
+    from expunge.sample import write_sample
+
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    export = write_sample(tmp_path / "night.csv", 40, seed=3)
+    result = invoke("run", str(export), "--out", str(tmp_path / "out"), "--as-of", "2026-11-27", "--no-documents",
+                    "--cache-dir", str(tmp_path / "cache"), "--orchestrator", "none")
+    assert result.exit_code == 0, result.output
+    lines = [r.getMessage() for r in caplog.records if r.name == LOGGER]
+    assert "ingest: 1 file to go" in lines and "ingest: 1/1 files, 40 rows" in " ".join(lines)
+    for stage, counted in (("ingest", "rows"), ("decide", "charges"), ("publish", "charges")):
+        assert any(re.fullmatch(rf"{stage}: 1/1 \w+, [\d,]+ {counted}, [\d,]+ {counted}/s, \d+ s", line)
+                   for line in lines), lines
+    assert any(re.fullmatch(r"publish: rollups done, [\d.]+ s", line) for line in lines)

@@ -134,6 +134,12 @@ def test_the_empty_export_is_named_in_the_flow_runs_log_final_message_and_summar
     assert "| night2.csv | Input file" in mixed_night.artifact and "is empty (0 bytes)" in mixed_night.artifact
 
 
+def test_the_stages_progress_lines_reach_the_flow_runs_log(mixed_night):
+    for stage, counted in (("ingest", "rows"), ("decide", "charges"), ("publish", "charges")):
+        assert any(line.startswith(f"{stage}: 1/1 ") and f" {counted}/s, " in line for line in mixed_night.logs), \
+            mixed_night.logs
+
+
 def test_a_night_none_of_whose_exports_can_be_read_fails_and_publishes_nothing(harness, tmp_path):
     from flows.nightly import nightly_inbox
 

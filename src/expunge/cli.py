@@ -124,8 +124,11 @@ def main() -> None:
 @click.option("--accept-shrink", is_flag=True,
               help="Publish a snapshot the shrink guard held (it drops more than --max-shrink of its scope's "
                    "charges, or a county); never an empty one.")
+@click.option("--progress/--no-progress", "show_progress", default=True, show_default=True,
+              help="Show ingest, decide and publish progress on stderr: a live display on a terminal, "
+                   "else a log line every 10 s at most and at the end of each stage.")
 def run(inputs: tuple[Path, ...], out_dir: Path, as_of: str | None, policy: tuple[str, ...], orchestrator: str,
-        **settings: Any) -> None:
+        show_progress: bool, **settings: Any) -> None:
     """Decide every charge in INPUT files (CSV or .csv.gz) and write a run folder.
 
     The last line printed is the run folder. In Python: expunge.ops.run.run_pipeline(RunSettings...)
@@ -143,8 +146,9 @@ def run(inputs: tuple[Path, ...], out_dir: Path, as_of: str | None, policy: tupl
 
             record_run(out_dir, "failed", options.run_id, options.inputs, failure_message(exc))  # as every run does
         raise click.ClickException(str(exc)) from exc
-    from expunge.ops import runlog
+    from expunge.ops import progress, runlog
 
+    click.get_current_context().with_resource(progress.reporting(progress.for_command_line(show_progress)))
     start = runlog.log_size(out_dir)
     try:
         if orchestrator == "prefect":

@@ -12,13 +12,14 @@ A snapshot the shrink guard holds stops after ingest (``hold``): nothing is publ
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import pickle
 import platform
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
@@ -41,16 +42,16 @@ from expunge.ingest.duplicates import find_duplicates
 from expunge.ingest.hashing import column_hashes
 from expunge.ingest.identities import PersonIndex, write_person_index
 from expunge.ingest.profiles import input_schema, load_profile
-from expunge.ingest.read import IngestResult, ingest, staging_schema
+from expunge.ingest.read import IngestResult, Mapper, ingest, staging_schema
 from expunge.law.rules import load_rules
 from expunge.normalize.report import normalization_report
-from expunge.ops import ledger, state
+from expunge.ops import ledger, progress, state
 from expunge.ops.runlog import failure_message, record_held, record_published, record_run
 from expunge.ops.salt import Salt, resolve_salt
 from expunge.ops.settings import RunPlan, RunSettings, plan_run
 from expunge.ops.workers import map_local, run_apart
 from expunge.publish.delta import move_latest, previous_run, write_delta
-from expunge.publish.outputs import Published, PublishRequest, write_outputs
+from expunge.publish.outputs import Published, PublishRequest, write_circuit, write_outputs, write_partition
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def stage_ingest(plan: RunPlan) -> IngestResult:
     s = plan.settings
     ingested = ingest(s.inputs, load_profile(s.profile), work / "staging", work / "quarantine.parquet",
                       partitions=plan.partitions, workers=plan.workers,
-                      mapper=partial(map_local, workers=plan.workers), sha256s=plan.input_sha256,
+                      mapper=_ingest_mapper(plan), sha256s=plan.input_sha256,
                       scope=plan.delivery.scope)
     return take_delivery(plan, ingested)
 
@@ -111,6 +112,15 @@ def hold(plan: RunPlan, ingested: IngestResult) -> DeliveryHeld:
     figures = ingested.delivery.figures() if ingested.delivery else {}
     record_held(plan.settings.out_dir, plan.run_id, plan.settings.inputs, ingested.held, figures)
     return DeliveryHeld(ingested.held, figures)
+
+
+def _ingest_mapper(plan: RunPlan) -> Mapper:
+    """``map_local`` in ``plan.workers`` processes, ticking the progress per byte range read."""
+    def mapper(fn: Callable[..., Any], args: Sequence[tuple[Any, ...]]) -> list[Any]:
+        what = "files" if len(args) == len(plan.settings.inputs) else "byte ranges"
+        with progress.current().task("ingest", what, len(args), "rows") as task:
+            return map_local(fn, args, plan.workers, on_done=lambda _, r: task.advance(1, r.rows_read))
+    return mapper
 
 
 # --------------------------------------------------------------------------- decide
@@ -186,15 +196,20 @@ def _steps(plan: RunPlan) -> dict[str, float]:
 def stage_decide(plan: RunPlan, ingested: IngestResult) -> list[DecidedPartition]:
     """Index the people, then decide every partition (in ``plan.workers`` processes here, or
     on a Dask cluster when the settings' runner is ``dask``), in partition order."""
-    with _timed(plan, "people_index"):
-        stage_people(plan, ingested)
     parts = ingested.partitions
-    with _timed(plan, "decide_partitions"):
-        if plan.settings.runner == "dask":
-            from expunge.ops.workers import map_on_dask
+    with progress.current().task("decide", "partitions", len(parts)) as task:
+        def done(_: int, d: DecidedPartition) -> None:
+            task.advance(1, d.counts.charges_reused + d.counts.charges_decided)
 
-            return map_on_dask(decide_partition, plan, parts, plan.settings.dask_address)
-        return map_local(decide_partition, [(plan, k, p) for k, p in enumerate(parts)], plan.workers)
+        with _timed(plan, "people_index"):
+            stage_people(plan, ingested)
+        with _timed(plan, "decide_partitions"):
+            if plan.settings.runner == "dask":
+                from expunge.ops.workers import map_on_dask
+
+                return map_on_dask(decide_partition, plan, parts, plan.settings.dask_address, on_done=done)
+            return map_local(decide_partition, [(plan, k, p) for k, p in enumerate(parts)], plan.workers,
+                             on_done=done)
 
 
 # --------------------------------------------------------------------------- publish
@@ -211,19 +226,22 @@ def stage_publish(plan: RunPlan, ingested: IngestResult, decided: list[DecidedPa
     # has only its source and fingerprint.
     salt = resolve_salt(plan.settings.out_dir, plan.input_sha256, plan.settings.demo)
     steps: dict[str, float] = {}
-    published = publish_outputs(plan, decided, build, salt.value, steps)
-    ingested = merge_quarantine(ingested, decided, build)
-    check_accounting(ingested, published)
-    stage_times = {**(times or {}), "publish": round(time.perf_counter() - t0, 3),
-                   "steps": {**_steps(plan), **steps},
-                   "matching_within_decide": round(sum(d.counts.matching_seconds for d in decided), 3)}
-    write_manifest(plan, ingested, decided, published, stage_times, salt, build)
-    return commit(plan, ingested, build)
+    with progress.current().task("publish", "partitions", len(decided)) as task:
+        published = publish_outputs(plan, decided, build, salt.value, steps, task)
+        ingested = merge_quarantine(ingested, decided, build)
+        check_accounting(ingested, published)
+        stage_times = {**(times or {}), "publish": round(time.perf_counter() - t0, 3),
+                       "steps": {**_steps(plan), **steps},
+                       "matching_within_decide": round(sum(d.counts.matching_seconds for d in decided), 3)}
+        write_manifest(plan, ingested, decided, published, stage_times, salt, build)
+        return commit(plan, ingested, build)
 
 
 def publish_outputs(plan: RunPlan, decided: list[DecidedPartition], build: Path, salt: str | None,
-                    steps: dict[str, float]) -> Published:
-    """Every output file of the run, written into ``build`` (the run folder in the making)."""
+                    steps: dict[str, float], task: progress.Task | None = None) -> Published:
+    """Every output file of the run, written into ``build`` (the run folder in the making);
+    ``task``: the stage's progress, ticked per partition written (and its reporter told of
+    each circuit's petitions and each step)."""
     s = plan.settings
     ruleset = load_rules(plan.rules_path)
     request = PublishRequest(as_of=s.as_of, rules=f"{ruleset.name} v{ruleset.version}", rules_path=plan.rules_path,
@@ -231,8 +249,29 @@ def publish_outputs(plan: RunPlan, decided: list[DecidedPartition], build: Path,
                              conflict_files=tuple(d.conflicts for d in decided),
                              previous=_previous(plan))
     workers = plan.workers if len(decided) > 1 else 1  # a small export: no processes to start
-    return write_outputs([d.charges for d in decided], build, request, salt, partial(map_local, workers=workers),
-                         steps)
+    if task is None:
+        return write_outputs([d.charges for d in decided], build, request, salt, partial(map_local, workers=workers),
+                             steps)
+    reporter = task.reporter
+    return write_outputs([d.charges for d in decided], build, request, salt,
+                         _publish_mapper(decided, task, workers), steps,
+                         lambda name, seconds: reporter.note("publish", f"{name} done, {seconds:,.1f} s"))
+
+
+def _publish_mapper(decided: list[DecidedPartition], task: progress.Task, workers: int) -> Mapper:
+    """``map_local`` for publishing, ticking ``task`` per partition written (its charges), and
+    a task of its own per circuit's petitions written (their rows)."""
+    charges = [d.counts.charges_reused + d.counts.charges_decided for d in decided]
+
+    def mapper(fn: Callable[..., Any], args: Sequence[tuple[Any, ...]]) -> list[Any]:
+        if fn is write_partition:
+            return map_local(fn, args, workers, on_done=lambda i, _: task.advance(1, charges[i]))
+        circuits = fn is write_circuit
+        rows = [sum(inspect.signature(fn).bind(*a).arguments["counties"].values()) if circuits else 0 for a in args]
+        with task.reporter.task("publish", "circuits" if circuits else fn.__name__, len(args),
+                                "petition rows" if circuits else "rows") as step:
+            return map_local(fn, args, workers, on_done=lambda i, _: step.advance(1, rows[i]))
+    return mapper
 
 
 def _previous(plan: RunPlan) -> str | None:

@@ -11,15 +11,20 @@ them: the outputs equal a local run's (a test checks ``charges/``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import as_completed, wait
 from contextlib import contextmanager, suppress
 from typing import Any
 
+#: Called with an item's index and result as it finishes.
+OnDone = Callable[[int, Any], None]
+
 
 def map_on_dask(fn: Callable[..., Any], plan: Any, parts: Sequence[list[str]], address: str | None = None,
-                workers: int = 2) -> list[Any]:
+                workers: int = 2, on_done: OnDone | None = None) -> list[Any]:
     """``fn(plan, k, parts[k])`` for every partition on the cluster at ``address`` (a
-    ``LocalCluster`` of ``workers`` processes when None); results in partition order."""
-    from distributed import Client, LocalCluster
+    ``LocalCluster`` of ``workers`` processes when None); results in partition order.
+    ``on_done(k, result)`` is called here as each partition finishes."""
+    from distributed import Client, LocalCluster, as_completed
 
     cluster = None
     if address is None:
@@ -29,6 +34,10 @@ def map_on_dask(fn: Callable[..., Any], plan: Any, parts: Sequence[list[str]], a
         with Client(address) as client:
             futures = [client.submit(fn, plan, k, list(p), key=f"decide-{plan.run_id}-{k}", pure=False)
                        for k, p in enumerate(parts)]
+            if on_done is not None:
+                index = {f.key: k for k, f in enumerate(futures)}
+                for future in as_completed(futures):
+                    on_done(index[future.key], future.result())
             return list(client.gather(futures))
     finally:
         if cluster is not None:
@@ -63,9 +72,12 @@ def _processes(workers: int) -> Iterator[Any]:
             "(--workers 1), which decides in this process.") from exc
 
 
-def map_local(fn: Callable[..., Any], args: Sequence[tuple[Any, ...]], workers: int = 1) -> list[Any]:
+def map_local(fn: Callable[..., Any], args: Sequence[tuple[Any, ...]], workers: int = 1,
+              on_done: OnDone | None = None) -> list[Any]:
     """``fn(*a)`` for every ``a`` in ``args``, in up to ``workers`` processes of this machine
     (here, one after another, when ``workers`` is 1 or there is one item); results in order.
+    ``on_done(i, result)`` is called in this process as each item finishes (in the order they
+    finish: a progress display ticks).
 
     Worker processes are started fresh ("spawn"), never forked from a process that may run
     threads (Prefect's, pyarrow's); each keeps what it caches (the people index) across the
@@ -75,11 +87,32 @@ def map_local(fn: Callable[..., Any], args: Sequence[tuple[Any, ...]], workers: 
     Raises:
         RuntimeError: a worker process died (out of memory, or the script guard missing).
     """
+    tick = on_done or _no_tick
     workers = max(1, min(workers, len(args)))
     if workers == 1:
-        return [fn(*a) for a in args]
+        results = []
+        for i, a in enumerate(args):
+            results.append(fn(*a))
+            tick(i, results[-1])
+        return results
     with _processes(workers) as pool:
-        return list(pool.map(fn, *zip(*args, strict=True)))
+        futures = [pool.submit(fn, *a) for a in args]
+        index = {f: i for i, f in enumerate(futures)}
+        try:
+            for future in as_completed(futures):
+                if future.exception() is None:
+                    tick(index[future], future.result())
+                else:  # as pool.map: stop, and raise the error of the first item that failed
+                    break
+        finally:
+            for f in futures:
+                f.cancel()
+        wait(futures)
+        return [f.result() for f in futures]
+
+
+def _no_tick(i: int, result: Any) -> None:
+    pass
 
 
 def run_apart(fn: Callable[..., Any], *args: Any) -> Any:

@@ -317,14 +317,16 @@ class Published:
 
 def write_outputs(parts: list[str], run_dir: Path, request: PublishRequest, salt: str | None = None,
                   mapper: Callable[..., list[Any]] | None = None,
-                  steps: dict[str, float] | None = None) -> Published:
+                  steps: dict[str, float] | None = None,
+                  on_step: Callable[[str, float], None] | None = None) -> Published:
     """Write every data output of a run into ``run_dir`` from its decided partitions, each
     partition by ``write_partition`` (through ``mapper(fn, args)``, e.g.
     ``ops.workers.map_local``, to use several processes), then the run-wide files from their
     pieces.
 
     ``analytics/`` is written only with a ``salt`` (the operator's secret, never stored).
-    ``steps`` receives the seconds each step took."""
+    ``steps`` receives the seconds each step took; ``on_step(name, seconds)`` is called as
+    each step ends (a progress display)."""
     steps = {} if steps is None else steps
     clock = time.perf_counter()
 
@@ -333,6 +335,8 @@ def write_outputs(parts: list[str], run_dir: Path, request: PublishRequest, salt
         now = time.perf_counter()
         steps[name] = round(now - clock, 3)
         clock = now
+        if on_step is not None:
+            on_step(name, steps[name])
 
     run_dir.mkdir(parents=True, exist_ok=True)
     spill = spill_dir(run_dir)
