@@ -33,7 +33,7 @@ CRON  ?= 0 2 * * *
 SCHEDULE_TZ ?= America/Chicago
 
 server: $(STAMP)
-	PREFECT_SERVER_ANALYTICS_ENABLED=false $(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT)
+	DO_NOT_TRACK=1 PREFECT_SERVER_ANALYTICS_ENABLED=false $(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT)
 
 serve: $(STAMP)
 	@mkdir -p $(INBOX)

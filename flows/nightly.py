@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import time
 from datetime import date
@@ -154,7 +155,8 @@ def prefect_settings_line() -> str:
     """Where Prefect keeps this run's history and how it reaches its API, as Prefect sees it."""
     s = get_current_settings()
     api = s.api.url or f"the embedded server (start-up timeout {s.server.ephemeral.startup_timeout_seconds} s)"
-    return f"Prefect home {s.home}; API {api}; analytics {'on' if s.server.analytics_enabled else 'off'}."
+    tracked = s.server.analytics_enabled or os.environ.get("DO_NOT_TRACK", "").lower() not in ("1", "true", "yes")
+    return f"Prefect home {s.home}; API {api}; analytics {'on' if tracked else 'off'}."
 
 
 def held_markdown(figures: dict, message: str) -> str:

@@ -13,6 +13,7 @@ _cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
 DEFAULTS = {
     "PREFECT_HOME": str(_cache / "expunge" / "prefect"),
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",  # the client's usage analytics (and its notice on a terminal) off too
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
     "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false",
     "PREFECT_LOGGING_LEVEL": "INFO",

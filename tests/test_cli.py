@@ -132,3 +132,13 @@ def test_run_off_a_terminal_logs_each_stage_with_its_counts_and_rate(tmp_path, c
         assert any(re.fullmatch(rf"{stage}: 1/1 \w+, [\d,]+ {counted}, [\d,]+ {counted}/s, \d+ s", line)
                    for line in lines), lines
     assert any(re.fullmatch(r"publish: rollups done, [\d.]+ s", line) for line in lines)
+
+
+def test_a_charge_code_file_that_does_not_exist_stops_the_run_and_is_logged(tmp_path):
+    import json
+
+    result = CliRunner().invoke(main, ["run", str(SAMPLE), "--out", str(tmp_path / "out"), "--orchestrator", "none",
+                                       "--charge-codes", str(tmp_path / "missing.csv"), "--no-progress"])
+    assert result.exit_code == 1 and "--charge-codes file" in result.output and "does not exist" in result.output
+    [line] = [json.loads(x) for x in (tmp_path / "out" / "runs.jsonl").read_text().splitlines()]
+    assert line["status"] == "failed" and "--charge-codes" in line["message"]

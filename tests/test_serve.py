@@ -275,7 +275,8 @@ def test_the_readme_cron_command_runs_as_written_and_creates_the_answers_store(t
     from expunge.sample import write_sample
 
     (tmp_path / "inbox").mkdir()
-    write_sample(tmp_path / "inbox" / "night.csv.gz", rows=200, seed=6)
+    tonight = subprocess.run(["date", "+%F"], capture_output=True, text=True, check=True).stdout.strip()
+    write_sample(tmp_path / "inbox" / f"export-{tonight}.csv.gz", rows=200, seed=6)
     line = command(".venv/bin/expunge run").replace("/data/mshp/ChargeCodeCSV.csv",
                                                      str(shared_data / "mshp" / "charge_codes_2021-08-05.csv"))
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
@@ -289,5 +290,5 @@ def test_the_readme_cron_command_runs_as_written_and_creates_the_answers_store(t
 def test_the_operations_section_lists_the_commands_these_tests_run():
     found = operations_commands()
     assert {"make server", "make run-now"} <= set(found)
-    assert command("make serve").startswith("make serve INBOX=") and command("cp").endswith(f"{EXPORT} {INBOX}/")
-    assert command(".venv/bin/expunge run").startswith(f".venv/bin/expunge run {INBOX}/")
+    assert command("make serve").startswith("make serve INBOX=") and command("cp").endswith(f"{INBOX}/{EXPORT}")
+    assert command(".venv/bin/expunge run").startswith(f".venv/bin/expunge run {INBOX}/export-$(date +%F)")

@@ -1,3 +1,2 @@
-"""Ingest takes the court's export files (CSV, .csv.gz) and a profile of their columns;
-it returns typed charges in Parquet partitions of whole cases, the quarantine, and who is who; and what
-the delivery is (snapshot or increment, its scope, the shrink guard's verdict) with the charges carried over."""
+"""Ingest takes the court's exports (CSV, .csv.gz), a profile of their columns and what the delivery is;
+it returns charges in Parquet partitions of whole cases (carried ones too), the quarantine and the guard's verdict."""

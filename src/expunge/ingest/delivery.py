@@ -96,7 +96,7 @@ class Delivery:
 
 
 def _charges_of(scope: tuple[str, ...] | None) -> str:
-    return "the charges of every county" if scope is None else f"the charges of {scope_text(scope)}"
+    return "the statewide charges" if scope is None else f"the charges of {scope_text(scope)}"
 
 
 def _pct(x: float) -> str:
@@ -184,7 +184,8 @@ def assess(a: Assessment) -> DeliveryReport:
         return replace(report, held=(
             f"Held: {files} {what}, so it cannot be a snapshot of {_charges_of(scope)}. {untouched} "
             "Ask for the export again. --accept-shrink does not publish an empty snapshot; an export that "
-            "really means 'nothing changed' is an increment (--delivery increment)."))
+            "really means 'nothing changed' is an increment (--delivery increment; for the scheduled "
+            "deployment: make run-now PARAMS=\"--param delivery=increment\")."))
     if not (report.over_limit or missing):
         return report
     if a.accept_shrink:
@@ -200,5 +201,6 @@ def assess(a: Assessment) -> DeliveryReport:
     return replace(report, held=(
         f"Held: the snapshot {files} would shrink {_charges_of(scope)}: "
         + "; and ".join(problems) + f". {untouched} If the export is complete and the drop is real, run it again "
-        "with --accept-shrink (for a deployment: prefect deployment run ... --param accept_shrink=true); if not, "
+        "with --accept-shrink (for the scheduled deployment: make run-now PARAMS=\"--param accept_shrink=true\"); "
+        "if not, "
         "ask for a complete export."))

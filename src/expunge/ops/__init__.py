@@ -1,3 +1,2 @@
 """Ops takes one set of run settings (``RunSettings``) and runs the night with them;
-it returns the committed run folder (or holds a snapshot the shrink guard stops), and keeps the ledger, the
-state store the next delivery builds on, the inbox, the run log and retention."""
+it returns the committed run folder (or holds a snapshot), keeping ledger, state, inbox, run log and retention."""

@@ -140,6 +140,10 @@ def run_normalizer(settings: RunSettings) -> Normalizer:
     """The normalizer of these settings, built once per process while its files are unchanged
     (a long-lived ``expunge serve`` process sees a crosswalk the clerks edited)."""
     s = settings
+    for option, path in (("--charge-codes", s.charge_codes), ("--crosswalk", s.crosswalk)):
+        if path and not Path(path).is_file():
+            raise InputFileError(f"The {option} file {path} does not exist (or is not a file). Give the path of the "
+                                 "file, or leave the option out to use the tables shipped with expunge.")
     stamp = tuple(os.stat(p).st_mtime_ns if p and os.path.exists(p) else 0 for p in (s.charge_codes, s.crosswalk))
     return _normalizer(s.charge_codes, s.crosswalk, s.cache_dir, stamp)
 

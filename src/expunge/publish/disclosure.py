@@ -163,7 +163,7 @@ def protect(cells: Cells, below: int, prefer: np.ndarray | None = None, rounds: 
     (those suppressed the previous night, so the pattern stays put)."""
     f = cells.frame
     value = f["value"].to_numpy()
-    locked = f["fixed"].to_numpy(bool)
+    locked = f["fixed"].to_numpy(bool).copy()
     before = f["suppressed_before"].fillna(False).to_numpy(bool) if "suppressed_before" in f else locked & False
     primary = (value > 0) & (value < below) & ~locked
     suppressed = primary | before
@@ -185,6 +185,7 @@ def protect(cells: Cells, below: int, prefer: np.ndarray | None = None, rounds: 
             if not usable.any():  # the fixed figures alone give it away: hiding it hides nothing
                 if not before[target]:
                     suppressed[target] = False
+                    locked[target] = True  # public from now on: never a complement
                     changed = True
                 continue
             options, weight, needed = used[usable], weight[usable], needed[usable]
