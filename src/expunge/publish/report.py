@@ -146,7 +146,8 @@ def county_maps(counties: pd.DataFrame, below: int) -> str:
     legend = "".join(f'<span class="key" style="background:{s}"></span>{round(a):,}–{round(b):,} '
                      for s, a, b in zip(_SHADES, edges[:-1], edges[1:], strict=True))
     return (f'<div class="maps">{maps}</div><p class="note">People affected, one scale for both maps: {legend}· '
-            f'hatched: suppressed (fewer than {below}) · white: the export has no charge of the county. '
+            f'hatched: suppressed (fewer than {below}, or a count that would give a smaller one away) · white: the '
+            'export has no charge of the county. '
             f'Outlines: {escape(_outlines()["source"])}.</p>')
 
 
@@ -166,7 +167,7 @@ def county_map(counties: pd.DataFrame, value: str, below: int, top: float, bound
             title += f": {_fmt(n)} people ({bound} bound)"
             fill = f'fill="{shade}"'
         elif name in known.index:
-            fill, title = f'fill="url(#suppressed-{bound})"', f"{title}: fewer than {below} (suppressed)"
+            fill, title = f'fill="url(#suppressed-{bound})"', f"{title}: suppressed"
         else:
             fill, title = 'fill="#ffffff"', f"{title}: no charge of this county in the export"
         paths.append(f'<path d="{d}" {fill} data-county="{escape(name)}"><title>{escape(title)}</title></path>')
