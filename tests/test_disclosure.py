@@ -6,8 +6,11 @@ the headline, the manifest's counts of what changed) as a sum of cells of the fi
 (charges by county, offense year, offense family, determination and reason) and asks, by
 linear algebra, whether a blank cell is a combination of published ones: row, column and
 grand totals, bounds (sums of determinations), differences between tables and between two
-consecutive nights. The test reads only what a run writes; the charges it uses to know which
-finest cells exist are the clerk's side of the same run.
+consecutive nights. Then it reasons with whole numbers: counts are never negative and a
+blank row holds at least one charge, so a linear program gives each blank cell its least and
+greatest possible value, and a cell with one whole number between them is pinned. The test
+reads only what a run writes; the charges it uses to know which finest cells exist are the
+clerk's side of the same run.
 """
 
 from __future__ import annotations
@@ -63,23 +66,28 @@ def charges_of(run: Path) -> pd.DataFrame:
     return df
 
 
-Cell = tuple[str, np.ndarray, bool]  # name, the finest cells it adds up, blank?
+#: name, the finest cells it adds up, blank?, value: as published, or for a blank cell the true
+#: count (which no attack uses as a fact: ``pinned`` only stops early once a second value is possible)
+Cell = tuple[str, np.ndarray, bool, float]
 
 
 def published(run: Path, rows: pd.DataFrame, atoms: np.ndarray, night: str, with_changes: bool = False) -> list[Cell]:
     """Every charge count ``run`` publishes, as the finest cells (``atoms`` of ``rows``) it adds up."""
     cells: list[Cell] = []
     det = rows[f"{night}determination"]
+    charges = np.bincount(atoms[(det != "").to_numpy()], minlength=int(atoms.max()) + 1)
     present = (det != "").to_numpy()
 
     def add(prefix: str, table: pd.DataFrame, where: np.ndarray, masks: dict[str, np.ndarray | None],
-            blank: dict[str, pd.Series]) -> None:
+            blank: dict[str, pd.Series], value: dict[str, pd.Series]) -> None:
         for column, inside in masks.items():
             ok = (where >= 0) & present & (True if inside is None else inside)
             groups = pd.Series(atoms[ok]).groupby(where[ok]).unique()
             for i in range(len(table)):
-                cells.append((f"{prefix}:{i}:{column}", np.asarray(groups.get(i, []), dtype=int),
-                              bool(blank[column].iloc[i])))
+                inside = np.asarray(groups.get(i, []), dtype=int)
+                hidden = bool(blank[column].iloc[i])
+                cells.append((f"{prefix}:{i}:{column}", inside, hidden,
+                              float(charges[inside].sum()) if hidden else float(value[column].iloc[i])))
 
     for name, keys in KEYS.items():
         table = pd.read_csv(run / "summary" / f"{name}.csv", dtype="string", keep_default_na=False)
@@ -89,13 +97,16 @@ def published(run: Path, rows: pd.DataFrame, atoms: np.ndarray, night: str, with
         columns = BOUNDS if name.startswith("bounds") else {"charges": None}
         add(f"{night}{name}", table, where,
             {c: None if d is None else det.isin(d).to_numpy() for c, d in columns.items()},
-            {c: table[c] == "" for c in columns})
+            {c: table[c] == "" for c in columns}, {c: pd.to_numeric(table[c]).astype("float64") for c in columns})
     head = json.loads((run / "summary" / "headline.json").read_text())["charges"]
     one = pd.DataFrame(index=[0])
     masks = {"total": None, "lower": det.isin(ELIGIBLE).to_numpy(),
              "upper": det.isin(BOUNDS["charges_upper"]).to_numpy(),
              **{d: (det == d).to_numpy() for d in head["by_determination"]}}
-    add(f"{night}headline", one, np.zeros(len(rows), int), masks, {c: pd.Series([False]) for c in masks})
+    figures = {"total": head["total"], "lower": head["eligible_lower"], "upper": head["eligible_upper"],
+               **head["by_determination"]}
+    add(f"{night}headline", one, np.zeros(len(rows), int), masks, {c: pd.Series([False]) for c in masks},
+        {c: pd.Series([float(figures[c])]) for c in masks})
     if with_changes:  # the manifest's counts of what changed, from the clerk's list of changes
         changes = pd.read_csv(run / "delta" / "changes.csv", dtype="string", keep_default_na=False)
         case = rows["n_case_number"].where(rows["n_case_number"] != "", rows["p_case_number"])
@@ -107,21 +118,22 @@ def published(run: Path, rows: pd.DataFrame, atoms: np.ndarray, night: str, with
         every = np.ones(len(rows), bool)
         for kind in counted:
             mine = np.flatnonzero(kinds == kind)
-            cells.append((f"changes:{kind}", np.unique(atoms[np.isin(change, mine) & every]), False))
+            cells.append((f"changes:{kind}", np.unique(atoms[np.isin(change, mine) & every]), False,
+                          float(counted[kind])))
     return cells
 
 
 def recovered(cells: list[Cell]) -> list[str]:
     """The blank cells that are linear combinations of the published ones."""
-    n = max((int(a.max()) + 1 for _, a, _ in cells if len(a)), default=1)
+    n = max((int(a.max()) + 1 for _, a, _, _ in cells if len(a)), default=1)
 
     def vector(atoms: np.ndarray) -> np.ndarray:
         v = np.zeros(n)
         v[atoms] = 1.0
         return v
 
-    shown = np.array([vector(a) for _, a, blank in cells if not blank])
-    hidden = [(name, vector(a)) for name, a, blank in cells if blank and len(a)]
+    shown = np.array([vector(a) for _, a, blank, _ in cells if not blank])
+    hidden = [(name, vector(a)) for name, a, blank, _ in cells if blank and len(a)]
     if not hidden:
         return []
     _, sigma, vt = np.linalg.svd(shown, full_matrices=False)
@@ -131,6 +143,46 @@ def recovered(cells: list[Cell]) -> list[str]:
         rest = v - (basis @ v) @ basis
         if np.sqrt(rest @ rest) <= 1e-6 * np.sqrt(v @ v):
             out.append(name)
+    return out
+
+
+def pinned(cells: list[Cell]) -> list[str]:
+    """The blank cells whole-number reasoning pins to one value: with counts never negative,
+    every blank row at least 1 and every published count as it reads, the least and greatest
+    value a linear program allows each blank cell leave one whole number between them."""
+    from scipy.optimize import linprog
+    from scipy.sparse import csr_matrix
+
+    kept = [(a, blank, value, name) for name, a, blank, value in cells if len(a)]
+    # finest cells in exactly the same published cells are one unknown to an attacker
+    member: dict[int, list[int]] = {}
+    for i, (a, *_) in enumerate(kept):
+        for atom in a:
+            member.setdefault(int(atom), []).append(i)
+    unknown = {pattern: k for k, pattern in enumerate(sorted({tuple(m) for m in member.values()}))}
+    column = {atom: unknown[tuple(m)] for atom, m in member.items()}
+
+    def matrix(rows: list[np.ndarray]) -> csr_matrix:
+        pairs = {(r, column[int(atom)]) for r, a in enumerate(rows) for atom in a}
+        r, c = zip(*pairs, strict=True) if pairs else ((), ())
+        return csr_matrix((np.ones(len(r)), (r, c)), shape=(len(rows), len(unknown)))
+
+    shown = [(a, value) for a, blank, value, _ in kept if not blank]
+    hidden = [(a, name, value) for a, blank, value, name in kept if blank]
+    equal, at_least = matrix([a for a, _ in shown]), matrix([a for a, _, _ in hidden])
+    out = []
+    for i, (_, name, truth) in enumerate(hidden):
+        objective = at_least[i].toarray().ravel()
+        ends = []
+        for sign in (-1.0, 1.0):  # greatest, then least
+            result = linprog(sign * objective, A_ub=-at_least, b_ub=-np.ones(len(hidden)), A_eq=equal,
+                             b_eq=np.array([v for _, v in shown]), bounds=(0, None), method="highs")
+            ends.append(sign * result.fun if result.status == 0 else -sign * np.inf)
+            if abs(ends[-1] - truth) >= 1 - 1e-6:
+                break  # the true count and one a whole charge away are both possible
+        else:
+            if np.floor(ends[0] + 1e-6) <= np.ceil(ends[1] - 1e-6):
+                out.append(name)
     return out
 
 
@@ -180,24 +232,34 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def test_no_suppressed_cell_of_the_sample_run_can_be_worked_out(sample_run: Path) -> None:
     cells = one_night(Path(sample_run))
-    assert any(blank for _, _, blank in cells), "the sample has small cells: the test must see some"
+    assert any(blank for _, _, blank, _ in cells), "the sample has small cells: the test must see some"
     assert recovered(cells) == []
 
 
+def test_no_suppressed_cell_of_the_sample_run_can_be_pinned_with_whole_numbers(sample_run: Path) -> None:
+    assert pinned(one_night(Path(sample_run))) == []
+
+
 def test_no_suppressed_cell_of_a_fifty_thousand_charge_run_can_be_worked_out(fifty_thousand: Path) -> None:
-    assert recovered(one_night(fifty_thousand)) == []
+    cells = one_night(fifty_thousand)
+    assert recovered(cells) == []
+    assert pinned(cells) == []
 
 
 def test_no_suppressed_cell_of_a_run_in_several_partitions_can_be_worked_out(golden_nights: Path) -> None:
     run = golden_nights / "night-1"
     assert json.loads((run / "manifest.json").read_text())["partitions"] == 3
-    assert recovered(one_night(run)) == []
+    cells = one_night(run)
+    assert recovered(cells) == []
+    assert pinned(cells) == []
 
 
 def test_two_consecutive_nights_together_reveal_no_suppressed_cell_of_either(two_runs: tuple[Path, Path]) -> None:
     before, after = two_runs
     assert json.loads((after / "manifest.json").read_text())["disclosure"]["audited_with_run"] == before.name
-    assert recovered(two_nights(before, after)) == []
+    cells = two_nights(before, after)
+    assert recovered(cells) == []
+    assert pinned(cells) == []
 
 
 def test_auditing_each_night_alone_would_let_the_two_nights_give_a_cell_away(
@@ -248,7 +310,7 @@ TABLES = [Table("by_county", ("county", "determination"), {"charges": None}),
 
 
 def masks(cells: Cells, hidden: np.ndarray) -> list[Cell]:
-    return [(f"{r.table}:{r.county}:{r.column}", cells.atom[cells.cell == i], bool(h))
+    return [(f"{r.table}:{r.county}:{r.column}", cells.atom[cells.cell == i], bool(h), float(r.value))
             for i, (r, h) in enumerate(zip(cells.frame.itertuples(), hidden, strict=True))]
 
 
@@ -264,6 +326,30 @@ def test_protect_adds_the_complements_that_stop_it() -> None:
     assert hidden.sum() > 1
     assert recovered(masks(cells, hidden)) == []
     assert not hidden[cells.frame["fixed"].to_numpy(bool)].any()
+
+
+#: Three counties; A's and B's single petition charges are the small cells, and the petition
+#: total less C's 30 leaves 2 for the two of them: each is at least 1, so each is 1.
+SHARED = pd.DataFrame({"county": ["A"] * 3 + ["B"] * 3 + ["C"] * 3,
+                       "determination": ["ELIGIBLE_AUTO", "ELIGIBLE_PETITION", "NOT_ELIGIBLE"] * 3,
+                       "charges": [53, 1, 93, 29, 1, 60, 40, 30, 50]})
+BY_TWO = [Table("by_county", ("county", "determination"), {"charges": None}),
+          Table("by_determination", ("determination",), {"charges": None}),
+          Table("headline", (), {"total": None}, fixed=True)]
+
+
+def test_small_cells_no_sum_gives_away_can_still_be_pinned_by_whole_numbers() -> None:
+    cells = cells_of(SHARED, BY_TWO)
+    small = ((cells.frame["value"] > 0) & (cells.frame["value"] < 10)).to_numpy()
+    assert recovered(masks(cells, small)) == []
+    assert pinned(masks(cells, small)) == ["by_county:A:charges", "by_county:B:charges"]
+
+
+def test_protect_adds_a_complement_that_leaves_each_small_cell_more_than_one_value() -> None:
+    cells = cells_of(SHARED, BY_TWO)
+    hidden = protect(cells, below=10)
+    assert pinned(masks(cells, hidden)) == []
+    assert hidden.sum() == 3  # A's, B's and one more: C's 30 petition charges
 
 
 def test_suppress_blanks_the_cases_and_people_of_a_hidden_charge_count() -> None:

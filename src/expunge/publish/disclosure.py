@@ -154,8 +154,15 @@ def audit(g: np.ndarray, suppressed: np.ndarray) -> Audit:
 
 
 def protect(cells: Cells, below: int, prefer: np.ndarray | None = None, rounds: int = 200) -> np.ndarray:
-    """Which cells to suppress: the small ones (``0 < value < below``) and, per recoverable
-    cell, a complement that stops its recovery, until no suppressed cell is recoverable.
+    """Which cells to suppress: the small ones (``0 < value < below``) and, per cell that can
+    be worked out, a complement that stops it, until none can.
+
+    Two attacks are stopped. The linear one: a suppressed cell that is a combination of
+    published ones (``Audit.recoverable``). The whole-number one: a blank row is a cell with
+    at least one charge, and counts are never negative, so a combination of suppressed cells
+    that the published ones give (six blank cells adding up to 6) can pin each of them
+    (``pinned``). Complements for the first are chosen, then the ones the others make
+    unnecessary are published again (``_release``), then complements for the second.
 
     Cells marked ``fixed`` (the headline, and a previous night's cells) are never suppressed
     tonight; a previous night's suppressed cells (``suppressed_before``) stay hidden and are
@@ -170,26 +177,31 @@ def protect(cells: Cells, below: int, prefer: np.ndarray | None = None, rounds: 
     table = f["table"].to_numpy()
     prefer = np.zeros(len(f), bool) if prefer is None else prefer
     g = gram(cells)
+    released = False
     for _ in range(rounds):
         check = audit(g, suppressed)
-        found = check.recoverable()
-        if len(found) == 0:
-            break
-        changed = False
         column = {cell: k for k, cell in enumerate(check.suppressed)}
-        for target in found:
-            y = check.weights[:, column[target]]
+        targets = [(cell, check.weights[:, column[cell]]) for cell in check.recoverable()]
+        if not targets:
+            if not released:
+                suppressed, released = _release(g, value, suppressed, primary | before | locked), True
+                continue
+            targets = [(cell, check.weights @ combo) for cell, combo in pinned(check, value)]
+            if not targets:
+                break
+        changed = False
+        for target, y in targets:
             inside = np.abs(y) > 1e-7
             used, weight, needed = check.published[inside], np.abs(y[inside]), check.independent[inside]
             usable = ~locked[used] & (value[used] > 0)
             if not usable.any():  # the fixed figures alone give it away: hiding it hides nothing
-                if not before[target]:
+                if not before[target] and suppressed[target]:
                     suppressed[target] = False
                     locked[target] = True  # public from now on: never a complement
                     changed = True
                 continue
             options, weight, needed = used[usable], weight[usable], needed[usable]
-            if needed.any():  # the smallest cell the recovery cannot do without
+            if needed.any():  # the smallest cell the working-out cannot do without
                 options = options[needed]
                 same = table[options] == table[target]
                 pick = options[np.lexsort((options, value[options], ~same, ~prefer[options]))[0]]
@@ -202,7 +214,54 @@ def protect(cells: Cells, below: int, prefer: np.ndarray | None = None, rounds: 
             break
     else:
         raise RuntimeError("disclosure control did not settle; raise the threshold or coarsen the tables")
-    return _release(g, value, suppressed, primary | before | locked)
+    return suppressed
+
+
+def pinned(check: Audit, value: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """Suppressed cells whose value whole-number reasoning fixes, each with a combination of
+    suppressed cells (weights over ``check.suppressed``) that the published cells give and
+    that pins it.
+
+    What the published cells say about the suppressed ones is the affine set
+    x + range(residual): values can move only along the residual's range. An attacker also
+    knows that every blank is at least 1 (empty cells are not listed, zeros are published).
+    A cell is pinned when no move allowed by both changes it. Near the true values only the
+    blanks that hold exactly 1 constrain a move (every other bound has slack), so the allowed
+    moves form a cone: u in range(residual) with u_t >= 0 for those blanks t. One linear
+    program finds the blanks t that no allowed move can raise (they are stuck at 1); the
+    moves that keep those at 0 form a subspace, and a cell no such move changes is pinned.
+    The attack this stops is that of a linear program over the published figures; what it
+    proves is that no blank has a single possible value under them."""
+    from scipy.optimize import linprog
+
+    m = check.residual
+    if not len(m):
+        return []
+    eigenvalues, vectors = np.linalg.eigh(m)
+    scale = max(float(np.abs(eigenvalues).max(initial=1.0)), 1.0)
+    free = eigenvalues > 1e-7 * scale
+    span, combos = vectors[:, free], vectors[:, ~free]  # range(residual); what the published cells give
+    involved = np.linalg.norm(combos, axis=1) > 1e-6
+    tight = np.flatnonzero((value[check.suppressed] == 1) & involved)
+    if not len(tight):
+        return []
+    r, t = span.shape[1], len(tight)
+    # maximise the sum of y with span[tight] z >= y, 0 <= y <= 1: y_t = 0 at the optimum only
+    # for blanks that no allowed move raises
+    result = linprog(np.r_[np.zeros(r), -np.ones(t)], A_ub=np.hstack([-span[tight], np.eye(t)]), b_ub=np.zeros(t),
+                     bounds=[(None, None)] * r + [(0.0, 1.0)] * t, method="highs")
+    if result.status != 0:
+        raise RuntimeError(f"disclosure control: the whole-number check failed ({result.message})")
+    stuck = tight[result.x[r:] < 0.5]
+    if not len(stuck):
+        return []
+    _, sigma, vt = np.linalg.svd(span[stuck], full_matrices=True)
+    rank = int((sigma > 1e-9).sum())
+    moves = span @ vt[rank:].T  # the allowed moves that leave the stuck blanks where they are
+    found = np.flatnonzero(np.linalg.norm(moves, axis=1) <= 1e-6)
+    # a pinned cell lies in some combination the published cells give (else it could move on
+    # its own); its projection onto those combinations is the one to break
+    return [(int(check.suppressed[k]), combos @ combos[k]) for k in found]
 
 
 def _release(g: np.ndarray, value: np.ndarray, suppressed: np.ndarray, keep: np.ndarray) -> np.ndarray:
