@@ -110,7 +110,9 @@ def golden_nights(tmp_path_factory: pytest.TempPathFactory, _test_environment: N
 
 @pytest.fixture(autouse=True, scope="session")
 def _test_environment(tmp_path_factory: pytest.TempPathFactory) -> None:
-    os.environ.setdefault("PREFECT_HOME", str(tmp_path_factory.mktemp("prefect-home")))
+    # Prefect's home is the session's own (each worker's, when the tests run in parallel), never
+    # the project's .prefect, whose database a demo or another session may hold open.
+    os.environ["PREFECT_HOME"] = str(tmp_path_factory.mktemp("prefect-home"))
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     # The same salt in every environment, so no run makes an installation salt file; a test of
     # that file unsets it, and finds its file under this session's own config folder.
@@ -130,3 +132,14 @@ def truncated_gzip(path: Path) -> Path:
     data = gzip.compress(text + text.split(b"\n", 1)[1])
     path.write_bytes(data[: len(data) * 7 // 10])
     return path
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With pytest-xdist (`make test` runs two workers, ``--dist loadgroup``), a module's tests
+    stay on one worker, so its module fixtures are made once, and the tests that read the
+    golden run share a worker, so its two nights are decided once."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        group = "golden" if "golden_nights" in getattr(item, "fixturenames", ()) else item.module.__name__
+        item.add_marker(pytest.mark.xdist_group(group))
