@@ -215,3 +215,40 @@ def test_a_plea_of_not_guilty_is_an_open_case_not_an_acquittal(text):
 
 def test_found_not_guilty_is_still_an_acquittal():
     assert disposition_class(pd.Series(["FOUND NOT GUILTY"]))["disposition_class"].iloc[0] == "NONCONVICTION"
+
+
+def brute_force_match(text: str, refs: pd.DataFrame, k: int, floor: float) -> tuple[str, list[str]]:
+    """The reference match by definition: token_sort_ratio against every reference
+    description, best first (ties by position), k distinct codes at or above the floor."""
+    from rapidfuzz import fuzz
+
+    scores = [int(fuzz.token_sort_ratio(text, c) + 0.5) for c in refs["canonical"]]
+    order = sorted(range(len(scores)), key=lambda j: (-scores[j], j))[: k * 4]
+    parts, seen = [], set()
+    for j in order:
+        code = refs.at[j, "code"]
+        if code in seen or scores[j] < floor:
+            continue
+        seen.add(code)
+        parts.append(f"{code} {refs.at[j, 'short_description'] or refs.at[j, 'description']} ({scores[j]})")
+        if len(parts) == k:
+            break
+    return (refs.at[order[0], "code"] if scores[order[0]] >= floor else ""), parts
+
+
+def test_reference_matching_gives_what_scoring_every_reference_gives_on_real_strings(shared_data):
+    from expunge.normalize.catalog import MatchConfig
+    from expunge.normalize.mshp import load_reference
+    from expunge.normalize.offenses import _reference_descriptions, match_reference
+
+    real = pd.read_csv(shared_data / "real" / "offense_strings_labeled.csv", dtype=str, keep_default_na=False)
+    texts = canonicalize(real["raw_text"].sample(120, random_state=4))["text"]
+    texts = pd.concat([texts, texts.head(5)], ignore_index=True)  # repeats are scored once, answered each time
+    ref, config = load_reference(shared_data / "mshp" / "charge_codes_2021-08-05.csv"), MatchConfig.load()
+    got = match_reference(texts, ref, config)
+    refs = _reference_descriptions(ref)
+    for i, text in texts.items():
+        code, parts = brute_force_match(text, refs, config.top_candidates, config.reference_review_floor)
+        assert got.at[i, "ref_candidates"] == "; ".join(parts), text
+        if code:
+            assert got.at[i, "ref_code"] == code, text

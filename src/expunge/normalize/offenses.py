@@ -25,6 +25,7 @@ import os
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -113,36 +114,65 @@ def _build_reference_descriptions(ref: Reference) -> pd.DataFrame:
 
 
 def match_reference(texts: pd.Series, ref: Reference, config: MatchConfig) -> pd.DataFrame:
-    """Best reference description for each canonical text (distinct values), with the top
-    candidates above the review floor, via ``rapidfuzz.process.cdist`` in chunks."""
+    """Best reference description for each canonical text, with the top candidates above the
+    review floor, via ``rapidfuzz.process.cdist`` in chunks. Hand-keyed spellings of one
+    offense often clean to the same canonical text, so each distinct text is scored once."""
+    codes, distinct = pd.factorize(texts.fillna(""))
+    matched = _match_distinct(pd.Index(distinct).astype("str").tolist(), ref, config)
+    out = matched.iloc[codes]
+    out.index = texts.index
+    return out
+
+
+def _match_distinct(values: list[str], ref: Reference, config: MatchConfig) -> pd.DataFrame:
     refs = _reference_descriptions(ref)
-    scorer = getattr(fuzz, config.reference_scorer)
-    choices = refs["canonical"].tolist()
+    scorer, queries, choices = _scoring(values, refs["canonical"].tolist(), config.reference_scorer)
     k = max(1, config.top_candidates)
-    best_idx = np.zeros(len(texts), dtype=np.int64)
-    best = np.zeros(len(texts), dtype=np.float64)
+    floor = config.reference_review_floor
+    best_idx = np.zeros(len(values), dtype=np.int64)
+    best = np.zeros(len(values), dtype=np.float64)
     cands: list[str] = []
-    values = texts.fillna("").tolist()
-    for lo in range(0, len(values), 2000):
-        chunk = values[lo:lo + 2000]
-        scores = process.cdist(chunk, choices, scorer=scorer, workers=-1, dtype=np.uint8)
-        top = np.argsort(-scores, axis=1, kind="stable")[:, : k * 4]
-        for i in range(len(chunk)):  # per distinct description, k candidates each
-            row = scores[i]
-            best_idx[lo + i] = top[i, 0]
-            best[lo + i] = float(row[top[i, 0]])
+    codes = refs["code"].to_numpy()
+    labels = (refs["short_description"].where(refs["short_description"] != "", refs["description"])).to_numpy()
+    for lo in range(0, len(queries), 2000):
+        # Scores are whole numbers (uint8 rounds half up), so a cut-off half a point under the
+        # floor keeps exactly the scores that round to the floor or above; the rest are 0 and
+        # never a candidate (nor the best: only a score of at least the floor is ever used).
+        scores = process.cdist(queries[lo:lo + 2000], choices, scorer=scorer, workers=-1, dtype=np.uint8,
+                               score_cutoff=max(floor - 0.5, 0))
+        rows, cols = np.nonzero(scores)
+        hit = scores[rows, cols]
+        order = np.lexsort((cols, -hit.astype(np.int16), rows))  # per row: best first, ties by position
+        rows, cols, hit = rows[order], cols[order], hit[order]
+        starts = np.searchsorted(rows, np.arange(len(scores) + 1))
+        for i in range(len(scores)):  # per distinct description, k candidates each
+            mine = slice(starts[i], starts[i + 1])
+            top, points = cols[mine][: k * 4], hit[mine][: k * 4]
+            if len(top):
+                best_idx[lo + i], best[lo + i] = top[0], float(points[0])
             seen, parts = set(), []
-            for j in top[i]:
-                code = refs.at[j, "code"]
-                if code in seen or row[j] < config.reference_review_floor:
+            for j, score in zip(top, points, strict=True):
+                if codes[j] in seen:
                     continue
-                seen.add(code)
-                parts.append(f"{code} {refs.at[j, 'short_description'] or refs.at[j, 'description']} ({int(row[j])})")
+                seen.add(codes[j])
+                parts.append(f"{codes[j]} {labels[j]} ({int(score)})")
                 if len(parts) == k:
                     break
             cands.append("; ".join(parts))
-    return pd.DataFrame({"ref_code": refs["code"].to_numpy()[best_idx], "ref_score": best,
-                         "ref_candidates": pd.array(cands, dtype="str")}, index=texts.index)
+    return pd.DataFrame({"ref_code": codes[best_idx], "ref_score": best,
+                         "ref_candidates": pd.array(cands, dtype="str")})
+
+
+def _scoring(queries: list[str], choices: list[str], name: str) -> tuple[Any, list[str], list[str]]:
+    """The scorer ``name`` of rapidfuzz.fuzz, with what it scores. ``token_sort_ratio`` is
+    ``ratio`` of the words in sorted order: sorting once per text, not once per pair, lets
+    ``cdist`` use its vectorized ``ratio``."""
+    if name == "token_sort_ratio":
+        def by_words(texts: list[str]) -> list[str]:
+            return [" ".join(sorted(t.split())) for t in texts]
+
+        return fuzz.ratio, by_words(queries), by_words(choices)
+    return getattr(fuzz, name), queries, choices
 
 
 def describe_with_reference(descriptions: pd.Series, norm: Normalizer) -> pd.DataFrame:
