@@ -65,7 +65,8 @@ clean:
 measure: $(STAMP)
 	$(BIN)/python tools/measure_normalizer.py
 
-# Speed and memory against the copy floor at 1 M and 10 M charges (exports cached in .bench/);
-# results in docs/measurements/bench.md. About 26 minutes on two cores with the exports already in .bench/
+# Speed and memory against the copy floor at 1 M and 10 M charges, on hand-keyed exports
+# (`expunge sample --hand-keyed`, cached in .bench/); results in docs/measurements/bench.md.
+# About 26 minutes on two cores on the tidy exports it used before, with them already in .bench/
 bench: $(STAMP)
 	$(BIN)/python tools/bench.py

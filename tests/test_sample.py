@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-import pyarrow.compute as pc
+import re
+from pathlib import Path
 
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pytest
+from click.testing import CliRunner
+from rapidfuzz.distance import DamerauLevenshtein, Levenshtein
+
+from expunge.cli import main
 from expunge.law.values import FAMILIES
-from expunge.sample import generate
+from expunge.sample import KEY_NEIGHBOURS, TEMPLATES, generate, write_sample
+from tests.conftest import SAMPLE
 
 
 def test_same_seed_gives_the_same_export():
@@ -32,3 +41,153 @@ def test_export_has_except_wording_modifier_62_and_42_and_municipal_cases():
 def test_malformed_lines_are_appended_on_request():
     _, _, bad = generate(10, seed=0, malformed=5)
     assert len(bad) == 5
+
+
+# Hand-keyed mode (issue 16): open-ended spellings of each reference text.
+
+REFERENCES = {d for t in TEMPLATES for d in t.descriptions}
+
+
+@pytest.fixture(scope="module")
+def hand_keyed_descriptions() -> list[str]:
+    table, _, _ = generate(20_000, seed=5, hand_keyed=True)
+    return sorted(set(table["charge_description"].to_pylist()))
+
+
+def test_hand_keyed_export_is_the_same_for_the_same_seed():
+    a, _, _ = generate(3000, seed=7, hand_keyed=True)
+    b, _, _ = generate(3000, seed=7, hand_keyed=True)
+    assert a.equals(b)
+
+
+def test_hand_keyed_distinct_descriptions_at_50k_rows_follow_the_growth_law():
+    # Target: about 100,000 distinct per 1 M charges, 4 times more for 10 times the charges,
+    # i.e. 100,000 * 0.05 ** log10(4) = 16,500 at 50,000 charges.
+    table, _, _ = generate(50_000, seed=3, messiness=0.35, hand_keyed=True)
+    assert 13_000 <= pc.count_distinct(table["charge_description"]).as_py() <= 20_000
+
+
+def test_hand_keyed_chunks_share_their_spellings(tmp_path):
+    # Four 10,000-row chunks show about as many distinct descriptions as one 40,000-row export,
+    # not four times one chunk's, so the count stays sub-linear in a chunked 10 M export.
+    def distinct(path: Path) -> int:
+        return pc.count_distinct(pacsv.read_csv(path).column("charge_description")).as_py()
+
+    chunked = write_sample(tmp_path / "c.csv", 40_000, seed=1, hand_keyed=True, chunk_rows=10_000)
+    whole = write_sample(tmp_path / "w.csv", 40_000, seed=1, hand_keyed=True)
+    one = write_sample(tmp_path / "o.csv", 10_000, seed=1, hand_keyed=True)
+    assert distinct(chunked) == pytest.approx(distinct(whole), rel=0.1)
+    assert distinct(chunked) < 3 * distinct(one)
+
+
+def test_hand_keyed_mode_changes_only_the_descriptions():
+    tidy, tidy_truth, tidy_bad = generate(5000, seed=4, malformed=4)
+    noisy, noisy_truth, noisy_bad = generate(5000, seed=4, malformed=4, hand_keyed=True)
+    assert noisy.drop_columns(["charge_description"]).equals(tidy.drop_columns(["charge_description"]))
+    assert noisy_truth.equals(tidy_truth) and noisy_bad == tidy_bad
+    changed = pc.sum(pc.not_equal(noisy["charge_description"], tidy["charge_description"])).as_py()
+    assert changed > 2500
+
+
+def test_default_mode_regenerates_the_shipped_sample_byte_for_byte(tmp_path):
+    # The arguments of `make sample`.
+    write_sample(tmp_path / "s.csv", 4000, seed=2026, messiness=0.35, malformed=12, truth_path=tmp_path / "t.csv")
+    assert (tmp_path / "s.csv").read_bytes() == SAMPLE.read_bytes()
+    assert (tmp_path / "t.csv").read_bytes() == SAMPLE.with_name("mo_charges_sample.truth.csv").read_bytes()
+
+
+def test_sample_command_hand_keyed_flag_writes_the_hand_keyed_export(tmp_path):
+    out = tmp_path / "s.csv"
+    result = CliRunner().invoke(main, ["sample", "--rows", "300", "--seed", "2", "--hand-keyed", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == write_sample(tmp_path / "lib.csv", 300, seed=2, hand_keyed=True).read_bytes()
+
+
+def _near_miss(desc: str, distance: int) -> list[str]:
+    """The reference texts ``distance`` edits (Levenshtein) from ``desc``."""
+    return [r for r in REFERENCES if Levenshtein.distance(desc, r, score_cutoff=distance) == distance]
+
+
+def _adjacent_swap(desc: str) -> bool:
+    return any(len(r) == len(desc) and DamerauLevenshtein.distance(desc, r) == 1 for r in _near_miss(desc, 2))
+
+
+def _dropped_char(desc: str) -> bool:
+    return any(len(r) == len(desc) + 1 and r.replace(" ", "") != desc.replace(" ", "") for r in _near_miss(desc, 1))
+
+
+def _doubled_char(desc: str) -> bool:
+    return any(len(r) + 1 == len(desc) and any(desc[i] == desc[i + 1] and desc[:i] + desc[i + 1 :] == r
+                                               for i in range(len(desc) - 1)) for r in _near_miss(desc, 1))
+
+
+def _neighbouring_key(desc: str) -> bool:
+    for r in _near_miss(desc, 1):
+        diff = [(a, b) for a, b in zip(r, desc, strict=False) if a != b] if len(r) == len(desc) else []
+        if len(diff) == 1 and diff[0][1].lower() in KEY_NEIGHBOURS.get(diff[0][0].lower(), ""):
+            return True
+    return False
+
+
+def _truncated(desc: str) -> bool:  # cut inside a word
+    return any(r.startswith(desc) and len(desc) < len(r) and desc[-1].isalnum() and r[len(desc)].isalnum()
+               for r in REFERENCES)
+
+
+def _abbreviated(desc: str) -> bool:  # words no reference has, nor one typo away from one
+    return bool({"ASSLT", "ASLT", "UNLAW", "UNLWFL", "TRESP", "TRSP", "CANNAB", "DISTRIB", "WPN"} & set(desc.split()))
+
+
+def _dropped_word(desc: str) -> bool:
+    words = desc.split()
+    return any(len(r.split()) == len(words) + 1 and any(r.split()[:i] + r.split()[i + 1 :] == words
+                                                         for i in range(len(words) + 1)) for r in REFERENCES)
+
+
+def _count_prefix(desc: str) -> bool:
+    return re.match(r"(COUNT [1-6I]+ ?[-:]|CT ?\d{1,2}:|\d{2,3} )", desc, re.IGNORECASE) is not None
+
+
+def _level_suffix(desc: str) -> bool:
+    pattern = r"(- FEL|\(MISD [A-E]\)|CLASS [A-E] (FELONY|MISDEMEANOR)|\bM-[A-E]|\bF-[A-E])\s*$"
+    return re.search(pattern, desc, re.IGNORECASE) is not None
+
+
+def _lowercase(desc: str) -> bool:  # an all-capitals reference typed in lower case
+    return desc.islower() and desc.upper() in REFERENCES
+
+
+def _doubled_space(desc: str) -> bool:
+    return "  " in desc.strip()
+
+
+def _punctuation(desc: str) -> bool:  # the same words, punctuated or spaced differently
+    letters = re.sub(r"[\W_]+", "", desc)
+    return any(re.sub(r"[\W_]+", "", r) == letters and desc.split() != r.split() for r in REFERENCES)
+
+
+NOISE_DETECTORS = {
+    "typo: adjacent swap": _adjacent_swap,
+    "typo: dropped character": _dropped_char,
+    "typo: doubled character": _doubled_char,
+    "typo: neighbouring key": _neighbouring_key,
+    "truncation": _truncated,
+    "abbreviation": _abbreviated,
+    "dropped word": _dropped_word,
+    "count prefix": _count_prefix,
+    "level suffix": _level_suffix,
+    "mixed case": _lowercase,
+    "doubled spaces": _doubled_space,
+    "punctuation": _punctuation,
+}
+
+
+def test_no_reference_text_already_shows_the_noise_the_detectors_look_for():
+    assert not [(kind, r) for r in REFERENCES for kind, seen in NOISE_DETECTORS.items()
+                if seen(r) and kind not in ("truncation", "dropped word", "punctuation")]
+
+
+@pytest.mark.parametrize("kind", NOISE_DETECTORS)
+def test_hand_keyed_noise_produces_each_kind(kind, hand_keyed_descriptions):
+    seen = NOISE_DETECTORS[kind]
+    assert any(seen(d) for d in hand_keyed_descriptions if d not in REFERENCES)

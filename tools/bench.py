@@ -1,9 +1,10 @@
 """`make bench`: the pipeline against the copy floor, at 1 M and 10 M charges.
 
-For each size: generate (or reuse) a synthetic export with `expunge sample`, then measure,
-each in its own process; peak RSS comes from the OS: the whole process tree (the pipeline's
-worker processes add up) sampled from /proc every 0.2 s, and the largest single process
-from ``os.wait4``:
+For each size: generate (or reuse) a synthetic export with `expunge sample --hand-keyed`
+(real hand-keyed cardinality: about 100,000 distinct descriptions per 1 M charges, growing
+sub-linearly), count its distinct descriptions, then measure, each in its own process; peak
+RSS comes from the OS: the whole process tree (the pipeline's worker processes add up)
+sampled from /proc every 0.2 s, and the largest single process from ``os.wait4``:
 
 * the copy floor: pyarrow reads the same CSV (every column as text) and writes the same
   county-partitioned zstd Parquet, nothing else;
@@ -12,7 +13,8 @@ from ``os.wait4``:
 * at the smallest size only, the pipeline again with the DOCX drafts, to show their cost.
 
 Results go to docs/measurements/bench.json and docs/measurements/bench.md (quoted in the
-README), with the machine they ran on. Nothing here is a test: timings are never asserted.
+README), with the machine they ran on and the distinct descriptions of each input. Nothing
+here is a test: timings are never asserted.
 
     python tools/bench.py [--sizes 1000000 10000000] [--data .bench]
 """
@@ -30,6 +32,10 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -109,13 +115,28 @@ def machine() -> dict[str, object]:
             "rapidfuzz": rapidfuzz.__version__, "date": time.strftime("%Y-%m-%d")}
 
 
+SAMPLE_ARGS = ("--seed", "11", "--messiness", "0.35", "--hand-keyed")
+
+
+def distinct_descriptions(export: Path) -> int:
+    """Distinct values of the export's charge_description column (read alone, as text)."""
+    col = "charge_description"
+    table = pacsv.read_csv(export, convert_options=pacsv.ConvertOptions(include_columns=[col],
+                                                                        column_types={col: pa.string()}),
+                           parse_options=pacsv.ParseOptions(newlines_in_values=True,
+                                                            invalid_row_handler=lambda r: "skip"))
+    return pc.count_distinct(table[col]).as_py()
+
+
 def bench_size(rows: int, data: Path, documents: bool) -> dict[str, object]:
-    export = data / f"export-{rows}.csv"
+    export = data / f"export-{rows}-hand-keyed.csv"  # not the tidy exports earlier runs cached
     if not export.exists():
-        print(f"generating {rows:,} charges -> {export}", flush=True)
-        subprocess.run([str(BIN / "expunge"), "sample", "--rows", str(rows), "--seed", "11", "--messiness", "0.35",
-                        "--out", str(export)], check=True, stdout=subprocess.DEVNULL)
+        print(f"generating {rows:,} hand-keyed charges -> {export}", flush=True)
+        subprocess.run([str(BIN / "expunge"), "sample", "--rows", str(rows), *SAMPLE_ARGS, "--out", str(export)],
+                       check=True, stdout=subprocess.DEVNULL)
     size_mb = export.stat().st_size / 2**20
+    distinct = distinct_descriptions(export)
+    print(f"{rows:,}: {distinct:,} distinct descriptions", flush=True)
     floor_out = data / f"floor-{rows}"
     print(f"{rows:,}: copy floor", flush=True)
     floor = measured([sys.executable, "-c", COPY_FLOOR, str(export), str(floor_out)])
@@ -146,40 +167,50 @@ def bench_size(rows: int, data: Path, documents: bool) -> dict[str, object]:
         shutil.rmtree(out, ignore_errors=True)
     floor.pop("stdout")
     floor["rows_per_s"] = round(rows / floor["wall_s"])
-    return {"rows": rows, "csv_mb": round(size_mb, 1), "copy_floor": floor, **runs}
+    return {"rows": rows, "csv_mb": round(size_mb, 1), "distinct_descriptions": distinct, "copy_floor": floor,
+            **runs}
 
 
 def markdown(results: dict[str, object]) -> str:
+    def distinct(r: dict[str, object]) -> str:  # results from before the count say so
+        return f"{r['distinct_descriptions']:,}" if "distinct_descriptions" in r else "not counted"
+
     m = results["machine"]
     lines = ["# Benchmark: the pipeline against the copy floor", "",
              f"Machine: {m['platform']}, {m['cpus']} CPUs, {m['ram_gb']} GB RAM; Python {m['python']}, "
              f"pandas {m['pandas']}, pyarrow {m['pyarrow']}, rapidfuzz {m['rapidfuzz']}; run {m['date']} "
              "by `make bench` (tools/bench.py). Peak RSS is the whole process tree (the run and its worker "
              "processes, sampled every 0.2 s); the largest single process is in brackets.", "",
-             "| charges | CSV | copy floor | pipeline (no DOCX) | ratio | peak RSS floor / pipeline (largest process) "
-             "| ingest / decide / publish | matching share | partitions |",
-             "| ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |"]
+             f"Input: {results.get('input', 'the tidy `expunge sample` export (13 variants per reference text)')}.",
+             "",
+             "| charges | distinct descriptions | CSV | copy floor | pipeline (no DOCX) | ratio "
+             "| peak RSS floor / pipeline (largest process) | ingest / decide / publish | matching share "
+             "| partitions |",
+             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |"]
     for r in results["sizes"]:
         f, p = r["copy_floor"], r["pipeline"]
         st = p["stages_s"]
-        lines.append(f"| {r['rows']:,} | {r['csv_mb']:,} MB | {f['wall_s']} s | {p['wall_s']} s "
+        lines.append(f"| {r['rows']:,} | {distinct(r)} | {r['csv_mb']:,} MB | {f['wall_s']} s | {p['wall_s']} s "
                      f"({p['rows_per_s']:,} rows/s) | {p['ratio_to_copy_floor']}× | {f['peak_rss_mb']:,} / "
                      f"{p['peak_rss_mb']:,} MB ({p.get('largest_process_rss_mb', p['peak_rss_mb']):,} MB) | "
                      f"{st['ingest']} / {st['decide']} / {st['publish']} s | "
                      f"{p['matching_share_of_wall']:.1%} | {p['partitions']} |")
-    steps = [(r["rows"], r["pipeline"]["stages_s"].get("steps", {})) for r in results["sizes"]]
+    steps = [(r, r["pipeline"]["stages_s"].get("steps", {})) for r in results["sizes"]]
     names = [n for n in ("partition", "people_index", "decide_partitions", "publish_partitions",
                          "cases_and_review_queue", "petitions", "rollups") if any(n in st for _, st in steps)]
     if names:
         lines += ["", "Steps inside decide and publish (seconds):", "",
-                  "| charges | " + " | ".join(n.replace("_", " ") for n in names) + " |",
-                  "| ---: | " + " | ".join("---:" for _ in names) + " |"]
-        lines += [f"| {rows:,} | " + " | ".join(str(st.get(n, "")) for n in names) + " |" for rows, st in steps]
+                  "| charges | distinct descriptions | " + " | ".join(n.replace("_", " ") for n in names) + " |",
+                  "| ---: | ---: | " + " | ".join("---:" for _ in names) + " |"]
+        lines += [f"| {r['rows']:,} | {distinct(r)} | " + " | ".join(str(st.get(n, "")) for n in names) + " |"
+                  for r, st in steps]
     for r in results["sizes"]:
         if "pipeline_with_documents" in r:
             d = r["pipeline_with_documents"]
-            lines += ["", f"With the DOCX drafts at {r['rows']:,} charges: {d['wall_s']} s, {d['documents']:,} "
-                      f"documents, peak RSS {d['peak_rss_mb']:,} MB (publish {d['stages_s']['publish']} s)."]
+            counted = f" ({distinct(r)} distinct descriptions)" if "distinct_descriptions" in r else ""
+            lines += ["", f"With the DOCX drafts at {r['rows']:,} charges{counted}: {d['wall_s']} s, "
+                      f"{d['documents']:,} documents, peak RSS {d['peak_rss_mb']:,} MB "
+                      f"(publish {d['stages_s']['publish']} s)."]
     return "\n".join(lines) + "\n"
 
 
@@ -197,6 +228,8 @@ def main() -> None:
         return
     args.data.mkdir(parents=True, exist_ok=True)
     results = {"machine": machine(),
+               "input": f"`expunge sample {' '.join(SAMPLE_ARGS)}` (real hand-keyed cardinality; "
+                        "distinct descriptions counted in each export's charge_description column)",
                "sizes": [bench_size(n, args.data, documents=(n == min(args.sizes))) for n in sorted(args.sizes)]}
     args.results.mkdir(parents=True, exist_ok=True)
     (args.results / "bench.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -280,11 +280,16 @@ def serve(inbox_dir: Path, out_dir: Path, cron: str, timezone: str, name: str, a
 @click.option("--messiness", default=0.3, show_default=True, help="0-1: how hand-keyed the text looks.")
 @click.option("--malformed", default=0, show_default=True, help="Malformed lines to append.")
 @click.option("--truth", type=click.Path(path_type=Path), help="Also write the expected facts per charge here.")
-def sample(rows: int, seed: int, out: Path, messiness: float, malformed: int, truth: Path | None) -> None:
+@click.option("--hand-keyed", is_flag=True,
+              help="Descriptions with real hand-keyed cardinality (about 100,000 distinct per 1 M charges); "
+                   "every other column as without it.")
+def sample(rows: int, seed: int, out: Path, messiness: float, malformed: int, truth: Path | None,
+           hand_keyed: bool) -> None:
     """Write a synthetic Missouri charge export (invented people). In Python: expunge.sample.write_sample(...)."""
     from expunge.sample import write_sample
 
-    path = write_sample(out, rows, seed=seed, messiness=messiness, malformed=malformed, truth_path=truth)
+    path = write_sample(out, rows, seed=seed, messiness=messiness, malformed=malformed, truth_path=truth,
+                        hand_keyed=hand_keyed)
     click.echo(str(path))
 
 

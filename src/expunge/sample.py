@@ -8,6 +8,12 @@ charge, pending and unreadable dispositions, conduct after 2022-12-08, people st
 serving. Descriptions come hand-keyed: abbreviations, typos, truncation at 30 characters,
 count prefixes, level suffixes, mixed case. ``messiness`` (0–1) turns that up.
 
+By default each reference text has 13 variants, so 1 M charges show about 730 distinct
+descriptions. ``hand_keyed=True`` draws each charge's spelling of its
+reference text from an open-ended, Zipf-like set instead (``hand_keyed_descriptions``): about
+100,000 distinct descriptions per 1 M charges, growing sub-linearly, like real hand-keyed
+records; every other column stays what the same seed gives without it.
+
 Generation is vectorized (numpy choices over template tables, pyarrow CSV writing), so a
 10-million-row export takes seconds. With ``truth=True`` the expected offense family and
 substance of each row are written to a sidecar file for accuracy measurement.
@@ -15,16 +21,22 @@ substance of each row are written to a sidecar file for accuracy measurement.
 
 from __future__ import annotations
 
+import bisect
+import functools
+import re
 import string
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
     import pandas as pd
 
 COLUMNS = (
@@ -601,8 +613,372 @@ def _variants(desc: str, rng: np.random.Generator, messiness: float, k: int = 12
     return out
 
 
+# Hand-keyed mode: an open-ended set of spellings per reference text. ---------------------------
+#
+# Rank 0 is the reference text as the template has it (HK_AS_TYPED of the rows); rank r > 0 is
+# its r-th most common hand-keyed spelling, drawn from a discretised Lomax (Pareto II) law,
+# P(rank > r) = (1 + r / HK_SCALE) ** -HK_ALPHA. Most rows repeat common spellings and a long
+# tail are one-offs, so distinct descriptions grow sub-linearly: the distinct ranks of n charges
+# of one text grow as n ** (1 / (1 + HK_ALPHA)) = n ** 0.69, and since two ranks can give the
+# same spelling (more often as n grows) distinct descriptions grow about 4 times for 10 times the
+# charges. HK_SCALE is set so that 1 M charges at messiness 0.35 show about 100,000 distinct
+# descriptions, as real hand-keyed Missouri exports do (about 400,000 at 10 M). The spelling of
+# (text, rank) is a fixed function of the two, not of the seed, so the chunks of a large export
+# share their common spellings and the count stays sub-linear across chunks.
+HK_AS_TYPED = 0.3
+HK_ALPHA = 0.45
+HK_SCALE = 42.0
+_RANK_BITS = 40
+
+# (words, spellings clerks use for them): Missouri short descriptions (MSHP), TX and NC clerks.
+ABBREVIATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("CONTROLLED SUBSTANCE|CONTR SUBST|CONTROL SUBSTANCE",
+     ("C/S", "CS", "CNTRL SUBST", "CONT SUB", "CONTR SUBS", "CNTL SUB", "CONTROLLED SUB")),
+    ("POSSESSION|POSSESS", ("POSS", "POSSN", "POSS.", "POS", "POSSESS", "POSESSION")),
+    ("POSS|POSSN", ("POSSESSION", "POSSESS", "POS", "POSS.")),
+    ("CONTROLLED|CONTROL|CONTR", ("CNTRL", "CONT", "CONTR", "CTRL", "CNTL")),
+    ("SUBSTANCE|SUBST", ("SUBST", "SUB", "SUBS", "SUBSTNC", "SUBSTANC")),
+    ("MARIJUANA|MARIHUANA", ("MARIJ", "MJ", "MARI", "MRJ", "MARIJUA", "MARIHUANA", "MARIJAUNA", "MARIJ.")),
+    ("MARIJ|MJ|MRJ", ("MARIJUANA", "MARIHUANA", "MARIJ", "MJ")),
+    ("PARAPHERNALIA|PARAPHANALIA|PARAPH",
+     ("PARA", "PARAPH", "PARAPHERN", "PARAPHENALIA", "PARAPHERNA", "PARAPHERNALIA", "PARAPH.")),
+    ("WITH INTENT TO|W/INTENT TO|WITH INTENT|W/INTENT", ("W/INT", "W/I", "W/INT TO", "WITH INT", "W/ INTENT")),
+    ("DISTRIBUTE|DISTRIBUTION|DIST", ("DIST", "DISTR", "DISTRIB", "DISTRIBUTION")),
+    ("DELIVERY|DELIVER|DEL", ("DEL", "DELIV", "DLVRY", "DELIVERY")),
+    ("MANUFACTURE|MANUF|MFG", ("MFG", "MANUF", "MANU", "MFR", "MANUFACTURE")),
+    ("GRAMS|GRMS|GRAM", ("GRMS", "GMS", "G", "GR", "GRAM", "GRAMS", "GMS.")),
+    ("LESS THAN|UNDER", ("LT", "<", "LESS THN", "UNDER", "LESS THAN")),
+    ("OR LESS", ("OR LESS", "OR LES", "OR UNDER", "OR LESS THAN")),
+    ("MORE THAN|OVER", ("MT", ">", "OVER", "MORE THN", "MORE THAN")),
+    ("FIRST DEGREE|1ST DEGREE|1ST DEG", ("1ST DEG", "1ST", "1 DEG", "FIRST DEG", "1ST DEGREE", "1ST DEG.")),
+    ("SECOND DEGREE|2ND DEGREE", ("2ND DEG", "2ND", "2 DEG", "SECOND DEG")),
+    ("FOURTH DEGREE|4TH DEGREE", ("4TH DEG", "4TH", "4 DEG", "FOURTH DEG")),
+    ("DEGREE|DEG", ("DEG", "DEG.", "DGR", "DEGREE")),
+    ("SYNTHETIC|SYNTH|SYN", ("SYN", "SYNTH", "SYNTHET", "SYNTHETIC")),
+    ("CANNABINOID", ("CANNAB", "CNNBNOID", "CANNABNOID", "CANNABINIOD", "CANNAB.")),
+    ("UNLAWFUL", ("UNLAW", "UNLWFL", "UNL", "UNLAWFL")),
+    ("DRIVING", ("DRIV", "DRV", "DRIVE")),
+    ("WHILE", ("WHL", "W/")),
+    ("INTOXICATED|INTOX", ("INTOX", "INTOXICATD", "INTOXICATED", "INTOX.")),
+    ("ASSAULT", ("ASSLT", "ASLT", "ASSAULT", "ASSAUL")),
+    ("RESISTING", ("RESIST", "RESISTNG", "RES")),
+    ("ARREST", ("ARR", "ARRST", "ARREST")),
+    ("STEALING", ("STEAL", "STLG", "STEALNG")),
+    ("TRESPASSING|TRESPASS", ("TRESP", "TRESPASS", "TRSP", "TRESPASSING")),
+    ("WEAPON", ("WPN", "WEAP", "WEAPN")),
+    ("FIREARM", ("F/A", "FA", "FIREARM", "FIRE ARM")),
+    ("PROPERTY", ("PROP", "PROPTY")),
+    ("VIOLATION", ("VIOL", "VIO", "VIOLTN")),
+    ("EXCEPT", ("EXC", "EXCPT", "EXCEPT", "EXCL")),
+    ("METHAMPHETAMINE|METH", ("METH", "METHAMPH", "METHAMPHETAMINE", "METHAMPH.")),
+    ("AMPHETAMINE", ("AMPHET", "AMPH")),
+    ("SUSPENDED", ("SUSP", "SUSPND")),
+    ("REVOKED", ("REV", "REVOK")),
+    ("CULTIVATION", ("CULT", "CULTIV")),
+    ("TRAFFICKING|TRAFFIC", ("TRAFF", "TRAF", "TRFK", "TRAFFICKING")),
+    ("POUNDS|LBS", ("LBS", "LB", "POUNDS")),
+    ("DETENTION", ("DET", "DETENT")),
+    ("PERSON", ("PERS", "PRSN")),
+    ("SCHOOL", ("SCH", "SCHL")),
+    ("PROTECTED", ("PROT", "PROTECT")),
+    ("LOCATION", ("LOC", "LOCATN")),
+    ("DRUG", ("DRG", "DRUG")),
+    ("AND", ("&",)),
+    ("YEARS|YRS", ("YRS", "YR", "YEARS")),
+)
+_ABBREVIATIONS = tuple(
+    (re.compile(rf"(?<![A-Za-z0-9])(?:{words})(?![A-Za-z0-9])", re.IGNORECASE), spellings)
+    for words, spellings in ABBREVIATIONS
+)
+_STOPWORDS = frozenset({"OF", "THE", "A", "OR", "TO", "AND", "IN", "ON", "BY", "FOR", "WHILE", "UP"})
+
+
+def _keyboard_neighbours() -> dict[str, str]:
+    rows = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm")
+    out: dict[str, str] = {}
+    for r, row in enumerate(rows):
+        for i, ch in enumerate(row):
+            near = [row[j] for j in (i - 1, i + 1) if 0 <= j < len(row)]
+            for other in (r - 1, r + 1):  # staggered rows: keys i - 1 .. i + 1 above and below
+                if 0 <= other < len(rows):
+                    near += [rows[other][j] for j in (i - 1, i, i + 1) if 0 <= j < len(rows[other])]
+            out[ch] = "".join(near)
+    return out
+
+
+KEY_NEIGHBOURS = _keyboard_neighbours()
+T = TypeVar("T")
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_DRAWS = 32  # uniforms per spelling (reused in turn if a spelling needs more)
+
+
+def _mix64(x: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser, elementwise on uint64 (wrapping arithmetic)."""
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def _text_hash(text: str, level: str, klass: str) -> int:
+    return zlib.crc32(f"{text}\x1f{level}\x1f{klass}".encode())
+
+
+def _uniforms(text_hash: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """``_DRAWS`` uniforms in [0, 1) per (text, rank): a counter-based stream, the same for the
+    pair wherever and whenever it is drawn."""
+    seed = _mix64(_mix64(text_hash.astype(np.uint64) + _GOLDEN) ^ rank.astype(np.uint64))
+    steps = (np.arange(1, _DRAWS + 1, dtype=np.uint64) * _GOLDEN)[None, :]
+    return (_mix64(seed[:, None] + steps) >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+
+
+class _Draws:
+    """The few random choices one spelling needs, read from its precomputed uniforms."""
+
+    __slots__ = ("_i", "_u")
+
+    def __init__(self, u: list[float]) -> None:
+        self._u, self._i = u, 0
+
+    def random(self) -> float:
+        i = self._i
+        self._i = i + 1
+        return self._u[i % _DRAWS]
+
+    def below(self, n: int) -> int:
+        return min(int(self.random() * n), n - 1)
+
+    def choice(self, seq: Sequence[T]) -> T:
+        return seq[self.below(len(seq))]
+
+
+def _nth(s: str, sub: str, n: int) -> int:
+    i = s.find(sub)
+    for _ in range(n):
+        i = s.find(sub, i + 1)
+    return i
+
+
+@functools.lru_cache(maxsize=4096)
+def _abbreviations_in(s: str) -> list[tuple[re.Pattern[str], tuple[str, ...]]]:
+    return [(pat, spellings) for pat, spellings in _ABBREVIATIONS if pat.search(s)]
+
+
+def _noise_abbreviation(s: str, rnd: _Draws, level: str, klass: str) -> str:
+    """Abbreviate (or spell out) one to three words the way clerks do, else drop a word's vowels
+    (MSHP style: PHRM, TRNS, CNNBNOID)."""
+    found = _abbreviations_in(s)
+    if not found or rnd.random() < 0.15:
+        words = [w for w in s.split(" ") if len(w) >= 6 and w.isalpha()]
+        if words:
+            w = rnd.choice(words)
+            s = s.replace(w, w[0] + "".join(c for c in w[1:] if c not in "AEIOUaeiou"), 1)
+        return s
+    found = list(found)
+    for _ in range(min(len(found), rnd.choice((1, 1, 1, 2, 2, 3)))):
+        pat, spellings = found.pop(rnd.below(len(found)))
+        alt = rnd.choice(spellings)
+        s = pat.sub(lambda m, alt=alt: alt.lower() if m.group(0).islower() else alt, s, count=1)
+    return " ".join(s.split())
+
+
+def _noise_dropped_word(s: str, rnd: _Draws, level: str, klass: str) -> str:
+    words = s.split()
+    if len(words) < 3:
+        return s
+    for _ in range(1 if rnd.random() < 0.8 else 2):
+        small = [i for i, w in enumerate(words) if w.upper() in _STOPWORDS]
+        i = rnd.choice(small) if small and rnd.random() < 0.6 else 1 + rnd.below(len(words) - 1)
+        del words[i]
+        if len(words) < 2:
+            break
+    return " ".join(words)
+
+
+def _noise_typo(s: str, rnd: _Draws, level: str, klass: str) -> str:
+    """An adjacent swap, a dropped character, a doubled character or a neighbouring key."""
+    for _ in range(1 if rnd.random() < 0.85 else 2):
+        if len(s) < 4:
+            return s
+        i = 1 + rnd.below(len(s) - 2)
+        for _ in range(4):  # land on a letter or digit
+            if s[i].isalnum():
+                break
+            i = 1 + rnd.below(len(s) - 2)
+        op = rnd.below(4)
+        if op == 0 and s[i] != s[i + 1]:
+            s = s[:i] + s[i + 1] + s[i] + s[i + 2 :]
+        elif op == 1:
+            s = s[:i] + s[i + 1 :]
+        elif op == 2:
+            s = s[:i] + s[i] + s[i:]
+        else:
+            near = rnd.choice(KEY_NEIGHBOURS.get(s[i].lower(), s[i].lower()))
+            s = s[:i] + (near.upper() if s[i].isupper() else near) + s[i + 1 :]
+    return s
+
+
+_PUNCTUATION_EDITS = (
+    (" - ", ("-", " -", "- ", " ", " / ")),
+    ("-", (" - ", " ", "/")),
+    ("/", (" / ", " ", "-", "/ ")),
+    (".", ("", " ")),
+    (" (", ("(", " - (")),
+    (",", (";", "", " ,")),
+    ("<", (" < ", "< ", "LT ")),
+)
+
+
+def _noise_punctuation(s: str, rnd: _Draws, level: str, klass: str) -> str:
+    """Dashes, slashes and stops spaced differently, dropped or added."""
+    present = [(old, new) for old, new in _PUNCTUATION_EDITS if old in s]
+    if present and rnd.random() < 0.7:
+        old, new = rnd.choice(present)
+        i = _nth(s, old, rnd.below(s.count(old)))
+        return s[:i] + rnd.choice(new) + s[i + len(old) :]
+    spaces = s.count(" ")
+    kind = rnd.below(3)
+    if kind == 0 and spaces:  # a space typed as a dash or a slash
+        i = _nth(s, " ", rnd.below(spaces))
+        return s[:i] + rnd.choice("-/") + s[i + 1 :]
+    if kind == 1 and spaces:  # a full stop after a word
+        i = _nth(s, " ", rnd.below(spaces))
+        return s[:i] + "." + s[i:]
+    return s + rnd.choice((".", ",", " -", "-", ";"))
+
+
+def _noise_truncation(s: str, rnd: _Draws, level: str, klass: str) -> str:
+    """A fixed-width column (20-40 characters) cuts the text, or it is cut at any length past
+    its first two thirds (a short text stays recognisable)."""
+    width = rnd.choice((20, 24, 25, 25, 30, 30, 30, 32, 35, 40)) if rnd.random() < 0.7 else 0
+    if not width or len(s) <= width:
+        low = max(8, 2 * len(s) // 3)
+        if len(s) <= low:
+            return s
+        width = low + rnd.below(len(s) - low)
+    cut = s[:width]
+    return cut if rnd.random() < 0.2 else cut.rstrip()
+
+
+def _level_suffixes(level: str, k: str) -> tuple[str, ...]:
+    if level == "F":
+        classed = (f"CLASS {k} FELONY", f"(FEL {k})", f"F-{k}", f"(F{k})", f"- CL {k} FEL", f"FEL {k}", f"{k} FEL")
+        return ("- FEL", "FELONY", "- FELONY", "(F)", "(FEL)", *(classed if k else ()))
+    if level == "M":
+        classed = (f"CLASS {k} MISDEMEANOR", f"(MISD {k})", f"M-{k}", f"(M{k})", f"- CL {k} MISD", f"MISD {k}",
+                   f"{k} MISD")
+        return ("- MISD", "MISDEMEANOR", "- MISDEMEANOR", "(M)", "(MISD)", *(classed if k else ()))
+    if level == "L":
+        return ("(ORD)", "- ORD VIOL", "MUNI ORD", "- CITY ORD", "(MUNI)")
+    if level == "I":
+        return ("- INFR", "(INF)", "INFRACTION", "- INFRACTION")
+    return ("(UNK)",)
+
+
+_SUFFIXES = {(lv, k): _level_suffixes(lv, k) for lv in ("F", "M", "L", "I", "") for k in ("A", "B", "C", "D", "E", "")}
+
+
+def _noise_level_suffix(s: str, rnd: _Draws, level: str, klass: str) -> str:
+    """The charge's level and class after the text, as a clerk or a report adds it."""
+    form = rnd.choice(_SUFFIXES.get((level, klass)) or _level_suffixes(level, klass))
+    return s + ("" if form[0] == "(" and rnd.random() < 0.3 else " ") + form
+
+
+_COUNT_PREFIXES = ("CT {n}:", "CT {n} -", "COUNT {n} -", "COUNT {n}:", "{n:02d}", "CT{n}-", "CNT {n}", "#{n}",
+                   "C{n}", "CT {n:02d}", "COUNT {r} -", "{n:03d} -")
+
+
+def _noise_count_prefix(s: str, rnd: _Draws, level: str, klass: str) -> str:
+    n = rnd.choice((1, 1, 1, 1, 2, 2, 2, 3, 3, 4, 5, 6))
+    form = rnd.choice(_COUNT_PREFIXES).format(n=n, r="I" * n if n < 4 else n)
+    return f"{form}{'' if form[-1] == '-' and rnd.random() < 0.3 else ' '}{s}"
+
+
+def _noise_mixed_case(s: str, rnd: _Draws, level: str, klass: str) -> str:
+    kind = rnd.random()
+    if kind < 0.35:
+        return s.lower()
+    if kind < 0.65:
+        return s.title()
+    if kind < 0.8:
+        return s.capitalize()
+    words = s.split(" ")
+    if kind < 0.9:  # caps lock pressed part-way through
+        cut = 1 + rnd.below(max(1, len(words) - 1))
+        return " ".join(words[:cut] + [w.lower() for w in words[cut:]])
+    return " ".join(w.title() if rnd.random() < 0.5 else w for w in words)
+
+
+def _noise_doubled_space(s: str, rnd: _Draws, level: str, klass: str) -> str:
+    spaces = s.count(" ")
+    if spaces and rnd.random() < 0.75:
+        for _ in range(1 if rnd.random() < 0.7 else 2):
+            i = _nth(s, " ", rnd.below(spaces))
+            s = s[:i] + rnd.choice(("  ", "  ", "   ")) + s[i + 1 :]
+        return s
+    return rnd.choice(("  " + s, s + "   ", " " + s + "  "))
+
+
+# Kind, how often a spelling carries it (about as often as in the labelled strings of five states:
+# abbreviations and truncation first), in the order they are applied.
+NOISE_KINDS: tuple[tuple[str, Callable[[str, _Draws, str, str], str], float], ...] = (
+    ("abbreviation", _noise_abbreviation, 0.24),
+    ("dropped_word", _noise_dropped_word, 0.08),
+    ("typo", _noise_typo, 0.14),
+    ("punctuation", _noise_punctuation, 0.10),
+    ("truncation", _noise_truncation, 0.14),
+    ("level_suffix", _noise_level_suffix, 0.10),
+    ("count_prefix", _noise_count_prefix, 0.07),
+    ("mixed_case", _noise_mixed_case, 0.07),
+    ("doubled_space", _noise_doubled_space, 0.06),
+)
+_KIND_CUM = np.cumsum([w for _, _, w in NOISE_KINDS]).tolist()
+
+
+def _spell(text: str, level: str, klass: str, rnd: _Draws, messiness: float) -> str:
+    """One hand-keyed spelling of ``text``: one or more kinds of noise (more with ``messiness``),
+    chosen by weight and applied in the order of ``NOISE_KINDS``."""
+    n, more = 1, min(0.75, 0.15 + messiness)
+    while n < len(NOISE_KINDS) and rnd.random() < more:
+        n += 1
+    chosen = [False] * len(NOISE_KINDS)
+    for _ in range(n):
+        k = bisect.bisect(_KIND_CUM, rnd.random() * _KIND_CUM[-1])
+        chosen[min(k, len(NOISE_KINDS) - 1)] = True
+    s = text
+    for (_, noise, _), on in zip(NOISE_KINDS, chosen, strict=True):
+        if on:
+            s = noise(s, rnd, level, klass)
+    return s if s.strip() else text
+
+
+def hand_keyed_descriptions(
+    refs: list[tuple[str, str, str]], ref_of_row: np.ndarray, rng: np.random.Generator, messiness: float
+) -> np.ndarray:
+    """Each row's description: its reference text (``refs[ref_of_row]``: text, level, class) in a
+    spelling whose rank ``rng`` draws per row. Spellings are made once per distinct (reference,
+    rank) pair present, with their random draws vectorized, then indexed back to the rows. A
+    pair's spelling depends on the text, its level and class, the rank and ``messiness`` only
+    (not on ``rng``), so it is the same in every chunk, run and process."""
+    u = rng.random(ref_of_row.size)
+    tail = np.maximum(u - HK_AS_TYPED, 0.0) / (1.0 - HK_AS_TYPED)  # uniform again on the tail
+    rank = 1.0 + np.floor(HK_SCALE * ((1.0 - tail) ** (-1.0 / HK_ALPHA) - 1.0))
+    rank = np.where(u < HK_AS_TYPED, 0, np.minimum(rank, 2.0**_RANK_BITS - 1)).astype(np.int64)
+    keys, inverse = np.unique((ref_of_row.astype(np.int64) << _RANK_BITS) | rank, return_inverse=True)
+    ref_i, rank_i = keys >> _RANK_BITS, keys & ((1 << _RANK_BITS) - 1)
+    hashes = np.array([_text_hash(*r) for r in refs], dtype=np.int64)[ref_i]
+    spellings = np.empty(keys.size, dtype=object)
+    for start in range(0, keys.size, 50_000):  # bounded memory for the uniforms
+        part = slice(start, start + 50_000)
+        draws = _uniforms(hashes[part], rank_i[part]).tolist()
+        spellings[part] = [
+            refs[r][0] if k == 0 else _spell(*refs[r], _Draws(d), messiness)
+            for r, k, d in zip(ref_i[part].tolist(), rank_i[part].tolist(), draws, strict=True)
+        ]
+    return spellings[inverse.reshape(-1)]
+
+
 def generate(
-    rows: int, seed: int = 0, messiness: float = 0.3, malformed: int = 0
+    rows: int, seed: int = 0, messiness: float = 0.3, malformed: int = 0, hand_keyed: bool = False
 ) -> tuple[pa.Table, pa.Table, list[str]]:
     """Build a synthetic export.
 
@@ -612,6 +988,11 @@ def generate(
         messiness: 0–1, how hand-keyed descriptions, codes and dispositions look.
         malformed: extra malformed lines to append (bad field counts, impossible dates,
             missing case numbers, non-numeric counts).
+        hand_keyed: give each charge its reference text in a spelling drawn from an open-ended
+            set (``hand_keyed_descriptions``), about 100,000 distinct descriptions per 1 M
+            charges, instead of one of 13 variants per text. Only the descriptions differ: every
+            other column, the truth table and the malformed lines are those of the same seed
+            without it.
 
     Returns:
         (export table, truth table, malformed lines as raw CSV text).
@@ -716,7 +1097,8 @@ def generate(
         court,
     )
 
-    # Offense columns, per template, with a variant drawn from a finite pool.
+    # Offense columns, per template, with a variant drawn from a finite pool (and the reference
+    # text it is a variant of, for the hand-keyed mode).
     code = np.empty(rows, dtype=object)
     modifier = np.empty(rows, dtype=object)
     statute = np.empty(rows, dtype=object)
@@ -725,7 +1107,11 @@ def generate(
     klass = np.empty(rows, dtype=object)
     truth_family = np.empty(rows, dtype=object)
     truth_substance = np.empty(rows, dtype=object)
+    refs: list[tuple[str, str, str]] = []
+    ref_of_row = np.zeros(rows, dtype=np.int64)
     for i, t in enumerate(TEMPLATES):
+        first_ref = len(refs)
+        refs.extend((d, t.level, t.klass) for d in t.descriptions)
         rows_i = np.flatnonzero(tmpl == i)
         if rows_i.size == 0:
             continue
@@ -734,11 +1120,15 @@ def generate(
         modifier[rows_i] = np.array(t.modifiers, dtype=object)[k]
         statute[rows_i] = np.array(t.statutes, dtype=object)[k]
         pool = [v for d in t.descriptions for v in _variants(d, rng, messiness)]
-        desc[rows_i] = np.array(pool, dtype=object)[rng.integers(0, len(pool), rows_i.size)]
+        pick = rng.integers(0, len(pool), rows_i.size)
+        desc[rows_i] = np.array(pool, dtype=object)[pick]
+        ref_of_row[rows_i] = first_ref + pick // (len(pool) // len(t.descriptions))
         level[rows_i] = t.level
         klass[rows_i] = t.klass
         truth_family[rows_i] = t.family
         truth_substance[rows_i] = t.substance
+    if hand_keyed:  # a generator of its own, so every other column keeps the draws of the default
+        desc = hand_keyed_descriptions(refs, ref_of_row, np.random.default_rng([seed, 16]), messiness)
     # Older and messier records lose their code or statute.
     drop_code = rng.random(rows) < messiness * 0.3
     code = np.where(drop_code, "", code)
@@ -845,11 +1235,13 @@ def write_sample(
     malformed: int = 0,
     truth_path: str | Path | None = None,
     chunk_rows: int = 1_000_000,
+    hand_keyed: bool = False,
 ) -> Path:
     """Write a synthetic export (CSV, or gzipped CSV when the name ends in ``.gz``).
 
     Large files are generated in chunks of ``chunk_rows`` with derived seeds, so memory
-    stays bounded.
+    stays bounded. ``hand_keyed=True`` gives the descriptions real hand-keyed cardinality (see
+    ``generate``); the chunks share their spellings, so distinct descriptions grow sub-linearly.
     """
     import gzip
 
@@ -864,7 +1256,8 @@ def write_sample(
             while done < rows or part == 0:
                 n = min(chunk_rows, rows - done)
                 table, truth, bad = generate(
-                    n, seed=seed * 1000 + part, messiness=messiness, malformed=malformed if part == 0 else 0
+                    n, seed=seed * 1000 + part, messiness=messiness, malformed=malformed if part == 0 else 0,
+                    hand_keyed=hand_keyed,
                 )
                 if part > 0:  # each chunk invents its own cases and people
                     suffix = pa.scalar(f"-{part:03d}")
