@@ -45,11 +45,11 @@ serve: $(STAMP)
 run-now: $(STAMP)
 	PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api $(BIN)/prefect deployment run 'expunge-inbox/nightly' $(PARAMS)
 
-# Two workers (pytest-xdist): each module's tests stay on one worker with its fixtures.
+# Two workers (pytest-xdist): each test file stays on one worker, with its fixtures.
 TEST_WORKERS ?= 2
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check src flows tests tools

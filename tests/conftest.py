@@ -133,13 +133,3 @@ def truncated_gzip(path: Path) -> Path:
     path.write_bytes(data[: len(data) * 7 // 10])
     return path
 
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """With pytest-xdist (`make test` runs two workers, ``--dist loadgroup``), a module's tests
-    stay on one worker, so its module fixtures are made once, and the tests that read the
-    golden run share a worker, so its two nights are decided once."""
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
-    for item in items:
-        group = "golden" if "golden_nights" in getattr(item, "fixturenames", ()) else item.module.__name__
-        item.add_marker(pytest.mark.xdist_group(group))

@@ -246,14 +246,6 @@ def test_no_suppressed_cell_of_a_fifty_thousand_charge_run_can_be_worked_out(fif
     assert pinned(cells) == []
 
 
-def test_no_suppressed_cell_of_a_run_in_several_partitions_can_be_worked_out(golden_nights: Path) -> None:
-    run = golden_nights / "night-1"
-    assert json.loads((run / "manifest.json").read_text())["partitions"] == 3
-    cells = one_night(run)
-    assert recovered(cells) == []
-    assert pinned(cells) == []
-
-
 def test_two_consecutive_nights_together_reveal_no_suppressed_cell_of_either(two_runs: tuple[Path, Path]) -> None:
     before, after = two_runs
     assert json.loads((after / "manifest.json").read_text())["disclosure"]["audited_with_run"] == before.name
