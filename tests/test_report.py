@@ -55,7 +55,7 @@ def test_report_has_no_personal_data(run_dir):
     assert not any(v in html for v in full)
 
 
-def test_report_lists_every_disputed_reading_with_the_charges_and_people_it_moves(run_dir):
+def test_report_lists_every_disputed_reading_with_the_charges_and_people_it_moves_to_the_nearest_ten(run_dir):
     from expunge.law.rules import load_rules
     from expunge.publish.whatif import each_policy
 
@@ -68,7 +68,7 @@ def test_report_lists_every_disputed_reading_with_the_charges_and_people_it_move
     assert disputed and {r["policy"] for r in readings if r["disputed"]} == set(disputed)
     for r in readings:
         for key, n in (("charges", r["charges_changed"]), ("people", r["people_changed"])):
-            shown = f"fewer than {below}" if 0 < n < below else f"{n:,}"
+            shown = f"fewer than {below}" if 0 < n < below else ("0" if n == 0 else f"about {round(n / 10) * 10:,}")
             assert f'data-test="reading-{r["policy"]}-{r["value"]}-{key}">{shown}<' in section, (r["policy"], key)
     # The sample moves charges under every disputed policy: each shows a number, not only zeros.
     for name in disputed:

@@ -70,12 +70,16 @@ def _bars(rows: pd.DataFrame, label: str, lower: str, upper: str, width: int = 7
     return "".join(parts)
 
 
-def _count(n: int, below: int, signed: bool = False) -> str:
-    """A count (or, ``signed``, a change) of charges or people, suppressed like the other
-    cells of the page when it is not zero and under ``below``."""
+def rounded(n: int, below: int, signed: bool = False) -> str:
+    """A count of the readings table: these counts overlap the audited cells (a policy can move
+    exactly the charges of one reason) without being part of the audit, so they are published
+    to the nearest 10 and, when not zero and under ``below``, as "fewer than ``below``"."""
     if 0 < abs(n) < below:
         return f"{'a change of ' if signed else ''}fewer than {below}"
-    return f"{n:+,}" if signed and n else f"{n:,}"
+    near = int(10 * round(n / 10))
+    if not n:
+        return "0"
+    return f"about {near:+,}" if signed else f"about {near:,}"
 
 
 def _reading_rows(rows: list[dict[str, Any]], below: int) -> str:
@@ -87,9 +91,9 @@ def _reading_rows(rows: list[dict[str, Any]], below: int) -> str:
                                               f" (default {escape(r['default'])})")
         body.append(
             f"<tr><td>{escape(r['policy'])}</td><td>{run_value}</td><td>{escape(r['value'])}</td>"
-            f'<td data-test="reading-{test}-charges">{_count(r["charges_changed"], below)}</td>'
-            f'<td data-test="reading-{test}-people">{_count(r["people_changed"], below)}</td>'
-            f"<td>{_count(low['change'], below, signed=True)}</td></tr>")
+            f'<td data-test="reading-{test}-charges">{rounded(r["charges_changed"], below)}</td>'
+            f'<td data-test="reading-{test}-people">{rounded(r["people_changed"], below)}</td>'
+            f"<td>{rounded(low['change'], below, signed=True)}</td></tr>")
     return ("<table><thead><tr><th>Policy</th><th>This run</th><th>Other value</th><th>Charges that move</th>"
             "<th>People that move</th><th>People with an eligible charge</th></tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table>")
@@ -113,7 +117,9 @@ def readings_section(readings: dict[str, Any] | None, below: int) -> str:
            "re-decides every charge of this run with one policy set to another value and counts what moves against "
            "this run's decisions (the table <code>expunge whatif RUN --each-policy</code> prints). People that move: "
            "distinct people with a charge whose determination changes; the last column is the change in people "
-           f"with at least one eligible charge (lower bound). Counts under {below} are suppressed.</p>"]
+           f"with at least one eligible charge (lower bound). Counts are rounded to the nearest 10 and counts "
+           f"under {below} are suppressed: a policy can move exactly the charges of one reason, and rounding keeps "
+           "these figures from giving a suppressed cell away.</p>"]
     out.append(_reading_rows(disputed, below) if disputed else '<p class="note">The rule file marks no policy '
                "as disputed.</p>")
     if other:
@@ -221,6 +227,8 @@ left out of the chart and shows "suppressed" in the table.</p>
 <table><thead><tr><th>County</th><th>People (lower)</th><th>People (upper)</th><th>Cases (lower)</th>
 <th>Charges (lower)</th><th>Charges (upper)</th></tr></thead><tbody>{county_rows}</tbody></table>
 <h2>Eligible charges by year of offense</h2>
+<p class="note">A year whose lower or upper bound is suppressed is left out of the chart
+(<code>bounds_by_year.csv</code> lists every year).</p>
 {_bars(years, "offense_year", "charges_lower", "charges_upper")}
 <h2>Charges by determination</h2>
 <table><thead><tr><th>Determination</th><th>Charges</th></tr></thead><tbody>{det_rows}</tbody></table>
@@ -235,8 +243,9 @@ The truth lies between.</li>
 <li>People are linked by the export's person id, else by name and date of birth; records without either are
 counted within their case only, so people counts can be slightly high.</li>
 <li>Cells with fewer than {below} charges, cases or people are suppressed, and so are the other cells that would
-let anyone work them out by subtraction (from totals, bounds, another table, or the previous night's figures);
-the counts of cases and people of a cell follow its charges. Totals are never suppressed and always match the
+let anyone work them out by subtraction (from totals, bounds, another table, or the previous night's figures)
+or pin them with whole numbers (a blank holds at least one charge); the counts of cases and people of a cell
+follow its charges. Totals are never suppressed and always match the
 headline. No names, dates of birth, addresses or case numbers are used on this page.</li>
 <li>This is not legal advice. Parts of the rule table rest on secondary sources and await counsel's review.</li>
 </ul>
