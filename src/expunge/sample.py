@@ -14,9 +14,10 @@ reference text from an open-ended, Zipf-like set instead (``hand_keyed_descripti
 100,000 distinct descriptions per 1 M charges, growing sub-linearly, like real hand-keyed
 records; every other column stays what the same seed gives without it.
 
-Generation is vectorized (numpy choices over template tables, pyarrow CSV writing), so a
-10-million-row export takes seconds. With ``truth=True`` the expected offense family and
-substance of each row are written to a sidecar file for accuracy measurement.
+Generation is vectorized (numpy choices over template tables, pyarrow CSV writing): about
+30 s per million rows on two cores, a few seconds more with ``hand_keyed``. With
+``truth=True`` the expected offense family and substance of each row are written to a
+sidecar file for accuracy measurement.
 """
 
 from __future__ import annotations
