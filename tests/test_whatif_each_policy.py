@@ -157,3 +157,32 @@ def test_whatif_names_the_policy_it_changed_and_the_move_in_each_county(run):
     counties = result["by_county"]
     assert sum(c["charges"] for c in counties) == result["charges_changed"] > 0
     assert all(sum(c["transitions"].values()) == c["charges"] for c in counties)
+
+
+def _full_facts(data):
+    """The facts of every charge of a run, as a re-decision without signatures builds them."""
+    from expunge.publish.whatif import FACT_COLUMNS
+
+    facts = data.charges[list(FACT_COLUMNS)].copy()
+    facts["case_number"] = data.cases
+    return facts
+
+
+def test_deciding_one_case_of_each_signature_gives_every_charges_decision(run):
+    from expunge.decide.engine import evaluate
+    from expunge.publish.whatif import read_charges
+
+    data = read_charges(run, AS_OF)
+    rs = load_rules()
+    rows, expand = data.signatures(rs)
+    assert len(rows) < len(data.charges)  # cases alike are decided once
+    for name, spec in rs.policies.items():
+        for value in spec["values"]:
+            chosen = rs.resolve_policies({name: str(value)})
+            full = _full_facts(data)
+            full.loc[data.conflated, "substance"] = "UNKNOWN"
+            full["marijuana"] = full["substance"].isin(["MARIJUANA", "THC"])
+            every = evaluate(full, rs, chosen, AS_OF)
+            once = evaluate(full.iloc[rows].reset_index(drop=True), rs, chosen, AS_OF)
+            for col in ("determination", "rule_id", "overdue"):
+                assert (once[col].to_numpy()[expand] == every[col].to_numpy()).all(), (name, value, col)

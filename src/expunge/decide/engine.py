@@ -183,6 +183,63 @@ def evaluate(
     return out
 
 
+def comparison_codes(values: pd.Series, cuts: tuple[float, ...]) -> np.ndarray:
+    """An integer per value, equal for values that every comparison with ``cuts`` treats
+    alike: below, equal to or above each cut (missing: -1)."""
+    num = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    edges = np.asarray(cuts, dtype=float)
+    below = np.searchsorted(edges, num, side="left")  # cuts under the value
+    equal = np.searchsorted(edges, num, side="right") > below
+    return np.where(np.isnan(num), -1, 2 * below + equal)
+
+
+#: Cases of more charges than this are each their own signature in ``case_signatures``.
+SIGNATURE_WIDTH = 8
+
+
+def case_signatures(row_code: np.ndarray, case: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cases alike in what a rule can see, for deciding each kind of case once.
+
+    ``row_code``: an integer per charge, equal for charges whose facts are equal; ``case``:
+    an integer per charge, equal within a case. Two cases have the same signature when they
+    hold the same multiset of row codes: each charge of one then has a twin in the other,
+    with the same facts and the same case context (what *another* charge of its case is).
+
+    Returns ``(rows, expand)``: the charges of one case of each signature (``rows``, indices
+    into the input, each case's charges in row-code order), and for every input charge the
+    position in ``rows`` of its twin. Deciding ``facts.iloc[rows]`` and taking ``[expand]``
+    gives what deciding every charge gives.
+    """
+    n = len(row_code)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    order = np.lexsort((row_code, case))
+    cs, codes = case[order], row_code[order]
+    new = np.r_[True, cs[1:] != cs[:-1]]
+    case_id = np.cumsum(new) - 1
+    start = np.flatnonzero(new)
+    length = np.diff(np.r_[start, n])
+    rank = np.arange(n) - start[case_id]
+    wide = length > SIGNATURE_WIDTH  # its own signature: keyed by the case itself
+    matrix = np.full((len(start), SIGNATURE_WIDTH + 2), -1, dtype=np.int64)
+    fits = ~wide[case_id]
+    matrix[case_id[fits], rank[fits]] = codes[fits]
+    matrix[:, SIGNATURE_WIDTH] = length
+    matrix[wide, SIGNATURE_WIDTH + 1] = np.flatnonzero(wide)
+    signature = row_codes(pd.DataFrame(matrix))
+    # Signatures are numbered in order of first appearance, so the first case of each comes
+    # in signature order and its charges keep their sorted order.
+    chosen = np.unique(signature, return_index=True)[1]
+    offset = np.zeros(len(chosen), dtype=np.int64)
+    offset[1:] = np.cumsum(length[chosen])[:-1]
+    is_chosen = np.zeros(len(start), dtype=bool)
+    is_chosen[chosen] = True
+    rows = order[is_chosen[case_id]]
+    expand = np.empty(n, dtype=np.int64)
+    expand[order] = offset[signature[case_id]] + rank
+    return rows, expand
+
+
 def policy_caveats(facts: pd.DataFrame, determination: pd.Series, ruleset: RuleSet,
                    policies: Mapping[str, str]) -> pd.Series:
     """The caveats that the chosen policy values put on rows (``;``-joined names)."""

@@ -351,6 +351,28 @@ def _as_date(value: Any, what: str, problems: list[str]) -> date | None:
         return None
 
 
+def thresholds(ruleset: RuleSet) -> dict[str, tuple[float, ...]]:
+    """Per fact, every number a condition of ``ruleset`` compares it with (``lt``, ``le``,
+    ``gt``, ``ge``), under any policy value: two values on the same side of each of them (or
+    equal to the same one) meet every condition alike."""
+    found: dict[str, set[float]] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if isinstance(value, dict) and value.keys() & {"lt", "le", "gt", "ge"}:
+                    found.setdefault(str(key), set()).update(
+                        float(v) for op, v in value.items() if op in {"lt", "le", "gt", "ge"})
+                walk(value)
+        elif isinstance(node, list | tuple):
+            for item in node:
+                walk(item)
+
+    walk([[r.when, r.policy_outcomes] for r in ruleset.rules])
+    walk(list(ruleset.policies.values()))
+    return {k: tuple(sorted(v)) for k, v in sorted(found.items())}
+
+
 def condition_facts(cond: Any) -> set[str]:
     """The facts a rule condition reads (``any`` alternatives included)."""
     names: set[str] = set()

@@ -17,7 +17,7 @@ moves against the run's own decisions. ``policy_readings`` computes the same tab
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -27,9 +27,10 @@ import pandas as pd
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from expunge.decide.engine import evaluate
+from expunge.decide.engine import case_signatures, comparison_codes, evaluate
 from expunge.errors import InputFileError
-from expunge.law.rules import ELIGIBLE, RuleSet, default_ruleset_path, load_rules
+from expunge.ingest.distinct import row_codes
+from expunge.law.rules import ELIGIBLE, RuleSet, default_ruleset_path, load_rules, thresholds
 from expunge.publish.rollups import headline
 
 FACT_COLUMNS = ("case_number", "case_kind", "offense_family", "substance", "level", "class", "amount_g",
@@ -49,6 +50,22 @@ class RunCharges:
     before: dict[str, Any]  # headline of the run's own decisions
     people: np.ndarray  # person_key as codes 0..n-1 (-1: no person)
     cases: np.ndarray  # case_number as codes (-1: none); the engine groups a case's charges by it
+    kinds: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    def signatures(self, ruleset: RuleSet) -> tuple[np.ndarray, np.ndarray]:
+        """``engine.case_signatures`` of these charges under what ``ruleset`` can tell apart
+        (amounts only by the thresholds it compares them with): the charges to decide and,
+        per charge, its twin among them. Each kind of case is decided once: a statewide run
+        has millions of charges and far fewer kinds of case."""
+        cuts = thresholds(ruleset)
+        key = tuple(sorted(cuts.items()))
+        if key not in self.kinds:
+            facts = self.charges[[c for c in FACT_COLUMNS if c != "case_number"]].assign(conflated=self.conflated)
+            for fact, values in cuts.items():
+                if fact in facts:
+                    facts[fact] = comparison_codes(facts[fact], values)
+            self.kinds[key] = case_signatures(row_codes(facts), self.cases)
+        return self.kinds[key]
 
 
 def _manifest(run: Path) -> dict[str, Any]:
@@ -101,15 +118,16 @@ def redecide(run: RunCharges, ruleset: RuleSet, chosen: dict[str, str], full: bo
     with its charges and distinct people) and, ``after``, the headline (``full``) or only
     its ``bounds``."""
     charges = run.charges
-    facts = charges[list(FACT_COLUMNS)].copy()
-    facts["case_number"] = run.cases  # charges without a case number form one group, as before
+    rows, expand = run.signatures(ruleset)
+    facts = charges[list(FACT_COLUMNS)].iloc[rows].reset_index(drop=True)
+    facts["case_number"] = run.cases[rows]  # charges without a case number form one group, as before
     assume = chosen.get("conflated_code_without_modifier") == "assume_marijuana"
-    facts.loc[run.conflated, "substance"] = "MARIJUANA" if assume else "UNKNOWN"
+    facts.loc[run.conflated[rows], "substance"] = "MARIJUANA" if assume else "UNKNOWN"
     facts["marijuana"] = facts["substance"].isin(["MARIJUANA", "THC"])
     decided = evaluate(facts, ruleset, chosen, run.as_of)
     clerk = (charges["rule_id"] == "CLERK").to_numpy()
     after = np.where(clerk, charges["determination"].to_numpy(dtype=object),
-                     decided["determination"].to_numpy(dtype=object))
+                     decided["determination"].to_numpy(dtype=object)[expand])
     before = charges["determination"].to_numpy(dtype=object)
     changed = before != after
     moved = pd.DataFrame({"from": before[changed], "to": after[changed], "person_key": run.people[changed]})
@@ -118,7 +136,7 @@ def redecide(run: RunCharges, ruleset: RuleSet, chosen: dict[str, str], full: bo
                    for (f, t), g in moved.groupby(["from", "to"], sort=True)]
     by_county: list[dict[str, Any]] = []
     if full:
-        overdue = decided["overdue"].to_numpy(dtype=bool) & ~clerk
+        overdue = decided["overdue"].to_numpy(dtype=bool)[expand] & ~clerk
         summary = headline(charges.assign(determination=after, overdue=overdue))
         moved["county"] = charges["county"].astype("str").to_numpy()[changed]
         by_county = [{"county": str(c), "charges": len(g), "people": int(g["person_key"].nunique()),
@@ -232,7 +250,7 @@ def policy_readings(run_dir: str | Path, as_of: str | date, policies: dict[str, 
 
 
 #: Runs with more charges than this leave the readings table out of their report page:
-#: each policy value re-decides every charge (about 1.5 s per value per 500,000 charges).
+#: each policy value re-decides one case of each kind (``RunCharges.signatures``).
 REPORT_READINGS_LIMIT = 1_000_000
 
 
