@@ -191,3 +191,49 @@ def test_no_reference_text_already_shows_the_noise_the_detectors_look_for():
 def test_hand_keyed_noise_produces_each_kind(kind, hand_keyed_descriptions):
     seen = NOISE_DETECTORS[kind]
     assert any(seen(d) for d in hand_keyed_descriptions if d not in REFERENCES)
+
+
+@pytest.fixture(scope="module")
+def two_nights(tmp_path_factory):
+    """The shipped sample and its next night (2 % of charges newly disposed, 5 % new)."""
+    from expunge.sample import next_night
+
+    out = tmp_path_factory.mktemp("next") / "night-2.csv"
+    counts = next_night(SAMPLE, out, changed=0.02, new=0.05, seed=3)
+    from expunge.sample import _read_as_text
+
+    return _read_as_text(SAMPLE), _read_as_text(out), counts
+
+
+def test_next_night_changes_the_asked_share_and_keeps_every_other_row(two_nights):
+    before, after, counts = two_nights
+    n = before.num_rows
+    assert counts == {"charges": n + round(0.05 * n), "changed": round(0.02 * n), "new": round(0.05 * n),
+                      "changed_recent": round(0.9 * round(0.02 * n))}
+    kept = after.slice(0, n)
+    differs = [i for i in range(n) if kept.slice(i, 1).to_pylist() != before.slice(i, 1).to_pylist()]
+    assert 0 < len(differs) <= counts["changed"]  # a donor may give a row the disposition it had
+    assert kept.drop_columns(["disposition", "sentence", "supervision_status", "disposition_date"]).equals(
+        before.drop_columns(["disposition", "sentence", "supervision_status", "disposition_date"]))
+
+
+def test_next_nights_new_charges_are_new_cases_filed_on_the_exports_last_day(two_nights):
+    before, after, counts = two_nights
+    fresh = after.slice(before.num_rows)
+    assert fresh.num_rows == counts["new"]
+    assert not set(fresh["case_number"].to_pylist()) & set(before["case_number"].to_pylist())
+    assert set(fresh["filing_date"].to_pylist()) == {max(before["filing_date"].to_pylist())}
+    assert set(fresh["defendant_id"].to_pylist()) <= set(before["defendant_id"].to_pylist())
+
+
+def test_next_night_command_prints_what_changed(tmp_path):
+    out = tmp_path / "n2.csv"
+    result = CliRunner().invoke(main, ["next-night", str(SAMPLE), "--out", str(out), "--new", "0.1"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    from expunge.sample import _read_as_text
+
+    printed = json.loads(result.output)
+    assert printed["new"] == round(0.1 * (printed["charges"] - printed["new"]))
+    assert _read_as_text(out).num_rows == printed["charges"]

@@ -1299,3 +1299,58 @@ def read_sample_charges(path: str | Path) -> pd.DataFrame:
     charges["source_file"], charges["source_line"] = Path(path).name, np.arange(len(charges)) + 2
     charges["charge_seq"] = charges["charge_seq"].astype(int)
     return charges
+
+
+def next_night(
+    export: str | Path,
+    out: str | Path,
+    changed: float = 0.005,
+    new: float = 0.01,
+    recent_share: float = 0.9,
+    seed: int = 1,
+) -> dict[str, int]:
+    """The next night's snapshot of ``export``, as a court's nightly export changes: a share
+    ``changed`` of its charges get a new disposition (``recent_share`` of them filed in the
+    last year of the export, the rest anywhere in its history) and a share ``new`` of new
+    charges arrive (new cases of recent filings, by people already in it). Every other row is
+    as it was, in its place; the new rows come last (lines that do not parse are left out).
+    Returns what changed, in charges."""
+    table = _read_as_text(export)
+    rng = np.random.default_rng(seed)
+    n = table.num_rows
+    filed = table["filing_date"].to_numpy(zero_copy_only=False).astype(str)
+    last = max(filed) if n else ""
+    year_before = f"{int(last[:4]) - 1}{last[4:]}" if last else ""
+    recent = np.flatnonzero(filed >= year_before)
+    older = np.flatnonzero(filed < year_before)
+    k = round(changed * n)
+    k_recent = min(len(recent), round(k * recent_share))
+    pick = np.concatenate([rng.choice(recent, k_recent, replace=False),
+                           rng.choice(older, min(len(older), k - k_recent), replace=False)]).astype(np.int64)
+    columns = {name: table[name].to_numpy(zero_copy_only=False).astype(object) for name in table.column_names}
+    donors = rng.integers(0, n, len(pick))  # another charge's disposition, decided on the last day
+    for name in ("disposition", "sentence", "supervision_status"):
+        columns[name][pick] = columns[name][donors]
+    columns["disposition_date"][pick] = last
+    m = round(new * n)
+    template = rng.choice(recent if len(recent) else np.arange(n), m) if n else np.zeros(0, dtype=np.int64)
+    fresh = {name: values[template].copy() for name, values in columns.items()}
+    fresh["case_number"] = np.array([f"{c}-N{seed}-{i:07d}" for i, c in enumerate(fresh["case_number"])], dtype=object)
+    fresh["filing_date"][:] = last
+    fresh["disposition"][:] = ""
+    fresh["disposition_date"][:] = ""
+    merged = pa.table({name: pa.array(np.concatenate([columns[name], fresh[name]]), type=pa.string())
+                       for name in table.column_names})
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pacsv.write_csv(merged, path, pacsv.WriteOptions(quoting_style="needed"))
+    return {"charges": n + m, "changed": len(pick), "new": m, "changed_recent": k_recent}
+
+
+def _read_as_text(export: str | Path) -> pa.Table:
+    """A CSV export with every column read as text, empty fields as empty text; lines of the
+    wrong shape (``malformed=`` lines) are left out."""
+    names = pacsv.open_csv(export).schema.names
+    return pacsv.read_csv(export, parse_options=pacsv.ParseOptions(invalid_row_handler=lambda _: "skip"),
+                          convert_options=pacsv.ConvertOptions(column_types={name: pa.string() for name in names},
+                                                               strings_can_be_null=False))
