@@ -10,6 +10,9 @@ sampled from /proc every 0.2 s, and the largest single process from ``os.wait4``
   county-partitioned zstd Parquet, nothing else;
 * the full pipeline (`expunge run --orchestrator none --no-documents`), with its stage
   times from the manifest (ingest, decide, publish; matching inside decide);
+* one analyst query (DuckDB over the run's ``charges/``), with the files it reads;
+* the second night, warm: `expunge next-night` changes 0.5 % of the charges and adds 1 %,
+  and the pipeline runs again on the first night's output folder and description cache;
 * at the smallest size only, the pipeline again with the DOCX drafts, to show their cost.
 
 Results go to docs/measurements/bench.json and docs/measurements/bench.md (quoted in the
@@ -128,6 +131,49 @@ def distinct_descriptions(export: Path) -> int:
     return pc.count_distinct(table[col]).as_py()
 
 
+QUERY = r"""
+import sys, time, duckdb
+t = time.perf_counter()
+rows = duckdb.sql(f"SELECT county, offense_year, determination, count(*) AS charges, "
+                  f"count(DISTINCT person_key) AS people FROM read_parquet('{sys.argv[1]}/**/*.parquet', "
+                  f"hive_partitioning = true) GROUP BY ALL").fetchall()
+print(len(rows), round(time.perf_counter() - t, 3))
+"""
+
+
+def analyst_query(run: Path) -> dict[str, object]:
+    """One analyst query in DuckDB, in a process of its own: charges and people by county, year
+    and determination over ``charges/``; with the files it read."""
+    result = measured([sys.executable, "-c", QUERY, str(run / "charges")])
+    groups, seconds = result.pop("stdout").split()
+    return {"query_s": float(seconds), "groups": int(groups), "peak_rss_mb": result["peak_rss_mb"],
+            "files": {d: sum(1 for _ in (run / d).rglob("*.parquet")) for d in ("charges", "analytics")}}
+
+
+NEXT_NIGHT = {"changed": 0.005, "new": 0.01, "recent_share": 0.9}
+
+
+def second_night(export: Path, rows: int, out: Path, cache: Path, floor_s: float,
+                 env: dict[str, str]) -> dict[str, object]:
+    """The next night on the first night's output folder and description cache (warm): the
+    export with 0.5 % of its charges newly disposed (nine tenths of them filed in its last
+    year) and 1 % new charges (``expunge next-night``)."""
+    night = export.with_name(export.stem + "-night-2.csv")
+    if not night.exists():
+        subprocess.run([str(BIN / "expunge"), "next-night", str(export), "--out", str(night),
+                        "--changed", str(NEXT_NIGHT["changed"]), "--new", str(NEXT_NIGHT["new"]),
+                        "--recent-share", str(NEXT_NIGHT["recent_share"])], check=True, stdout=subprocess.DEVNULL)
+    print(f"{rows:,}: second night", flush=True)
+    result = measured([str(BIN / "expunge"), "run", str(night), "--out", str(out), "--run-id", "bench-2",
+                       "--as-of", "2026-11-28", "--orchestrator", "none", "--cache-dir", str(cache),
+                       "--no-documents"], env)
+    manifest = json.loads((out / "bench-2" / "manifest.json").read_text())
+    result.pop("stdout")
+    result.update(changes=NEXT_NIGHT, stages_s=manifest["timings_seconds"], ledger=manifest["ledger"],
+                  ratio_to_copy_floor=round(result["wall_s"] / floor_s, 2))
+    return result
+
+
 def bench_size(rows: int, data: Path, documents: bool) -> dict[str, object]:
     export = data / f"export-{rows}-hand-keyed.csv"  # not the tidy exports earlier runs cached
     if not export.exists():
@@ -164,6 +210,9 @@ def bench_size(rows: int, data: Path, documents: bool) -> dict[str, object]:
         result["matching_share_of_wall"] = round(manifest["timings_seconds"]["matching_within_decide"]
                                                  / result["wall_s"], 3)
         runs[label] = result
+        if not docs:
+            runs["analyst_query"] = analyst_query(out / "bench")
+            runs["second_night"] = second_night(export, rows, out, cache, floor["wall_s"], env)
         shutil.rmtree(out, ignore_errors=True)
     floor.pop("stdout")
     floor["rows_per_s"] = round(rows / floor["wall_s"])
@@ -197,13 +246,35 @@ def markdown(results: dict[str, object]) -> str:
                      f"{p['matching_share_of_wall']:.1%} | {p['partitions']} |")
     steps = [(r, r["pipeline"]["stages_s"].get("steps", {})) for r in results["sizes"]]
     names = [n for n in ("partition", "people_index", "decide_partitions", "publish_partitions",
-                         "cases_and_review_queue", "petitions", "rollups") if any(n in st for _, st in steps)]
+                         "cases_and_review_queue", "petitions", "rollups", "readings")
+             if any(n in st for _, st in steps)]
     if names:
         lines += ["", "Steps inside decide and publish (seconds):", "",
                   "| charges | distinct descriptions | " + " | ".join(n.replace("_", " ") for n in names) + " |",
                   "| ---: | ---: | " + " | ".join("---:" for _ in names) + " |"]
         lines += [f"| {r['rows']:,} | {distinct(r)} | " + " | ".join(str(st.get(n, "")) for n in names) + " |"
                   for r, st in steps]
+    nights = [r for r in results["sizes"] if "second_night" in r]
+    if nights:
+        lines += ["", "The second night, warm (ledger and description cache from the first): 0.5 % of the charges "
+                  "newly disposed, nine tenths of them filed in the export's last year, and 1 % new charges "
+                  "(`expunge next-night`):", "",
+                  "| charges | second night | ratio to the first night's copy floor | ingest / decide / publish "
+                  "| decisions reused / made | peak RSS |", "| ---: | ---: | ---: | --- | --- | ---: |"]
+        for r in nights:
+            n = r["second_night"]
+            st = n["stages_s"]
+            lines.append(f"| {r['rows']:,} | {n['wall_s']} s | {n['ratio_to_copy_floor']}× | {st['ingest']} / "
+                         f"{st['decide']} / {st['publish']} s | {n['ledger']['charges_reused']:,} / "
+                         f"{n['ledger']['charges_decided']:,} | {n['peak_rss_mb']:,} MB |")
+    queries = [r for r in results["sizes"] if "analyst_query" in r]
+    if queries:
+        lines += ["", "One analyst query (DuckDB, its own process: charges and distinct people by county, year and "
+                  "determination over `charges/`):", "",
+                  "| charges | query | groups | files in charges/ / analytics/ |", "| ---: | ---: | ---: | --- |"]
+        lines += [f"| {r['rows']:,} | {r['analyst_query']['query_s']} s | {r['analyst_query']['groups']:,} | "
+                  f"{r['analyst_query']['files']['charges']:,} / {r['analyst_query']['files']['analytics']:,} |"
+                  for r in queries]
     for r in results["sizes"]:
         if "pipeline_with_documents" in r:
             d = r["pipeline_with_documents"]
