@@ -17,10 +17,17 @@ from tests.conftest import AS_OF, SAMPLE
 
 
 def data_files(run: Path) -> dict[str, bytes]:
-    """A run's data files, less what depends on the night before by design: the delta, and the
-    summaries (disclosure control audits them together with the previous night's)."""
-    return {str(p.relative_to(run)): p.read_bytes() for p in sorted(run.rglob("*"))
-            if p.is_file() and p.name != "manifest.json" and not {"delta", "summary"} & set(p.parts)}
+    """A run's data files, less what depends on the night before by design: the delta, the
+    summaries (disclosure control audits them together with the previous night's), and which
+    run prepared each draft (an unchanged draft is carried over: tests/test_drafts_carried.py).
+    Drafts are compared by their list: file, cases, charges and the digest of their content."""
+    files = {str(p.relative_to(run)): p.read_bytes() for p in sorted(run.rglob("*"))
+             if p.is_file() and p.name != "manifest.json" and not {"delta", "summary"} & set(p.parts)}
+    for name in list(files):
+        if "documents" in Path(name).parts:
+            files[name] = b"" if name.endswith(".docx") else \
+                pd.read_csv(run / name).drop(columns=["prepared_by", "prepared_as_of"]).to_csv().encode()
+    return files
 
 
 def next_nights_export(tmp_path: Path) -> Path:

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 if TYPE_CHECKING:
@@ -1319,7 +1320,7 @@ def next_night(
     rng = np.random.default_rng(seed)
     n = table.num_rows
     filed = table["filing_date"].to_numpy(zero_copy_only=False).astype(str)
-    last = max(filed) if n else ""
+    last = pc.max(table["filing_date"]).as_py() or "" if n else ""
     year_before = f"{int(last[:4]) - 1}{last[4:]}" if last else ""
     recent = np.flatnonzero(filed >= year_before)
     older = np.flatnonzero(filed < year_before)
@@ -1327,20 +1328,26 @@ def next_night(
     k_recent = min(len(recent), round(k * recent_share))
     pick = np.concatenate([rng.choice(recent, k_recent, replace=False),
                            rng.choice(older, min(len(older), k - k_recent), replace=False)]).astype(np.int64)
-    columns = {name: table[name].to_numpy(zero_copy_only=False).astype(object) for name in table.column_names}
-    donors = rng.integers(0, n, len(pick))  # another charge's disposition, decided on the last day
+    # Arrow throughout: a 10 M-charge export as Python strings would take tens of GB.
+    donor = np.arange(n)
+    donor[pick] = rng.integers(0, n, len(pick))  # another charge's disposition, decided on the last day
+    moved = pa.array(donor)
     for name in ("disposition", "sentence", "supervision_status"):
-        columns[name][pick] = columns[name][donors]
-    columns["disposition_date"][pick] = last
+        table = table.set_column(table.schema.get_field_index(name), name, table[name].take(moved))
+    on_last_day = np.zeros(n, dtype=bool)
+    on_last_day[pick] = True
+    i = table.schema.get_field_index("disposition_date")
+    table = table.set_column(i, "disposition_date", pc.if_else(pa.array(on_last_day), last, table["disposition_date"]))
     m = round(new * n)
     template = rng.choice(recent if len(recent) else np.arange(n), m) if n else np.zeros(0, dtype=np.int64)
-    fresh = {name: values[template].copy() for name, values in columns.items()}
-    fresh["case_number"] = np.array([f"{c}-N{seed}-{i:07d}" for i, c in enumerate(fresh["case_number"])], dtype=object)
-    fresh["filing_date"][:] = last
-    fresh["disposition"][:] = ""
-    fresh["disposition_date"][:] = ""
-    merged = pa.table({name: pa.array(np.concatenate([columns[name], fresh[name]]), type=pa.string())
-                       for name in table.column_names})
+    fresh = table.take(pa.array(template, type=pa.int64()))
+    suffix = pa.array([f"-N{seed}-{k:07d}" for k in range(m)], type=pa.string())
+    blank = pa.array([""] * m, type=pa.string())
+    for name, values in (("case_number", pc.binary_join_element_wise(fresh["case_number"], suffix, "")),
+                         ("filing_date", pa.array([last] * m, type=pa.string())),
+                         ("disposition", blank), ("disposition_date", blank)):
+        fresh = fresh.set_column(fresh.schema.get_field_index(name), name, values)
+    merged = pa.concat_tables([table, fresh])
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     pacsv.write_csv(merged, path, pacsv.WriteOptions(quoting_style="needed"))

@@ -8,12 +8,21 @@ the ordinance and the municipal court). The document is built from
 ``templates/petition_document.xml`` (WordprocessingML the project owns): the path's title and
 basis, the CR375 person fields, one table row per eligible charge, the agencies to name, and
 what a clerk must still check. File names carry the person key, never a name.
+
+Each county's ``drafts.csv`` lists its drafts, the cases each covers and the run that prepared
+it: on a later night, a draft whose person rows have not changed is carried over from the
+previous night as it was (``write_documents(..., previous=...)``), so a night builds only the
+drafts of people whose charges changed.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+import shutil
 import zipfile
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -120,27 +129,86 @@ def render_document(person: list[dict], run: dict[str, str], template: str | Non
     return re.sub(r"\{\{([A-Z_]+)\}\}", lambda m: values[m.group(1)], template)
 
 
-def write_documents(rows: pd.DataFrame, folder: Path, run: dict[str, str]) -> int:
-    """Write one DOCX per person and county under ``folder``; returns how many."""
+#: Each county's list of its drafts: file, what it covers, a digest of what it was built from
+#: and the run that prepared it (``documents/<COUNTY>/drafts.csv``).
+DRAFTS_INDEX = "drafts.csv"
+
+
+@dataclass(frozen=True)
+class Drafts:
+    """What ``write_documents`` did: drafts written in this run and carried over unchanged."""
+
+    written: int = 0
+    carried: int = 0
+
+    def __add__(self, other: Drafts) -> Drafts:
+        return Drafts(self.written + other.written, self.carried + other.carried)
+
+    @property
+    def total(self) -> int:
+        return self.written + self.carried
+
+
+def _digest(person: list[dict], run: dict[str, str], template: str, styles: str) -> str:
+    """What a draft is built from, but the run that prepares it: the person's petition rows,
+    the rule set and the templates."""
+    text = json.dumps([run.get("rules", ""), template, styles, person], default=str, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def _previous_index(folder: Path | None) -> dict[str, dict[str, str]]:
+    path = folder / DRAFTS_INDEX if folder is not None else None
+    if path is None or not path.is_file():
+        return {}
+    return {r["draft"]: r for r in pd.read_csv(path, dtype=str, keep_default_na=False).to_dict("records")}
+
+
+def write_documents(rows: pd.DataFrame, folder: Path, run: dict[str, str], previous: Path | None = None) -> Drafts:
+    """Write one DOCX per person and county under ``folder`` (a run's ``petitions/``), and each
+    county's ``drafts.csv``.
+
+    ``previous``: the previous night's ``petitions/``. A draft whose person rows, rule set and
+    templates are what they were there is copied from it, not built again, so it still says
+    which run prepared it; only the drafts of people whose charges changed are new."""
     template = (resources.files("expunge.publish") / "templates" / "petition_document.xml").read_text("utf-8")
     styles = (resources.files("expunge.publish") / "templates" / "styles.xml").read_text("utf-8")
     people: dict[tuple[str, str, str, str], list[dict]] = {}
     for record in rows.dropna(subset=["person_key"]).to_dict("records"):  # one pass, plain dicts
         key = (str(record["circuit"]), str(record["county"]), record["person_key"], str(record.get("path") or ""))
         people.setdefault(key, []).append(record)
-    count = 0
+    done = Drafts()
+    index: dict[Path, list[dict[str, object]]] = {}
+    before: dict[Path, dict[str, dict[str, str]]] = {}
     for (circuit, county, key, path), person in sorted(people.items()):
-        target = folder / f"circuit-{safe_name(circuit)}" / "documents" / safe_name(county)
-        target.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(target / f"{key}-{path}.docx" if path else target / f"{key}.docx", "w",
-                             zipfile.ZIP_DEFLATED) as z:
-            for part, text in (("[Content_Types].xml", _CONTENT_TYPES), ("_rels/.rels", _RELS),
-                               ("word/_rels/document.xml.rels", _DOCUMENT_RELS), ("word/styles.xml", styles),
-                               ("word/document.xml", render_document(person, run, template))):
-                z.writestr(zipfile.ZipInfo(part, date_time=(2000, 1, 1, 0, 0, 0)), text.encode("utf-8"),
-                           compress_type=zipfile.ZIP_DEFLATED)
-        count += 1
-    return count
+        where = Path(f"circuit-{safe_name(circuit)}") / "documents" / safe_name(county)
+        target = folder / where
+        if where not in index:
+            target.mkdir(parents=True, exist_ok=True)
+            index[where] = []
+            before[where] = _previous_index(previous / where if previous is not None else None)
+        name = f"{key}-{path}.docx" if path else f"{key}.docx"
+        digest = _digest(person, run, template, styles)
+        old = before[where].get(name)
+        entry: dict[str, object] = {"draft": name, "cases": ", ".join(dict.fromkeys(str(r["case_number"])
+                                                                                    for r in person)),
+                                    "charges": len(person), "digest": digest,
+                                    "prepared_by": run.get("run_id", ""), "prepared_as_of": run.get("as_of", "")}
+        if old is not None and old["digest"] == digest and previous is not None and (previous / where / name).is_file():
+            shutil.copyfile(previous / where / name, target / name)  # a copy: a clerk may edit either
+            entry.update(prepared_by=old["prepared_by"], prepared_as_of=old["prepared_as_of"])
+            done += Drafts(carried=1)
+        else:
+            with zipfile.ZipFile(target / name, "w", zipfile.ZIP_DEFLATED) as z:
+                for part, text in (("[Content_Types].xml", _CONTENT_TYPES), ("_rels/.rels", _RELS),
+                                   ("word/_rels/document.xml.rels", _DOCUMENT_RELS), ("word/styles.xml", styles),
+                                   ("word/document.xml", render_document(person, run, template))):
+                    z.writestr(zipfile.ZipInfo(part, date_time=(2000, 1, 1, 0, 0, 0)), text.encode("utf-8"),
+                               compress_type=zipfile.ZIP_DEFLATED)
+            done += Drafts(written=1)
+        index[where].append(entry)
+    for where, entries in index.items():
+        pd.DataFrame(entries).to_csv(folder / where / DRAFTS_INDEX, index=False)
+    return done
 
 
 def safe_name(name: str) -> str:

@@ -38,7 +38,7 @@ from expunge.ingest.distinct import hash_distinct
 from expunge.ingest.read import in_this_process
 from expunge.law import readings as law_readings
 from expunge.law.rules import ELIGIBLE, load_rules
-from expunge.publish.documents import safe_name, write_documents
+from expunge.publish.documents import Drafts, safe_name, write_documents
 from expunge.publish.report import render_report
 from expunge.publish.rollups import DEFAULT_SUPPRESS_BELOW, Rollups, cases
 from expunge.publish.whatif import report_readings
@@ -309,6 +309,7 @@ class Published:
     petition_files: list[str]
     analytics: bool
     documents: int
+    documents_carried: int  # of ``documents``: drafts copied from the previous night, unchanged
     people_conflicts: int
     by_determination: dict[str, int]
     headline: dict[str, Any]
@@ -372,8 +373,9 @@ def write_outputs(parts: list[str], run_dir: Path, request: PublishRequest, salt
                        {"review queue": 4})  # county, court, case number and count stay in view
     step("cases_and_review_queue")
     run = {"run_id": run_id, "as_of": request.as_of, "rules": request.rules}
-    petitions, n_documents = write_petitions(sorted(str(p) for p in (spill / "petitions").glob("part-*.parquet")),
-                                             run_dir, run, request.documents, spill / "sorted", mapper)
+    previous_petitions = Path(request.previous) / "petitions" if request.previous else None
+    petitions, drafts = write_petitions(sorted(str(p) for p in (spill / "petitions").glob("part-*.parquet")),
+                                        run_dir, run, request.documents, spill / "sorted", mapper, previous_petitions)
     step("petitions")
     n_conflicts = write_conflicts(request.conflict_files, run_dir)
     every = Rollups(sorted(str(p) for p in (spill / "narrow").glob("part-*.parquet")), spill_dir=spill)
@@ -392,7 +394,8 @@ def write_outputs(parts: list[str], run_dir: Path, request: PublishRequest, salt
     (summary_dir / "report.html").write_text(render_report(head, tables, run, readings), encoding="utf-8")
     step("readings")
     return Published(charges=int(head["charges"]["total"]), cases=n_cases, review_queue=queue_rows,
-                     petition_files=petitions, analytics=bool(salt), documents=n_documents,
+                     petition_files=petitions, analytics=bool(salt), documents=drafts.total,
+                     documents_carried=drafts.carried,
                      people_conflicts=n_conflicts, by_determination=dict(head["charges"]["by_determination"]),
                      headline=head, rollups=every)
 
@@ -451,13 +454,14 @@ def _spill_petitions(rows: pd.DataFrame, path: Path) -> None:
 
 
 def write_petitions(spills: list[str], run_dir: Path, run: dict[str, str], documents: bool = True,
-                    scratch: Path | None = None,
-                    mapper: Callable[..., list[Any]] | None = None) -> tuple[list[str], int]:
+                    scratch: Path | None = None, mapper: Callable[..., list[Any]] | None = None,
+                    previous: Path | None = None) -> tuple[list[str], Drafts]:
     """Per circuit (``write_circuit``, through ``mapper`` to use several processes): a CSV
     per county, one workbook with a sheet per county and, with ``documents``, one DOCX per
-    person and county."""
+    person and county (those unchanged since the ``previous`` night's ``petitions/`` copied
+    from it)."""
     if not spills:
-        return [], 0
+        return [], Drafts()
     data = ds.dataset(spills, format="parquet")
     places = data.to_table(columns=_PLACE).group_by(_PLACE).aggregate([([], "count_all")]).to_pandas()
     places = places.sort_values(_PLACE, kind="stable")
@@ -465,17 +469,18 @@ def write_petitions(spills: list[str], run_dir: Path, run: dict[str, str], docum
     mapper = mapper or in_this_process
     done = mapper(write_circuit, [(spills, run_dir, circ, dict(zip(counties["county"].astype(str),
                                                                    counties["count_all"].astype(int), strict=True)),
-                                   run, documents, scratch) for circ, counties in places.groupby("circuit", sort=True)])
-    return [f for files, _ in done for f in files], sum(n for _, n in done)
+                                   run, documents, scratch, previous)
+                           for circ, counties in places.groupby("circuit", sort=True)])
+    return [f for files, _ in done for f in files], sum((d for _, d in done), Drafts())
 
 
 def write_circuit(spills: list[str], run_dir: Path, circ: str, counties: dict[str, int], run: dict[str, str],
-                  documents: bool, scratch: Path) -> tuple[list[str], int]:
+                  documents: bool, scratch: Path, previous: Path | None = None) -> tuple[list[str], Drafts]:
     """One circuit's petition files; reads one county (``counties``: name -> rows) at a time,
     each county's sorted rows waiting in ``scratch`` for the circuit's workbook."""
     data = ds.dataset(spills, format="parquet")
     written: list[str] = []
-    n_docs = 0
+    drafts = Drafts()
     folder = run_dir / "petitions" / safe_name(f"circuit-{circ}")
     folder.mkdir(parents=True, exist_ok=True)
     sorted_dir = scratch / safe_name(f"circuit-{circ}")
@@ -494,7 +499,7 @@ def write_circuit(spills: list[str], run_dir: Path, circ: str, counties: dict[st
         for path, n in rows["path"].value_counts().items():
             paths[(county, str(path))] = int(n)
         if documents:
-            n_docs += write_documents(rows, run_dir / "petitions", run)
+            drafts += write_documents(rows, run_dir / "petitions", run, previous)
         del rows
     guide = {"How to use": how_to_use(paths)}
     book = write_workbook(folder / f"petitions-circuit-{safe_name(str(circ))}.xlsx", {**guide, **sheets}, counties,
@@ -502,4 +507,4 @@ def write_circuit(spills: list[str], run_dir: Path, circ: str, counties: dict[st
     if book is not None:
         written.append(str(book.relative_to(run_dir)))
     shutil.rmtree(sorted_dir, ignore_errors=True)
-    return written, n_docs
+    return written, drafts
