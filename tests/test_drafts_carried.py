@@ -28,7 +28,7 @@ def nights(tmp_path_factory: pytest.TempPathFactory, _test_environment: None) ->
 
 
 def _index(run: Path) -> pd.DataFrame:
-    frames = [pd.read_csv(p, dtype=str, keep_default_na=False).assign(folder=str(p.parent.relative_to(run)))
+    frames = [pd.DataFrame(json.loads(p.read_text())).assign(folder=str(p.parent.relative_to(run)))
               for p in sorted(run.glob(f"petitions/*/documents/*/{DRAFTS_INDEX}"))]
     return pd.concat(frames, ignore_index=True)
 

@@ -26,7 +26,7 @@ def data_files(run: Path) -> dict[str, bytes]:
     for name in list(files):
         if "documents" in Path(name).parts:
             files[name] = b"" if name.endswith(".docx") else \
-                pd.read_csv(run / name).drop(columns=["prepared_by", "prepared_as_of"]).to_csv().encode()
+                pd.read_json(run / name).drop(columns=["prepared_by", "prepared_as_of"]).to_csv().encode()
     return files
 
 

@@ -203,3 +203,20 @@ def test_worker_processes_die_with_the_run_that_started_them(tmp_path):
     while any(_alive(w) for w in workers) and time.time() < deadline:
         time.sleep(0.2)
     assert not any(_alive(w) for w in workers)
+
+
+def test_a_night_in_partitions_matches_each_distinct_description_once(tmp_path, monkeypatch):
+    import expunge.normalize.offenses as offenses
+
+    matched: list[str] = []
+    match = offenses.match_descriptions
+
+    def counted(descriptions, norm):
+        matched.extend(descriptions.tolist())
+        return match(descriptions, norm)
+
+    monkeypatch.setattr(offenses, "match_descriptions", counted)
+    monkeypatch.setattr(expunge.ops.run, "match_descriptions", counted)
+    run = run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="r", partitions=4, workers=1)
+    described = pd.read_parquet(run / "charges", columns=["description_raw"])["description_raw"]
+    assert sorted(matched) == sorted(set(described.fillna("").astype(str)))  # each once, none left out

@@ -56,10 +56,10 @@ def hash_distinct(values: pd.Series, salt: str = "", length: int = 16) -> pd.Ser
     import hashlib
 
     codes, uniq = pd.factorize(values, use_na_sentinel=True)
-    prefix = f"{salt}|" if salt else ""
+    prefix = f"{salt}|".encode() if salt else b""
     text = np.asarray(uniq, dtype=object).tolist()  # plain str: iterating an Arrow-backed array is slow
-    hashed = np.array([hashlib.sha256(f"{prefix}{u}".encode()).hexdigest()[:length] for u in text] + [None],
-                      dtype=object)
+    sha = hashlib.sha256  # bytes joined, no f-string per value: half the time of formatting each
+    hashed = np.array([sha(prefix + str(u).encode()).hexdigest()[:length] for u in text] + [None], dtype=object)
     return pd.Series(hashed[np.where(codes < 0, len(uniq), codes)], index=values.index)
 
 

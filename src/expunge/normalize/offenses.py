@@ -175,29 +175,50 @@ def _scoring(queries: list[str], choices: list[str], name: str) -> tuple[Any, li
     return getattr(fuzz, name), queries, choices
 
 
-def describe_with_reference(descriptions: pd.Series, norm: Normalizer) -> pd.DataFrame:
-    """``describe`` plus the reference match, for distinct descriptions; cached on disk per
-    ``Normalizer.description_version`` so nightly runs only read descriptions they have
-    not seen before."""
-    cache = None
-    if norm.cache_dir:
-        cache = Path(norm.cache_dir) / f"descriptions-{norm.description_version}.parquet"
-    known = pd.read_parquet(cache) if cache is not None and cache.exists() else None
-    todo = descriptions if known is None else descriptions[~descriptions.isin(known.index)]
-    if len(todo) or known is None:
-        fresh = describe(todo.reset_index(drop=True), norm.config)
-        fresh = pd.concat([fresh, match_reference(fresh["desc_canonical"], norm.reference, norm.config)], axis=1)
-        fresh.index = todo.to_numpy()
-        table = fresh if known is None else pd.concat([known, fresh])
-    else:
-        fresh, table = known.iloc[:0], known
-    if cache is not None and len(fresh):
+def description_cache(norm: Normalizer) -> Path | None:
+    """The file of ``norm``'s description cache (None without a cache folder)."""
+    return Path(norm.cache_dir) / f"descriptions-{norm.description_version}.parquet" if norm.cache_dir else None
+
+
+def cached_descriptions(norm: Normalizer) -> pd.DataFrame | None:
+    """The descriptions matched so far under ``norm`` (indexed by description), or None."""
+    cache = description_cache(norm)
+    return pd.read_parquet(cache) if cache is not None and cache.exists() else None
+
+
+def match_descriptions(descriptions: pd.Series, norm: Normalizer) -> pd.DataFrame:
+    """``describe`` plus the reference match of distinct ``descriptions``, indexed by them."""
+    fresh = describe(descriptions.reset_index(drop=True), norm.config)
+    fresh = pd.concat([fresh, match_reference(fresh["desc_canonical"], norm.reference, norm.config)], axis=1)
+    fresh.index = descriptions.to_numpy()
+    return fresh
+
+
+def store_descriptions(norm: Normalizer, known: pd.DataFrame | None, fresh: list[pd.DataFrame]) -> pd.DataFrame:
+    """``known`` with the ``fresh`` matches added, written to the cache (atomically) when
+    there is one and something is new; returns the whole table."""
+    table = pd.concat(([known] if known is not None else []) + fresh) if fresh else known
+    if table is None:
+        raise ValueError("store_descriptions needs known or fresh descriptions")
+    cache = description_cache(norm)
+    if cache is not None and sum(len(f) for f in fresh):
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_suffix(f".tmp{os.getpid()}")
         out = table.copy()
         out["desc_amount_g"] = out["desc_amount_g"].astype("float64")
         out.to_parquet(tmp)
         os.replace(tmp, cache)
+    return table
+
+
+def describe_with_reference(descriptions: pd.Series, norm: Normalizer) -> pd.DataFrame:
+    """``describe`` plus the reference match, for distinct descriptions; cached on disk per
+    ``Normalizer.description_version`` so nightly runs only read descriptions they have
+    not seen before."""
+    known = cached_descriptions(norm)
+    todo = descriptions if known is None else descriptions[~descriptions.isin(known.index)]
+    fresh = [match_descriptions(todo, norm)] if len(todo) or known is None else []
+    table = store_descriptions(norm, known, fresh)
     got = table.loc[descriptions.to_numpy(), list(DESC_COLUMNS)]
     got.index = descriptions.index
     return got

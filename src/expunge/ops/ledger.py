@@ -48,6 +48,14 @@ def context_key(parts: Sequence[str]) -> str:
     return h.hexdigest()
 
 
+def usable(out_dir: Path, context: str) -> bool:
+    """Whether ``out_dir`` has a ledger written under ``context`` (a run would reuse it)."""
+    try:
+        return json.loads((Path(out_dir) / LEDGER_DIR / "context.json").read_text()).get("context") == context
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def load(out_dir: Path, context: str, partitions: int = 1, k: int = 0) -> pd.DataFrame | None:
     """The ledger's charges for partition ``k`` of ``partitions`` if the ledger was written
     under ``context``; None otherwise (or when it cannot be read)."""

@@ -27,8 +27,10 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
@@ -44,6 +46,7 @@ from expunge.ingest.identities import PersonIndex, write_person_index
 from expunge.ingest.profiles import input_schema, load_profile
 from expunge.ingest.read import IngestResult, Mapper, ingest, staging_schema
 from expunge.law.rules import load_rules
+from expunge.normalize.offenses import cached_descriptions, match_descriptions, store_descriptions
 from expunge.normalize.report import normalization_report
 from expunge.ops import ledger, progress, state
 from expunge.ops.runlog import failure_message, record_held, record_published, record_run
@@ -165,6 +168,41 @@ def decide_partition(plan: RunPlan, k: int, parts: list[str]) -> DecidedPartitio
     return DecidedPartition(str(path), str(duplicates), str(conflicts), decided.counts)
 
 
+def _prime_descriptions(plan: RunPlan) -> bool:
+    """Whether to match the night's descriptions before deciding: with several partitions,
+    whose descriptions overlap, unless a usable ledger will spare most of them and there is
+    no cache to keep the matches in for later nights."""
+    s = plan.settings
+    if plan.partitions < 2:
+        return False
+    return bool(s.cache_dir) or not (s.use_ledger and ledger.usable(Path(s.out_dir), plan.ledger_context))
+
+
+def stage_descriptions(plan: RunPlan, ingested: IngestResult) -> int:
+    """Match every distinct description of the night not yet in the description cache, once,
+    split over ``plan.workers`` processes, and store them in the cache (the settings' cache
+    folder, else one for this night in the work folder), so the partitions only look them
+    up: without this each partition would match the descriptions it shares with the others.
+    Returns how many descriptions were matched."""
+    norm = plan.normalizer()
+    files = [f for part in ingested.partitions for f in part]
+    staged = ds.dataset(files, format="parquet") if files else None
+    if staged is None or "charge_description" not in staged.schema.names:
+        return 0
+    column = staged.to_table(columns=["charge_description"]).column(0)
+    distinct = pd.Series(pc.unique(column).to_pandas()).fillna("").astype("str").drop_duplicates()
+    known = cached_descriptions(norm)
+    todo = distinct if known is None else distinct[~distinct.isin(known.index)]
+    chunks = [c for c in np.array_split(todo.to_numpy(dtype=object), max(1, plan.workers * 2)) if len(c)]
+    fresh = map_local(_match_chunk, [(plan, c) for c in chunks], plan.workers if len(chunks) > 1 else 1)
+    store_descriptions(norm, known, fresh)
+    return len(todo)
+
+
+def _match_chunk(plan: RunPlan, descriptions: np.ndarray) -> pd.DataFrame:
+    return match_descriptions(pd.Series(descriptions, dtype="str"), plan.normalizer())
+
+
 def _person_index(path: str) -> PersonIndex:
     """The run's people index, read once per process (a Dask worker decides many partitions);
     keyed by the file's identity, so a later run reusing the same work folder reads its own."""
@@ -203,6 +241,9 @@ def stage_decide(plan: RunPlan, ingested: IngestResult) -> list[DecidedPartition
 
         with _timed(plan, "people_index"):
             stage_people(plan, ingested)
+        if _prime_descriptions(plan):
+            with _timed(plan, "descriptions"):
+                stage_descriptions(plan, ingested)
         with _timed(plan, "decide_partitions"):
             if plan.settings.runner == "dask":
                 from expunge.ops.workers import map_on_dask

@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -132,8 +132,11 @@ class RunPlan:
         return Path(self.settings.out_dir) / f".work-{self.run_id}"
 
     def normalizer(self) -> Normalizer:
-        """The run's normalizer, built once per process."""
-        return run_normalizer(self.settings)
+        """The run's normalizer, built once per process. Without a cache folder in the
+        settings, its description cache is the night's own, in the work folder."""
+        if self.settings.cache_dir:
+            return run_normalizer(self.settings)
+        return run_normalizer(replace(self.settings, cache_dir=str(self.work_dir / "descriptions")))
 
 
 def run_normalizer(settings: RunSettings) -> Normalizer:

@@ -9,7 +9,7 @@ the ordinance and the municipal court). The document is built from
 basis, the CR375 person fields, one table row per eligible charge, the agencies to name, and
 what a clerk must still check. File names carry the person key, never a name.
 
-Each county's ``drafts.csv`` lists its drafts, the cases each covers and the run that prepared
+Each county's ``drafts.json`` lists its drafts, the cases each covers and the run that prepared
 it: on a later night, a draft whose person rows have not changed is carried over from the
 previous night as it was (``write_documents(..., previous=...)``), so a night builds only the
 drafts of people whose charges changed.
@@ -130,8 +130,9 @@ def render_document(person: list[dict], run: dict[str, str], template: str | Non
 
 
 #: Each county's list of its drafts: file, what it covers, a digest of what it was built from
-#: and the run that prepared it (``documents/<COUNTY>/drafts.csv``).
-DRAFTS_INDEX = "drafts.csv"
+#: and the run that prepared it (``documents/<COUNTY>/drafts.json``; JSON, so that no script
+#: gathering the petition CSVs takes it for one).
+DRAFTS_INDEX = "drafts.json"
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,10 @@ def _previous_index(folder: Path | None) -> dict[str, dict[str, str]]:
     path = folder / DRAFTS_INDEX if folder is not None else None
     if path is None or not path.is_file():
         return {}
-    return {r["draft"]: r for r in pd.read_csv(path, dtype=str, keep_default_na=False).to_dict("records")}
+    try:
+        return {str(r["draft"]): r for r in json.loads(path.read_text(encoding="utf-8"))}
+    except (ValueError, KeyError, TypeError):
+        return {}  # an unreadable list: every draft of the county is built again
 
 
 def write_documents(rows: pd.DataFrame, folder: Path, run: dict[str, str], previous: Path | None = None) -> Drafts:
@@ -207,7 +211,8 @@ def write_documents(rows: pd.DataFrame, folder: Path, run: dict[str, str], previ
             done += Drafts(written=1)
         index[where].append(entry)
     for where, entries in index.items():
-        pd.DataFrame(entries).to_csv(folder / where / DRAFTS_INDEX, index=False)
+        lines = ",\n".join(json.dumps(e, ensure_ascii=False) for e in entries)
+        (folder / where / DRAFTS_INDEX).write_text(f"[\n{lines}\n]\n", encoding="utf-8")
     return done
 
 
