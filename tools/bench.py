@@ -133,6 +133,7 @@ def distinct_descriptions(export: Path) -> int:
 
 QUERY = r"""
 import sys, time, duckdb
+duckdb.sql("SET enable_progress_bar = false")
 t = time.perf_counter()
 rows = duckdb.sql(f"SELECT county, offense_year, determination, count(*) AS charges, "
                   f"count(DISTINCT person_key) AS people FROM read_parquet('{sys.argv[1]}/**/*.parquet', "
@@ -145,7 +146,7 @@ def analyst_query(run: Path) -> dict[str, object]:
     """One analyst query in DuckDB, in a process of its own: charges and people by county, year
     and determination over ``charges/``; with the files it read."""
     result = measured([sys.executable, "-c", QUERY, str(run / "charges")])
-    groups, seconds = result.pop("stdout").split()
+    groups, seconds = result.pop("stdout").split()[-2:]
     return {"query_s": float(seconds), "groups": int(groups), "peak_rss_mb": result["peak_rss_mb"],
             "files": {d: sum(1 for _ in (run / d).rglob("*.parquet")) for d in ("charges", "analytics")}}
 

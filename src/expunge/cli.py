@@ -296,10 +296,12 @@ def sample(rows: int, seed: int, out: Path, messiness: float, malformed: int, tr
 @main.command("next-night")
 @click.argument("export", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="CSV file to write.")
-@click.option("--changed", default=0.005, show_default=True, help="Share of charges given a new disposition.")
-@click.option("--new", default=0.01, show_default=True, help="Share of new charges (new cases of recent filings).")
-@click.option("--recent-share", default=0.9, show_default=True,
-              help="Share of the changed charges filed in the export's last year.")
+@click.option("--changed", default=0.005, show_default=True, type=click.FloatRange(0, 1),
+              help="Share of charges given a new disposition (0-1).")
+@click.option("--new", default=0.01, show_default=True, type=click.FloatRange(0, 10),
+              help="New charges (new cases of recent filings), as a share of the export's (0-10).")
+@click.option("--recent-share", default=0.9, show_default=True, type=click.FloatRange(0, 1),
+              help="Share of the changed charges filed in the export's last year (0-1).")
 @click.option("--seed", default=1, show_default=True, help="Random seed (same seed, same file).")
 def next_night_command(export: Path, out: Path, changed: float, new: float, recent_share: float, seed: int) -> None:
     """Write the next night's snapshot of a (sample) EXPORT: a few charges newly disposed, mostly

@@ -180,6 +180,15 @@ def description_cache(norm: Normalizer) -> Path | None:
     return Path(norm.cache_dir) / f"descriptions-{norm.description_version}.parquet" if norm.cache_dir else None
 
 
+def not_cached(descriptions: pd.Series, known: pd.DataFrame | None) -> pd.Series:
+    """The ``descriptions`` not in ``known`` (the cache's table). A hash lookup: pandas'
+    ``isin`` against Arrow-backed text walks the cache's values in Python (6 s for 312 k
+    descriptions against a 370 k cache)."""
+    if known is None:
+        return descriptions
+    return descriptions[known.index.get_indexer(descriptions.to_numpy()) < 0]
+
+
 def cached_descriptions(norm: Normalizer) -> pd.DataFrame | None:
     """The descriptions matched so far under ``norm`` (indexed by description), or None."""
     cache = description_cache(norm)
@@ -216,7 +225,7 @@ def describe_with_reference(descriptions: pd.Series, norm: Normalizer) -> pd.Dat
     ``Normalizer.description_version`` so nightly runs only read descriptions they have
     not seen before."""
     known = cached_descriptions(norm)
-    todo = descriptions if known is None else descriptions[~descriptions.isin(known.index)]
+    todo = not_cached(descriptions, known)
     fresh = [match_descriptions(todo, norm)] if len(todo) or known is None else []
     table = store_descriptions(norm, known, fresh)
     got = table.loc[descriptions.to_numpy(), list(DESC_COLUMNS)]

@@ -46,7 +46,7 @@ from expunge.ingest.identities import PersonIndex, write_person_index
 from expunge.ingest.profiles import input_schema, load_profile
 from expunge.ingest.read import IngestResult, Mapper, ingest, staging_schema
 from expunge.law.rules import load_rules
-from expunge.normalize.offenses import cached_descriptions, match_descriptions, store_descriptions
+from expunge.normalize.offenses import cached_descriptions, match_descriptions, not_cached, store_descriptions
 from expunge.normalize.report import normalization_report
 from expunge.ops import ledger, progress, state
 from expunge.ops.runlog import failure_message, record_held, record_published, record_run
@@ -192,7 +192,7 @@ def stage_descriptions(plan: RunPlan, ingested: IngestResult) -> int:
     column = staged.to_table(columns=["charge_description"]).column(0)
     distinct = pd.Series(pc.unique(column).to_pandas()).fillna("").astype("str").drop_duplicates()
     known = cached_descriptions(norm)
-    todo = distinct if known is None else distinct[~distinct.isin(known.index)]
+    todo = not_cached(distinct, known)
     chunks = [c for c in np.array_split(todo.to_numpy(dtype=object), max(1, plan.workers * 2)) if len(c)]
     fresh = map_local(_match_chunk, [(plan, c) for c in chunks], plan.workers if len(chunks) > 1 else 1)
     store_descriptions(norm, known, fresh)
