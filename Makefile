@@ -67,6 +67,6 @@ measure: $(STAMP)
 
 # Speed and memory against the copy floor at 1 M and 10 M charges, on hand-keyed exports
 # (`expunge sample --hand-keyed`, cached in .bench/); results in docs/measurements/bench.md.
-# About 26 minutes on two cores on the tidy exports it used before, with them already in .bench/
+# About 35 minutes on two cores with the exports already generated in .bench/
 bench: $(STAMP)
 	$(BIN)/python tools/bench.py
