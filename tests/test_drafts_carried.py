@@ -46,6 +46,7 @@ def test_a_draft_whose_person_rows_did_not_change_is_carried_over_byte_for_byte(
     index = _index(two)
     carried = index[index["prepared_by"] == "night-1"]
     assert len(carried) > len(index) / 2  # most people's charges did not change
+    assert carried["carried_over"].all() and not index.loc[index["prepared_by"] == "night-2", "carried_over"].any()
     for _, row in carried.iterrows():
         assert (two / row["folder"] / row["draft"]).read_bytes() == (one / row["folder"] / row["draft"]).read_bytes()
     assert json.loads((two / "manifest.json").read_text())["outputs"]["documents_carried"] == len(carried)

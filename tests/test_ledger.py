@@ -23,10 +23,11 @@ def data_files(run: Path) -> dict[str, bytes]:
     Drafts are compared by their list: file, cases, charges and the digest of their content."""
     files = {str(p.relative_to(run)): p.read_bytes() for p in sorted(run.rglob("*"))
              if p.is_file() and p.name != "manifest.json" and not {"delta", "summary"} & set(p.parts)}
+    preparing = ["prepared_by", "prepared_as_of", "carried_over"]
     for name in list(files):
         if "documents" in Path(name).parts:
             files[name] = b"" if name.endswith(".docx") else \
-                pd.read_json(run / name).drop(columns=["prepared_by", "prepared_as_of"]).to_csv().encode()
+                pd.read_json(run / name).drop(columns=preparing).to_csv().encode()
     return files
 
 

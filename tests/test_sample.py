@@ -220,10 +220,25 @@ def test_next_night_changes_the_asked_share_and_keeps_every_other_row(two_nights
 def test_next_nights_new_charges_are_new_cases_filed_on_the_exports_last_day(two_nights):
     before, after, counts = two_nights
     fresh = after.slice(before.num_rows)
+    last = max(before["filing_date"].to_pylist() + before["disposition_date"].to_pylist())
     assert fresh.num_rows == counts["new"]
     assert not set(fresh["case_number"].to_pylist()) & set(before["case_number"].to_pylist())
-    assert set(fresh["filing_date"].to_pylist()) == {max(before["filing_date"].to_pylist())}
+    assert set(fresh["filing_date"].to_pylist()) == {last}
+    newly = after.slice(0, before.num_rows)["disposition_date"].to_pylist()
+    assert all(d <= last for d in newly)  # a new disposition is never dated before the old one
     assert set(fresh["defendant_id"].to_pylist()) <= set(before["defendant_id"].to_pylist())
+
+
+def test_next_night_refuses_to_overwrite_its_own_export_and_explains_a_file_it_cannot_use(tmp_path):
+    export = tmp_path / "night.csv"
+    export.write_bytes(SAMPLE.read_bytes())
+    same = CliRunner().invoke(main, ["next-night", str(export), "--out", str(export)])
+    assert same.exit_code == 1 and "is the export itself" in same.output
+    assert export.read_bytes() == SAMPLE.read_bytes()
+    other = tmp_path / "other.csv"
+    other.write_text("a,b\n1,2\n")
+    wrong = CliRunner().invoke(main, ["next-night", str(other), "--out", str(tmp_path / "x.csv")])
+    assert wrong.exit_code == 1 and "has no case_number" in wrong.output
 
 
 def test_next_night_command_prints_what_changed(tmp_path):

@@ -201,6 +201,11 @@ def _print_summary(run_dir: Path) -> None:
     click.echo(f"Review queue: {m['outputs']['review_queue_rows']:,} charges "
                f"({run_dir / 'review_queue.csv'})")
     click.echo(f"Petition lists: {len(m['outputs']['petitions'])} files under {run_dir / 'petitions'}")
+    if m["outputs"].get("documents"):
+        carried = m["outputs"].get("documents_carried", 0)
+        click.echo(f"Drafts: {m['outputs']['documents']:,}, of which {m['outputs']['documents'] - carried:,} new and "
+                   f"{carried:,} copied unchanged from the previous night (each county's drafts.json says which run "
+                   "prepared each draft)")
     if rows["quarantined"]:
         click.echo(f"Quarantined rows (file, line, reason): {run_dir / 'quarantine.parquet'}")
     if m.get("answers", {}).get("store"):
@@ -297,7 +302,7 @@ def sample(rows: int, seed: int, out: Path, messiness: float, malformed: int, tr
 @click.argument("export", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="CSV file to write.")
 @click.option("--changed", default=0.005, show_default=True, type=click.FloatRange(0, 1),
-              help="Share of charges given a new disposition (0-1).")
+              help="Share of charges given a new disposition, from 0 to 1 (0.02 is 2 %).")
 @click.option("--new", default=0.01, show_default=True, type=click.FloatRange(0, 10),
               help="New charges (new cases of recent filings), as a share of the export's (0-10).")
 @click.option("--recent-share", default=0.9, show_default=True, type=click.FloatRange(0, 1),
@@ -309,7 +314,13 @@ def next_night_command(export: Path, out: Path, changed: float, new: float, rece
     runs. In Python: expunge.sample.next_night(...)."""
     from expunge.sample import next_night
 
-    click.echo(json.dumps(next_night(export, out, changed, new, recent_share, seed)))
+    if out.resolve() == export.resolve():
+        raise click.ClickException(f"--out {out} is the export itself: give another file, so the first night's "
+                                   "export stays as it was.")
+    try:
+        click.echo(json.dumps(next_night(export, out, changed, new, recent_share, seed)))
+    except ExpungeError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @main.command("normalize-report")

@@ -36,6 +36,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from expunge.errors import InputFileError
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
@@ -1317,11 +1319,18 @@ def next_night(
     as it was, in its place; the new rows come last (lines that do not parse are left out).
     Returns what changed, in charges."""
     table = _read_as_text(export)
+    missing = [c for c in ("case_number", "filing_date", "disposition", "disposition_date", "sentence",
+                           "supervision_status") if c not in table.column_names]
+    if missing:
+        raise InputFileError(f"{export} is not an export 'expunge sample' wrote: it has no {', '.join(missing)} "
+                             "column. Give a file 'expunge sample' (or an earlier 'expunge next-night') wrote.")
     rng = np.random.default_rng(seed)
     n = table.num_rows
     filed = table["filing_date"].to_numpy(zero_copy_only=False).astype(str)
-    last = pc.max(table["filing_date"]).as_py() or "" if n else ""
-    year_before = f"{int(last[:4]) - 1}{last[4:]}" if last else ""
+    # The night's date: the latest date the export shows (a filing or a disposition).
+    last = max((pc.max(table[c]).as_py() or "" for c in ("filing_date", "disposition_date")), default="") if n else ""
+    last_filed = pc.max(table["filing_date"]).as_py() or "" if n else ""
+    year_before = f"{int(last_filed[:4]) - 1}{last_filed[4:]}" if last_filed else ""  # recent: filed in the year
     recent = np.flatnonzero(filed >= year_before)
     older = np.flatnonzero(filed < year_before)
     k = round(changed * n)
@@ -1357,6 +1366,8 @@ def next_night(
 def _read_as_text(export: str | Path) -> pa.Table:
     """A CSV export with every column read as text, empty fields as empty text; lines of the
     wrong shape (``malformed=`` lines) are left out."""
+    if not Path(export).is_file() or Path(export).stat().st_size == 0:
+        raise InputFileError(f"{export} is empty or not a file. Give the CSV export 'expunge sample' wrote.")
     names = pacsv.open_csv(export).schema.names
     return pacsv.read_csv(export, parse_options=pacsv.ParseOptions(invalid_row_handler=lambda _: "skip"),
                           convert_options=pacsv.ConvertOptions(column_types={name: pa.string() for name in names},

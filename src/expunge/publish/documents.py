@@ -196,10 +196,11 @@ def write_documents(rows: pd.DataFrame, folder: Path, run: dict[str, str], previ
         entry: dict[str, object] = {"draft": name, "cases": ", ".join(dict.fromkeys(str(r["case_number"])
                                                                                     for r in person)),
                                     "charges": len(person), "digest": digest,
-                                    "prepared_by": run.get("run_id", ""), "prepared_as_of": run.get("as_of", "")}
+                                    "prepared_by": run.get("run_id", ""), "prepared_as_of": run.get("as_of", ""),
+                                    "carried_over": False}
         if old is not None and old["digest"] == digest and previous is not None and (previous / where / name).is_file():
             shutil.copyfile(previous / where / name, target / name)  # a copy: a clerk may edit either
-            entry.update(prepared_by=old["prepared_by"], prepared_as_of=old["prepared_as_of"])
+            entry.update(prepared_by=old["prepared_by"], prepared_as_of=old["prepared_as_of"], carried_over=True)
             done += Drafts(carried=1)
         else:
             with zipfile.ZipFile(target / name, "w", zipfile.ZIP_DEFLATED) as z:
