@@ -1313,7 +1313,8 @@ def next_night(
     seed: int = 1,
 ) -> dict[str, int]:
     """The next night's snapshot of ``export``, as a court's nightly export changes: a share
-    ``changed`` of its charges get a new disposition (``recent_share`` of them filed in the
+    ``changed`` of its charges get a new disposition, dated the export's latest date (filing or
+    disposition) (``recent_share`` of them filed in the
     last year of the export, the rest anywhere in its history) and a share ``new`` of new
     charges arrive (new cases of recent filings, by people already in it). Every other row is
     as it was, in its place; the new rows come last (lines that do not parse are left out).
