@@ -444,7 +444,9 @@ def build_manifest(plan: RunPlan, ingested: IngestResult, decided: list[DecidedP
                                            _summed(counts, "answers_applied", "answers_stale").items()}},
         "people": {"by_link": dict(sorted(every.value_counts("person_link"))),
                    "conflicts": published.people_conflicts},
-        "ledger": _summed(counts, "charges_reused", "charges_decided"),
+        "ledger": {**_summed(counts, "charges_reused", "charges_decided"),
+                   # partitions whose every charge took its decision from the ledger
+                   "partitions_reused": sum(c.charges_decided == 0 < c.charges_reused for c in counts)},
         "partitions": len(decided),
     }
     return manifest
