@@ -8,8 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from expunge.decide.reuse import reusable
+from expunge.decide.reuse import match_prior, reusable
 from expunge.ingest.hashing import as_text, row_hashes
 from expunge.ops import ledger
 from expunge.ops.run import run_pipeline
@@ -126,6 +128,24 @@ def test_a_case_that_lost_or_gained_a_charge_is_decided_again():
     lost = reusable(pd.Series(["A", "B"]), pd.Series([1, 1]), np.array([11, 21], dtype=np.uint64), old)
     gained = reusable(pd.Series(["B", "B"]), pd.Series([1, 2]), np.array([21, 22], dtype=np.uint64), old)
     assert lost.tolist() == [False, True] and gained.tolist() == [False, False]
+
+
+_charges = st.lists(st.tuples(st.sampled_from(["A", "B", "C", "D"]), st.integers(1, 3), st.integers(0, 2)),
+                   max_size=12, unique_by=lambda r: r[:2])
+
+
+@settings(max_examples=300, deadline=None)
+@given(old=_charges, now=_charges)
+def test_a_row_is_reused_exactly_when_its_whole_case_is_in_the_ledger_unchanged(old, now):
+    ledger_rows = {(c, s): h for c, s, h in old}
+    matched = match_prior(pd.Series([c for c, _, _ in now], dtype="str"), pd.Series([s for _, s, _ in now]),
+                          np.array([h for _, _, h in now], dtype=np.uint64), prior(*old))
+    for i, (case, seq, h) in enumerate(now):
+        tonight = {(c, s): x for c, s, x in now if c == case}
+        before = {k: x for k, x in ledger_rows.items() if k[0] == case}
+        assert matched.rows[i] == (tonight == before)
+        if matched.rows[i]:
+            assert tuple(prior(*old).iloc[matched.positions[i]]) == (case, seq, h)
 
 
 def test_row_hashes_change_with_any_field_and_not_with_the_frame_around_it():

@@ -19,7 +19,7 @@ from expunge.decide.answers import ANSWER_FACTS, CLERK_RULE, fingerprint, match_
 from expunge.decide.engine import evaluate, overdue
 from expunge.decide.facts import BIT, CAVEATS, derive_facts
 from expunge.decide.people import link_people
-from expunge.decide.reuse import reusable, take
+from expunge.decide.reuse import match_prior
 from expunge.ingest.distinct import per_distinct
 from expunge.ingest.hashing import column_hashes, combine_hashes
 from expunge.ingest.identities import PersonIndex
@@ -103,18 +103,19 @@ def decide_charges(
             charges[name] = None
     seq = pd.to_numeric(charges["charge_seq"], errors="coerce")
     charge_seq = seq.fillna(charges.groupby("case_number", sort=False).cumcount() + 1).astype("int32")
-    prints = fingerprint(charges["charge_code"], charges["statute"], charges["charge_description"],
-                         charges["disposition"])
     answered = pd.DataFrame(index=charges.index)
     stale = 0
+    prints = None
     if answers is not None and len(answers):
+        prints = _fingerprints(charges)
         answered, stale = match_answers(charges.assign(charge_seq=charge_seq), answers, prints)
     own = [f for f in input_schema().fields if f not in ("source_file", "source_line", "charge_seq")]
     hashed = dict(hashed or {})
     hashed.update(column_hashes(charges[[f for f in own if f not in hashed]]))
     extra = column_hashes(pd.concat([charge_seq.to_frame(), answered], axis=1))
     hashes = combine_hashes([*(hashed[f] for f in own), *extra.values()], len(charges))
-    reuse = reusable(charges["case_number"], charge_seq, hashes, prior)
+    matched = match_prior(charges["case_number"], charge_seq, hashes, prior)
+    reuse = matched.rows
     fresh = ~reuse
     parts = []
     matching = 0.0
@@ -123,11 +124,19 @@ def decide_charges(
         parts.append(part)
     if reuse.any():
         assert prior is not None
-        parts.append(take(prior, charges.loc[reuse, "case_number"], charge_seq[reuse], DERIVED_COLUMNS))
+        parts.append(matched.take(prior, DERIVED_COLUMNS, charges.index))
     if parts:
         derived = (pd.concat(parts) if len(parts) > 1 else parts[0]).reindex(charges.index)
     else:  # no charges: the columns and their types all the same
         derived, matching = _derive(charges, answered, ruleset, policies, as_of, norm)
+    if prints is None:  # a reused row's fingerprint is the ledger's: the same fields, the same hash
+        if reuse.any() and "fingerprint" in prior:
+            prints = pd.Series(None, index=charges.index, dtype="str")
+            prints[reuse] = matched.take(prior, ["fingerprint"], charges.index)["fingerprint"]
+            if fresh.any():
+                prints[fresh] = _fingerprints(charges[fresh])
+        else:
+            prints = _fingerprints(charges)
     # Reused rows come back from Parquet: one set of types whatever their source.
     derived = derived.astype({"deadline": "datetime64[s]", "match_score": "float64", "amount_g": "Float64",
                               "caveat_bits": "uint32", "offense_after_effective": "bool", "violent": "bool",
@@ -180,8 +189,13 @@ def decide_charges(
     return Decided(out, conflicts, counts)
 
 
-#: What the ledger keeps of a decided charge: key, content hash and the derived results.
-LEDGER_COLUMNS = ("case_number", "charge_seq", "row_hash", *DERIVED_COLUMNS)
+#: What the ledger keeps of a decided charge: key, content hash, fingerprint and the derived results.
+LEDGER_COLUMNS = ("case_number", "charge_seq", "row_hash", "fingerprint", *DERIVED_COLUMNS)
+
+
+def _fingerprints(charges: pd.DataFrame) -> pd.Series:
+    return fingerprint(charges["charge_code"], charges["statute"], charges["charge_description"],
+                       charges["disposition"])
 
 
 def _derive(charges: pd.DataFrame, answered: pd.DataFrame, ruleset: RuleSet, policies: Mapping[str, str],
