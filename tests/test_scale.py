@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 import expunge.ops.run
 from expunge.ingest import partition
 from expunge.ops.run import run_pipeline
+from expunge.ops.workers import map_local
 from tests.conftest import AS_OF, SAMPLE
 
 KEY = ["case_number", "charge_seq"]
@@ -220,3 +221,21 @@ def test_a_night_in_partitions_matches_each_distinct_description_once(tmp_path, 
     run = run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="r", partitions=4, workers=1)
     described = pd.read_parquet(run / "charges", columns=["description_raw"])["description_raw"]
     assert sorted(matched) == sorted(set(described.fillna("").astype(str)))  # each once, none left out
+
+
+def memory_pool() -> str:
+    return pa.default_memory_pool().backend_name
+
+
+def test_worker_processes_take_arrow_memory_from_jemalloc(monkeypatch):
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    try:
+        pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        pytest.skip("this pyarrow was built without jemalloc")
+    assert map_local(memory_pool, [(), ()], workers=2) == ["jemalloc", "jemalloc"]
+
+
+def test_a_memory_pool_the_operator_chose_is_kept(monkeypatch):
+    monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "system")
+    assert map_local(memory_pool, [(), ()], workers=2) == ["system", "system"]
