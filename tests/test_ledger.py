@@ -116,6 +116,13 @@ def prior(*rows: tuple[str, int, int]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["case_number", "charge_seq", "row_hash"]).astype({"row_hash": "uint64"})
 
 
+def test_the_ledger_is_readable_by_its_owner_only(tmp_path):
+    run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="one", documents=False)
+    folder = tmp_path / "ledger"
+    modes = {p.relative_to(folder): p.stat().st_mode & 0o777 for p in [folder, *folder.rglob("*")]}
+    assert all(mode & 0o077 == 0 for mode in modes.values()), modes
+
+
 def test_a_changed_charge_sends_its_whole_case_to_be_decided_again():
     old = prior(("A", 1, 11), ("A", 2, 12), ("B", 1, 21))
     ok = reusable(pd.Series(["A", "A", "B"]), pd.Series([1, 2, 1]), np.array([11, 99, 21], dtype=np.uint64),

@@ -203,9 +203,10 @@ def _print_summary(run_dir: Path) -> None:
     click.echo(f"Petition lists: {len(m['outputs']['petitions'])} files under {run_dir / 'petitions'}")
     if m["outputs"].get("documents"):
         carried = m["outputs"].get("documents_carried", 0)
-        click.echo(f"Drafts: {m['outputs']['documents']:,}, of which {m['outputs']['documents'] - carried:,} new and "
-                   f"{carried:,} copied unchanged from the previous night (each county's drafts.json says which run "
-                   "prepared each draft)")
+        first = not (m.get("delta") or {}).get("previous_run")
+        click.echo(f"Drafts: {m['outputs']['documents']:,}" + (" (a first night: all new)" if first else
+                   f", of which {m['outputs']['documents'] - carried:,} new and {carried:,} copied unchanged from "
+                   "the previous night (each county's drafts.json says which run prepared each draft)"))
     if rows["quarantined"]:
         click.echo(f"Quarantined rows (file, line, reason): {run_dir / 'quarantine.parquet'}")
     if m.get("answers", {}).get("store"):

@@ -89,9 +89,11 @@ def save(out_dir: Path, pieces: Path, context: str, run_id: str, files: Sequence
     a reader sees the old ledger or the new one, never a mix."""
     folder = Path(out_dir) / LEDGER_DIR
     folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)  # no names, but case numbers with their determinations: the owner's, as the state
     data = folder / f"charges-{run_id}"
     if data.exists():
         shutil.rmtree(data)
+    _owner_only(pieces)
     os.replace(pieces, data)
     _replace(folder / "context.json", lambda p: p.write_text(
         json.dumps({"context": context, "run_id": run_id, "charges": data.name}, indent=2) + "\n"))
@@ -103,6 +105,13 @@ def save(out_dir: Path, pieces: Path, context: str, run_id: str, files: Sequence
                        columns=FILES_COLUMNS)
     merged = pd.concat([seen, new], ignore_index=True) if len(new) else seen
     _replace(folder / "files.csv", lambda p: write_csv(merged, p))
+
+
+def _owner_only(folder: Path) -> None:
+    """A ledger folder and its files readable by their owner only."""
+    folder.chmod(0o700)
+    for f in folder.iterdir():
+        f.chmod(0o600)
 
 
 def _file(k: int, partitions: int) -> str:
@@ -127,4 +136,5 @@ def _plain(rows: pd.DataFrame) -> pd.DataFrame:
 def _replace(path: Path, write) -> None:  # type: ignore[no-untyped-def]
     tmp = path.with_name(f".{path.name}.tmp")
     write(tmp)
+    tmp.chmod(0o600)
     os.replace(tmp, path)
