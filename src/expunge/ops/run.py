@@ -48,7 +48,7 @@ from expunge.ingest.read import IngestResult, Mapper, ingest, staging_schema
 from expunge.law.rules import load_rules
 from expunge.normalize.offenses import cached_descriptions, match_descriptions, not_cached, store_descriptions
 from expunge.normalize.report import normalization_report
-from expunge.ops import ledger, progress, state
+from expunge.ops import history, ledger, progress, state
 from expunge.ops.runlog import failure_message, record_held, record_published, record_run
 from expunge.ops.salt import Salt, resolve_salt
 from expunge.ops.settings import RunPlan, RunSettings, plan_run
@@ -359,7 +359,8 @@ def write_manifest(plan: RunPlan, ingested: IngestResult, decided: list[DecidedP
 def commit(plan: RunPlan, ingested: IngestResult, build: Path) -> str:
     """Make the run folder public: personal files owner-only, the run's state saved
     (``OUT/state/<run_id>/``), one atomic rename into place, ``latest`` moved, the ledger
-    saved, the work folder removed; returns the run folder."""
+    saved, the delivery history brought up to date (``ops.history``), the work folder
+    removed; returns the run folder."""
     _restrict_personal(build)
     final = plan.run_dir
     if final.exists():
@@ -373,6 +374,7 @@ def commit(plan: RunPlan, ingested: IngestResult, build: Path) -> str:
     move_latest(Path(plan.settings.out_dir), final)  # only after the run folder is complete
     ledger.save(Path(plan.settings.out_dir), plan.work_dir / "ledger", plan.ledger_context, plan.run_id,
                 [(f.sha256, f.label) for f in ingested.files])
+    history.record_night(Path(plan.settings.out_dir), final, plan.settings.as_of, plan.run_id)
     shutil.rmtree(plan.work_dir, ignore_errors=True)
     return str(final)
 
