@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from expunge.ops import history
 from expunge.ops.run import run_pipeline
 from tests.conftest import AS_OF, SAMPLE
+from tests.test_ledger import next_nights_export
 
 NIGHT1, NIGHT2, NIGHT3 = date(2026, 1, 5), date(2026, 1, 6), date(2026, 1, 7)
 
@@ -106,3 +107,17 @@ def test_a_published_run_records_its_eligible_charges_owner_only_and_apart_from_
     path = tmp_path / "history" / "eligible.parquet"
     assert path.stat().st_mode & 0o077 == 0 and path.parent.stat().st_mode & 0o077 == 0
     assert not (tmp_path / "ledger" / "eligible.parquet").exists()
+
+
+def test_eligible_charges_missing_from_the_next_snapshot_are_delivered_and_the_rest_outstanding(tmp_path):
+    one = run_pipeline([SAMPLE], tmp_path / "out", AS_OF, run_id="one", documents=False)
+    export = next_nights_export(tmp_path)  # the sample less its last 50 lines, a few charges changed
+    two = run_pipeline([export], tmp_path / "out", AS_OF, run_id="two", documents=False)
+    key = ["case_number", "charge_seq"]
+    before, after = (pd.read_parquet(r / "charges", columns=key) for r in (one, two))
+    gone = before.merge(after, on=key, how="left", indicator=True).query("_merge == 'left_only'")[key]
+    h = history.load(tmp_path / "out").merge(gone.assign(gone=True), on=key, how="left")
+    delivered = h[h["gone"].fillna(False).astype(bool)]
+    assert len(delivered) > 0 and set(delivered["delivered_how"]) == {"GONE_FROM_EXPORT"}
+    assert set(delivered["delivered_run"]) == {"two"}
+    assert set(h.loc[~h["gone"].fillna(False).astype(bool), "status"]) <= {"OUTSTANDING", "NO_LONGER_ELIGIBLE"}

@@ -108,9 +108,15 @@ def record_night(out_dir: Path, run_dir: Path, as_of: date | str, run_id: str) -
     """Bring the history up to date with the published run ``run_dir``; returns its rows.
     Written beside the old file and renamed over it, readable by its owner only."""
     charges = run_dir / "charges"
-    tonight = (ds.dataset(charges, format="parquet", partitioning="hive").to_table(columns=TONIGHT_COLUMNS)
-               .to_pandas() if any(charges.rglob("*.parquet")) else pd.DataFrame(columns=TONIGHT_COLUMNS))
-    after = update(load(out_dir), tonight, pd.Timestamp(as_of).date(), run_id)
+    before = load(out_dir)
+    # Only the charges the history has news of: eligible or marked expunged tonight, or of a
+    # case it holds (a statewide export's other charges would only take memory).
+    news = (ds.field("determination").isin(list(ELIGIBLE)) | (ds.field("already_expunged") == True)  # noqa: E712
+            | ds.field("case_number").isin(pa.array(before["case_number"].unique(), pa.string())))
+    tonight = (ds.dataset(charges, format="parquet", partitioning="hive").to_table(columns=TONIGHT_COLUMNS,
+                                                                                  filter=news).to_pandas()
+               if any(charges.rglob("*.parquet")) else pd.DataFrame(columns=TONIGHT_COLUMNS))
+    after = update(before, tonight, pd.Timestamp(as_of).date(), run_id)
     folder = Path(out_dir) / HISTORY_DIR
     folder.mkdir(exist_ok=True)
     folder.chmod(0o700)
