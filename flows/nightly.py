@@ -130,11 +130,21 @@ def summary_markdown(run_dir: str, left_out: tuple[tuple[Path, str], ...] = ()) 
         lines += ["", f"Delivery: {d['kind']} ({scope}); {d['carried_over']:,} charges carried over"
                   + (f" from run {d['carried_from']}" if d.get("carried_from") else "")
                   + ("; **shrink accepted** (accept_shrink)" if d.get("shrink_accepted") else "") + "."]
+    gap = m.get("delivery_gap") or {}
+    if gap:
+        lines += ["", "| delivery gap | charges still on the record | delivered since the last night |",
+                  "| --- | ---: | ---: |"]
+        lines += [f"| {path} | {_count(g['waiting_charges'])} | {_count(g['delivered_since_last_night'])} |"
+                  for path, g in sorted(gap.items())]
     delta = m.get("delta", {})
     if delta.get("previous_run"):
         lines += ["", f"Since run {delta['previous_run']}:", "", "| change | charges |", "| --- | ---: |"]
         lines += [f"| {k} | {v:,} |" for k, v in sorted(delta.get("changes", {}).items())] or ["| (none) | 0 |"]
     return "\n".join(lines + left_out_markdown(left_out)) + "\n"
+
+
+def _count(n: int | None) -> str:
+    return "suppressed" if n is None else f"{n:,}"
 
 
 def left_out_markdown(left_out: tuple[tuple[Path, str], ...]) -> list[str]:

@@ -5,7 +5,8 @@ with a reason where it is absent)."""
 from __future__ import annotations
 
 import os
-from datetime import date
+import shutil
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -95,6 +96,25 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory, _test_environment: None
     from expunge.ops.run import run_pipeline
 
     return run_pipeline([SAMPLE], tmp_path_factory.mktemp("sample-run"), AS_OF, run_id="sample")
+
+
+@pytest.fixture(scope="session")
+def two_sample_nights(tmp_path_factory: pytest.TempPathFactory, _test_environment: None) -> tuple[Path, Path]:
+    """The sample, then the next day the sample with 3 % of its cases gone (nights whose small
+    cells differ, and charges delivered); the delivery history as the first night left it is
+    kept beside the output folder (``history-night-1.parquet``)."""
+    from expunge.ops.run import run_pipeline
+
+    folder = tmp_path_factory.mktemp("two-nights")
+    export = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False)
+    gone = export["case_number"].drop_duplicates().sample(frac=0.03, random_state=1)
+    smaller = folder / "night-2.csv"
+    export[~export["case_number"].isin(gone)].to_csv(smaller, index=False)
+    out = folder / "out"
+    first = run_pipeline([str(SAMPLE)], out, AS_OF, run_id="night-1", documents=False)
+    shutil.copy(out / "history" / "eligible.parquet", folder / "history-night-1.parquet")
+    second = run_pipeline([str(smaller)], out, AS_OF + timedelta(days=1), run_id="night-2", documents=False)
+    return Path(first), Path(second)
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,13 @@ the headline, the manifest's counts of what changed) as a sum of cells of the fi
 (charges by county, offense year, offense family, determination and reason) and asks, by
 linear algebra, whether a blank cell is a combination of published ones: row, column and
 grand totals, bounds (sums of determinations), differences between tables and between two
-consecutive nights. Then it reasons with whole numbers: counts are never negative and a
-blank row holds at least one charge, so a linear program gives each blank cell its least and
-greatest possible value, and a cell with one whole number between them is pinned. The test
-reads only what a run writes; the charges it uses to know which finest cells exist are the
+consecutive nights. The delivery gap (``delivery.csv``) counts charges too, among them
+charges gone from the export, so its cells are sums of the same finest cells refined by each
+charge's delivery state (from the output folder's delivery history: the clerk's side). Then
+it reasons with whole numbers: counts are never negative and a blank row holds at least one
+charge, so a linear program gives each blank cell its least and greatest possible value,
+and a cell with one whole number between them is pinned. The test reads only what a run
+writes; the charges it uses to know which finest cells exist are the
 clerk's side of the same run.
 """
 
@@ -24,10 +27,12 @@ import numpy as np
 import pandas as pd
 import pyarrow.dataset as ds
 import pytest
-from conftest import AS_OF, SAMPLE
+from conftest import AS_OF
 
 from expunge.ingest.csvfiles import write_csv
-from expunge.publish.disclosure import Cells, Table, cells_of, protect
+from expunge.ops.history import load as load_history
+from expunge.publish import gap, history
+from expunge.publish.disclosure import Cells, Table, cells_of, joined, protect, protect_in_turn, subset
 from expunge.publish.rollups import OFFENSE_GROUPS, PERIOD_STARTS, Rollups, suppress
 
 ELIGIBLE = {"ELIGIBLE_AUTO", "ELIGIBLE_PETITION"}
@@ -123,6 +128,41 @@ def published(run: Path, rows: pd.DataFrame, atoms: np.ndarray, night: str, with
     return cells
 
 
+DELIVERY_KEYS = ["county", "circuit", "path", "state"]
+_LEVELS = {"state": ["path"], "circuit": ["circuit", "path"], "county": ["county", "circuit", "path"]}
+
+
+def delivery_published(run: Path, rows: pd.DataFrame, atoms: np.ndarray, night: str) -> list[Cell]:
+    """Every charge count of ``run``'s ``delivery.csv``, as the finest cells it adds up (each
+    published count checked against the charges it counts)."""
+    table = pd.read_csv(run / "summary" / "delivery.csv", dtype="string", keep_default_na=False)
+    state = rows[f"{night}d_state"]
+    has = (state != "").to_numpy()
+    count = np.bincount(atoms[has], minlength=int(atoms.max()) + 1)
+    cells: list[Cell] = []
+    for level, keys in _LEVELS.items():
+        part = table[table["level"] == level].reset_index(drop=True)
+        where = pd.MultiIndex.from_frame(part[keys]).get_indexer(
+            pd.MultiIndex.from_frame(rows[[f"{night}d_{k}" for k in keys]].set_axis(keys, axis=1)))
+        assert (where[has] >= 0).all(), f"delivery.csv ({level}) leaves charges out"
+        for column, states in gap.CHARGE_COLUMNS.items():
+            inside = has & state.isin(states).to_numpy()
+            groups = pd.Series(atoms[inside]).groupby(where[inside]).unique()
+            for i in range(len(part)):
+                a = np.asarray(groups.get(i, []), dtype=int)
+                truth, shown = float(count[a].sum()), part[column].iloc[i]
+                assert shown == "" or float(shown) == truth, (level, i, column)
+                cells.append((f"{night}delivery:{level}:{i}:{column}", a, shown == "", truth))
+    return cells
+
+
+def delivery_states(run: Path, h: pd.DataFrame) -> pd.DataFrame:
+    """The delivery keys of each charge of history ``h`` on ``run``'s night, as text."""
+    manifest = json.loads((run / "manifest.json").read_text())
+    s = gap.states(h, manifest["as_of"], manifest["run_id"])[["case_number", "charge_seq", *DELIVERY_KEYS]]
+    return s.astype({"charge_seq": "int64"}).rename(columns={k: f"d_{k}" for k in DELIVERY_KEYS})
+
+
 def recovered(cells: list[Cell]) -> list[str]:
     """The blank cells that are linear combinations of the published ones."""
     n = max((int(a.max()) + 1 for _, a, _, _ in cells if len(a)), default=1)
@@ -186,21 +226,44 @@ def pinned(cells: list[Cell]) -> list[str]:
     return out
 
 
+def _with_states(rows: pd.DataFrame, states: pd.DataFrame, side: str) -> pd.DataFrame:
+    """``rows`` joined with one night's delivery keys (``side``: its prefix) on the charge."""
+    case = rows.filter(like="case_number").replace("", pd.NA).bfill(axis=1).iloc[:, 0]
+    seq = rows.filter(like="charge_seq").bfill(axis=1).iloc[:, 0].astype("Int64")
+    keyed = rows.assign(_case=case.astype("string"), _seq=seq)
+    states = states.add_prefix(side).rename(columns={f"{side}case_number": "_case", f"{side}charge_seq": "_seq"})
+    out = keyed.merge(states.astype({"_case": "string", "_seq": "Int64"}), on=["_case", "_seq"], how="outer")
+    out[f"{side}case_number"] = out["_case"]
+    return out.drop(columns=["_case", "_seq"])
+
+
+def _atoms(rows: pd.DataFrame, sides: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    for c in rows.columns:
+        if not c.endswith("charge_seq"):
+            rows[c] = rows[c].astype("string").fillna("")
+    keys = [f"{side}{k}" for side in sides for k in (DELIVERY_KEYS if side.endswith("d_") else FINEST)]
+    return rows, rows.groupby(keys, dropna=False).ngroup().to_numpy()
+
+
 def one_night(run: Path) -> list[Cell]:
-    rows = charges_of(run).add_prefix("n_")
-    atoms = rows.groupby([f"n_{k}" for k in FINEST], dropna=False).ngroup().to_numpy()
-    return published(run, rows, atoms, "n_")
+    rows = _with_states(charges_of(run).add_prefix("n_"), delivery_states(run, load_history(run.parent)), "n")
+    rows, atoms = _atoms(rows, ["n_", "nd_"])
+    return published(run, rows, atoms, "n_") + delivery_published(run, rows, atoms, "n")
 
 
-def two_nights(before: Path, after: Path) -> list[Cell]:
+def two_nights(before: Path, after: Path, history_before: Path | None = None) -> list[Cell]:
+    """Both nights' published counts; with ``history_before`` (the delivery history as the
+    first night left it), both nights' delivery tables too."""
     rows = pd.merge(charges_of(before).add_prefix("p_"), charges_of(after).add_prefix("n_"), how="outer",
                     left_on=["p_case_number", "p_charge_seq"], right_on=["n_case_number", "n_charge_seq"])
-    for c in rows.columns:
-        if c not in ("p_charge_seq", "n_charge_seq"):
-            rows[c] = rows[c].fillna("")
-    keys = [f"{side}{k}" for side in ("p_", "n_") for k in FINEST]
-    atoms = rows.groupby(keys, dropna=False).ngroup().to_numpy()
-    return published(before, rows, atoms, "p_") + published(after, rows, atoms, "n_", with_changes=True)
+    if history_before is None:
+        rows, atoms = _atoms(rows, ["p_", "n_"])
+        return published(before, rows, atoms, "p_") + published(after, rows, atoms, "n_", with_changes=True)
+    rows = _with_states(rows, delivery_states(before, history.read(history_before)), "p")
+    rows = _with_states(rows, delivery_states(after, load_history(after.parent)), "n")
+    rows, atoms = _atoms(rows, ["p_", "n_", "pd_", "nd_"])
+    return (published(before, rows, atoms, "p_") + delivery_published(before, rows, atoms, "p")
+            + published(after, rows, atoms, "n_", with_changes=True) + delivery_published(after, rows, atoms, "n"))
 
 
 @pytest.fixture(scope="module")
@@ -212,22 +275,6 @@ def fifty_thousand(tmp_path_factory: pytest.TempPathFactory) -> Path:
     export = folder / "export.csv"
     write_sample(export, rows=50_000, seed=3)
     return Path(run_pipeline([str(export)], folder / "out", AS_OF, run_id="big", documents=False))
-
-
-@pytest.fixture(scope="module")
-def two_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """The sample, then the sample with 3 % of its cases gone (nights whose small cells differ)."""
-    from expunge.ops.run import run_pipeline
-
-    folder = tmp_path_factory.mktemp("two-nights")
-    export = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False)
-    gone = export["case_number"].drop_duplicates().sample(frac=0.03, random_state=1)
-    smaller = folder / "night-2.csv"
-    export[~export["case_number"].isin(gone)].to_csv(smaller, index=False)
-    out = folder / "out"
-    first = run_pipeline([str(SAMPLE)], out, AS_OF, run_id="night-1", documents=False)
-    second = run_pipeline([str(smaller)], out, AS_OF, run_id="night-2", documents=False)
-    return Path(first), Path(second)
 
 
 def test_no_suppressed_cell_of_the_sample_run_can_be_worked_out(sample_run: Path) -> None:
@@ -246,18 +293,21 @@ def test_no_suppressed_cell_of_a_fifty_thousand_charge_run_can_be_worked_out(fif
     assert pinned(cells) == []
 
 
-def test_two_consecutive_nights_together_reveal_no_suppressed_cell_of_either(two_runs: tuple[Path, Path]) -> None:
-    before, after = two_runs
+def test_two_consecutive_nights_together_reveal_no_suppressed_cell_of_either(
+        two_sample_nights: tuple[Path, Path]) -> None:
+    before, after = two_sample_nights
     assert json.loads((after / "manifest.json").read_text())["disclosure"]["audited_with_run"] == before.name
-    cells = two_nights(before, after)
+    cells = two_nights(before, after, before.parent.parent / "history-night-1.parquet")
+    assert any(blank for name, _, blank, _ in cells if "delivery" in name), "the test must see blank delivery cells"
+    assert any(v > 0 for name, _, _, v in cells if name.startswith("ndelivery") and "since_last_night" in name)
     assert recovered(cells) == []
     assert pinned(cells) == []
 
 
 def test_auditing_each_night_alone_would_let_the_two_nights_give_a_cell_away(
-        two_runs: tuple[Path, Path], tmp_path: Path) -> None:
+        two_sample_nights: tuple[Path, Path], tmp_path: Path) -> None:
     """The scenario has teeth: tonight's tables protected on their own leak across nights."""
-    before, after = two_runs
+    before, after = two_sample_nights
     alone = tmp_path / after.name
     shutil.copytree(after, alone)
     tables = Rollups(sorted(str(p) for p in (after / "charges").rglob("*.parquet"))).summaries(below=10)
@@ -268,7 +318,7 @@ def test_auditing_each_night_alone_would_let_the_two_nights_give_a_cell_away(
 
 def test_most_of_each_summary_of_a_fifty_thousand_charge_run_is_published(fifty_thousand: Path) -> None:
     shares = json.loads((fifty_thousand / "manifest.json").read_text())["disclosure"]["tables"]
-    assert set(shares) == set(KEYS)
+    assert set(shares) == set(KEYS) | {"delivery_by_circuit", "delivery_by_county"}
     assert all(t["share_suppressed"] < 0.5 for t in shares.values()), shares
 
 
@@ -349,3 +399,40 @@ def test_suppress_blanks_the_cases_and_people_of_a_hidden_charge_count() -> None
     out = suppress(table, {"charges": pd.Series([True, False])})
     assert out["cases"].isna().tolist() == [True, False]
     assert out["suppressed"].tolist() == ["charges;cases;people", ""]
+
+
+#: Charges of three counties, last night and tonight, with a delivery state each: BOONE's 4
+#: delivered charges (gone tonight) are the small gap cell.
+GAP_ATOMS = pd.DataFrame({"county": ["BOONE", "BOONE", "COLE", "CLAY"],
+                          "last": ["ELIGIBLE_AUTO"] * 4,
+                          "determination": ["ELIGIBLE_AUTO", None, "ELIGIBLE_AUTO", "ELIGIBLE_AUTO"],
+                          "state": ["WAITING_3", "DELIVERED_TONIGHT", "WAITING_3", "WAITING_3"],
+                          "charges": [30, 4, 25, 22]})
+TONIGHT = Table("tonight", ("county",), {"eligible": ("ELIGIBLE_AUTO",)})
+LAST_NIGHT = Table("last_night", ("county",), {"eligible": ("ELIGIBLE_AUTO",)}, by="last")
+GAP = [Table("gap", ("county",), {"delivered": ("DELIVERED_TONIGHT",),
+                                  "seen": ("WAITING_3", "DELIVERED_TONIGHT")}, by="state")]
+
+
+def gap_system(summaries: list[Table]) -> tuple[Cells, np.ndarray]:
+    cells = joined(cells_of(GAP_ATOMS, summaries), cells_of(GAP_ATOMS, GAP))
+    return cells, (cells.frame["table"] != "gap").to_numpy()
+
+
+def test_protecting_the_gap_after_the_summaries_leaves_the_summaries_as_they_were() -> None:
+    cells, first = gap_system([TONIGHT, LAST_NIGHT])
+    assert (protect_in_turn(cells, 10, first)[first] == protect(subset(cells, first), 10)).all()
+
+
+def test_a_small_gap_cell_the_summaries_already_give_away_is_published() -> None:
+    cells, first = gap_system([TONIGHT, LAST_NIGHT])  # BOONE's 34 last night less its 30 tonight
+    assert protect(subset(cells, ~first), 10).any()  # on its own, the gap would hide the 4
+    assert not protect_in_turn(cells, 10, first).any()
+
+
+def test_a_small_gap_cell_takes_its_complement_among_the_gap_cells() -> None:
+    cells, first = gap_system([TONIGHT])  # BOONE's 34 seen less its 30 tonight would give the 4
+    hidden = protect_in_turn(cells, 10, first)
+    assert not hidden[first].any()
+    assert set(cells.frame.loc[hidden, "column"]) == {"delivered", "seen"}
+    assert recovered(masks(cells, hidden)) == []

@@ -8,8 +8,9 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from expunge.ops import history
+from expunge.ops.history import load
 from expunge.ops.run import run_pipeline
+from expunge.publish import history
 from tests.conftest import AS_OF, SAMPLE
 from tests.test_ledger import next_nights_export
 
@@ -100,7 +101,7 @@ def test_each_charge_ever_eligible_has_one_row_outstanding_exactly_while_on_the_
 
 def test_a_published_run_records_its_eligible_charges_owner_only_and_apart_from_the_ledger(tmp_path):
     run = run_pipeline([SAMPLE], tmp_path, AS_OF, run_id="one", documents=False)
-    h = history.load(tmp_path)
+    h = load(tmp_path)
     charges = pd.read_parquet(run / "charges", columns=["determination", "already_expunged"])
     assert len(h) == (charges["determination"].str.startswith("ELIGIBLE") & ~charges["already_expunged"]).sum() > 0
     assert set(h["status"]) == {"OUTSTANDING"} and set(h["first_eligible_run"]) == {"one"}
@@ -116,7 +117,7 @@ def test_eligible_charges_missing_from_the_next_snapshot_are_delivered_and_the_r
     key = ["case_number", "charge_seq"]
     before, after = (pd.read_parquet(r / "charges", columns=key) for r in (one, two))
     gone = before.merge(after, on=key, how="left", indicator=True).query("_merge == 'left_only'")[key]
-    h = history.load(tmp_path / "out").merge(gone.assign(gone=True), on=key, how="left")
+    h = load(tmp_path / "out").merge(gone.assign(gone=True), on=key, how="left")
     delivered = h[h["gone"].fillna(False).astype(bool)]
     assert len(delivered) > 0 and set(delivered["delivered_how"]) == {"GONE_FROM_EXPORT"}
     assert set(delivered["delivered_run"]) == {"two"}

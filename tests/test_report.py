@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 
+import pandas as pd
 import pytest
 
 from tests.conftest import SAMPLE
@@ -107,3 +108,33 @@ def test_the_report_with_its_maps_renders_to_a_screenshot_in_headless_chromium(r
                           (run_dir / "summary" / "report.html").as_uri()], capture_output=True, text=True,
                          timeout=120).stdout
     assert 'data-test="map-lower"' in dom and 'data-test="map-upper"' in dom
+
+
+def _shown(n: object) -> str:
+    return "suppressed" if pd.isna(n) else f"{int(n):,}"
+
+
+def test_the_delivery_section_renders_in_headless_chromium_showing_only_what_delivery_csv_publishes(
+        two_sample_nights, tmp_path):
+    from expunge.publish.report import _GAP_COLUMNS
+
+    run = two_sample_nights[1]
+    page = (run / "summary" / "report.html").as_uri()
+    shot = tmp_path / "report.png"
+    subprocess.run([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--hide-scrollbars",
+                    "--window-size=1100,6000", f"--screenshot={shot}", page], capture_output=True, timeout=120)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 50_000
+    dom = subprocess.run([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile2'}", "--dump-dom",
+                          page], capture_output=True, text=True, timeout=120).stdout
+    table = pd.read_csv(run / "summary" / "delivery.csv", dtype={"circuit": str, "county": str})
+    shown = dict(re.findall(r'data-test="(delivery-(?:county|circuit)-[^"]+)">([^<]*)<', dom))
+    rows = table[table["level"] != "state"]
+    want = {f"delivery-{r.level}-{r.county if r.level == 'county' else r.circuit}-{r.path}-{c}": _shown(getattr(r, c))
+            for r in rows.itertuples(index=False) for c, _ in _GAP_COLUMNS}
+    assert shown == want
+    assert "suppressed" in want.values() and any(v not in ("0", "suppressed") for k, v in want.items()
+                                                 if k.endswith("delivered_since_last_night"))
+    for r in table[table["level"] == "state"].itertuples(index=False):
+        assert f'data-test="delivery-{r.path}-waiting">{_shown(r.waiting_charges)}<' in dom
+        assert f'data-test="delivery-{r.path}-last-night">{_shown(r.delivered_since_last_night)}<' in dom
+    assert 'data-test="delivery-trend"' in dom

@@ -201,6 +201,12 @@ def _print_summary(run_dir: Path) -> None:
     click.echo(f"Review queue: {m['outputs']['review_queue_rows']:,} charges "
                f"({run_dir / 'review_queue.csv'})")
     click.echo(f"Petition lists: {len(m['outputs']['petitions'])} files under {run_dir / 'petitions'}")
+    if m["outputs"].get("worklists"):
+        click.echo(f"Worklists, longest waiting first: {run_dir / 'worklists'}")
+    for path, g in (m.get("delivery_gap") or {}).items():
+        click.echo(f"Delivery gap, {_PATH_LINE[path].lower()}: {_n(g['waiting_charges'])} eligible charges still on "
+                   f"the record; delivered since the last night {_n(g['delivered_since_last_night'])} "
+                   f"(expunge delivery {run_dir.parent})")
     if m["outputs"].get("documents"):
         carried = m["outputs"].get("documents_carried", 0)
         first = not (m.get("delta") or {}).get("previous_run")
@@ -443,6 +449,74 @@ def query_command(sql: str, out_dir: Path, run_dir: Path | None, limit: int | No
         click.echo(as_text(frame).to_string(index=False))
     if result.truncated:
         click.echo(f"showing {len(frame):,} of {result.total:,} rows (--limit to see more)", err=fmt != "table")
+
+
+@main.command("delivery")
+@click.argument("out_dir", default="out", type=click.Path(path_type=Path))
+@click.option("--run", "run_dir", type=click.Path(path_type=Path), help="Read this run folder instead of the newest.")
+@click.option("--top", default=10, show_default=True, type=click.IntRange(1),
+              help="Counties to list, most charges waiting first.")
+@click.option("--county", help="Only this county's rows (its circuit's too).")
+def delivery_command(out_dir: Path, run_dir: Path | None, top: int, county: str | None) -> None:
+    """The delivery gap: eligible charges still on the record, statewide and by county, how long
+    they have waited, and what was delivered since the last night (a run's
+    summary/delivery.csv; suppressed counts print as "suppressed"). In Python:
+    expunge.publish.gap.read(run_dir)."""
+    from expunge.publish.gap import read
+    from expunge.query import latest_run
+
+    try:
+        run = run_dir or latest_run(out_dir)
+        table, trend = read(run)
+    except ExpungeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    manifest = json.loads((Path(run) / "manifest.json").read_text())
+    click.echo(f"The delivery gap, run {manifest['run_id']} as of {manifest['as_of']} (a count under "
+               f"{manifest['small_cell_suppression_below']} is suppressed, with the counts that would give it away, "
+               "unless the other published figures give it away already):")
+    for r in table[table["level"] == "state"].itertuples(index=False):
+        click.echo(f"  {_PATH_LINE[r.path]}: {_n(r.waiting_charges)} charges of {_n(r.waiting_people)} people waiting "
+                   f"since {_SINCE[r.path]}, median {_n(r.median_days_waiting)} days; delivered since the last night "
+                   f"{_n(r.delivered_since_last_night)}, in 30 days {_n(r.delivered_last_30_days)}, in all "
+                   f"{_n(r.delivered_total)}.")
+    nights = trend["as_of"].nunique() if len(trend) else 0
+    if nights > 1:
+        first, last = trend.iloc[0]["as_of"], trend.iloc[-1]["as_of"]
+        moves = "; ".join(
+            f"{path} {_n(rows.iloc[0]['waiting_charges'])} -> {_n(rows.iloc[-1]['waiting_charges'])}"
+            for path, rows in trend.groupby("path", sort=True))
+        click.echo(f"  Over {nights} nights ({first} to {last}), charges waiting: {moves}.")
+    counties = table[table["level"] == "county"]
+    if county:
+        wanted = county.strip().upper()
+        counties = counties[counties["county"].str.upper() == wanted]
+        if counties.empty:
+            raise click.ClickException(f"No county {county!r} in this run's gap report. Its counties: "
+                                       + ", ".join(sorted(table.loc[table['level'] == 'county', 'county'].unique())))
+    order = counties.sort_values(["waiting_charges", "county"], ascending=[False, True], na_position="last")
+    shown = order.head(top if not county else len(order))
+    label = f"{county.upper()}" if county else f"Counties with the most charges waiting (top {len(shown)} rows)"
+    click.echo(f"{label}:")
+    heads = ("waiting", "people", "median days", "last night", "30 days", "in all")
+    click.echo(f"  {'county':<18}{'circuit':>8}  {'path':<9}" + "".join(f"{h:>12}" for h in heads))
+    for r in shown.itertuples(index=False):
+        counts = (r.waiting_charges, r.waiting_people, r.median_days_waiting, r.delivered_since_last_night,
+                  r.delivered_last_30_days, r.delivered_total)
+        click.echo(f"  {r.county:<18}{r.circuit:>8}  {r.path:<9}" + "".join(f"{_n(c):>12}" for c in counts))
+    click.echo(f"Every row: {Path(run) / 'summary' / 'delivery.csv'}. Delivered counts a charge marked expunged, or "
+               "gone from a later export after being eligible (an assumption).")
+
+
+_PATH_LINE = {"auto": "Automatic (§ 2.10(8))", "petition": "By petition (§ 2.10(7))"}
+_SINCE = {"auto": "their deadline", "petition": "first seen eligible (petitions have no deadline)"}
+
+
+def _n(value: Any) -> str:
+    """A count of the gap report as printed: blank (NaN or NA) is "suppressed"."""
+    try:
+        return f"{int(value):,}"
+    except (TypeError, ValueError):
+        return "suppressed"
 
 
 @main.command("purge")

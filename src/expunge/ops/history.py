@@ -1,127 +1,34 @@
-"""The delivery history: every charge an output folder ever saw eligible, one row each, and
-whether it has left the record since.
-
-Kept in ``OUT/history/eligible.parquet`` and brought up to date by every published run
-(``record_night``). A row says when the charge was first seen eligible (and its path and
-deadline), when it was last seen, and its ``status``:
-
-* ``OUTSTANDING``: still on the record tonight and still eligible;
-* ``DELIVERED``: no longer on the record. ``delivered_how`` says how the pipeline knows:
-  ``MARKED_EXPUNGED`` (tonight's record says so) or ``GONE_FROM_EXPORT`` (absent from tonight's
-  charges: an expunged record usually disappears from later exports, so a charge gone after
-  being eligible is counted as delivered; that is an assumption, said wherever it is counted).
-  Charges of counties outside a delivery's scope, and the previous charges an increment does
-  not replace, are carried over into the run's charges, so they are never mistaken for gone;
-* ``NO_LONGER_ELIGIBLE``: still on the record, but tonight's rules or facts no longer make it
-  eligible (a rule change, a clerk's answer). It is outstanding again if it becomes eligible
-  again, with its first night kept.
-
-A delivered charge that comes back eligible is outstanding again. Unlike the ledger, this is
-a record, not a cache: it survives rule changes and ledger resets, and it cannot be rebuilt
-from a later export. Back it up with the run folders (README, "The delivery history").
-"""
+"""Where an output folder keeps its delivery history (``publish.history``), and putting a
+run's new history in place when the run commits."""
 
 from __future__ import annotations
 
 import os
-from datetime import date
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.dataset as ds
-import pyarrow.parquet as pq
 
-from expunge.law.values import ELIGIBLE
+from expunge.publish import history
 
 HISTORY_DIR = "history"
 HISTORY_FILE = "eligible.parquet"
-KEY = ["case_number", "charge_seq"]
-#: What tonight's charges tell the history (columns of ``charges/``).
-TONIGHT_COLUMNS = [*KEY, "county", "circuit", "person_key", "determination", "rule_id", "deadline",
-                   "already_expunged"]
-_DATES = ["deadline", "first_eligible_on", "last_seen_on", "delivered_on"]
-#: Facts of a charge that follow the latest night it was seen eligible.
-_LATEST = ["county", "circuit", "person_key", "path", "rule_id", "deadline"]
-SCHEMA = pa.schema([
-    ("case_number", pa.string()), ("charge_seq", pa.int32()), ("county", pa.string()), ("circuit", pa.string()),
-    ("person_key", pa.string()), ("path", pa.string()), ("rule_id", pa.string()), ("deadline", pa.date32()),
-    ("first_eligible_on", pa.date32()), ("first_eligible_run", pa.string()),
-    ("last_seen_on", pa.date32()), ("last_seen_run", pa.string()), ("status", pa.string()),
-    ("delivered_on", pa.date32()), ("delivered_run", pa.string()), ("delivered_how", pa.string()),
-])
 
 
-def empty() -> pd.DataFrame:
-    """A history with no charges (the first night of an output folder)."""
-    return SCHEMA.empty_table().to_pandas()
+def path(out_dir: Path | str) -> Path:
+    """The output folder's history file."""
+    return Path(out_dir) / HISTORY_DIR / HISTORY_FILE
 
 
-def update(history: pd.DataFrame, tonight: pd.DataFrame, as_of: date, run_id: str) -> pd.DataFrame:
-    """The history after tonight's run. ``tonight``: every charge of the run (``TONIGHT_COLUMNS``).
-    Rows are sorted by key; a night changes only the rows it has news of."""
-    now = tonight[TONIGHT_COLUMNS].drop_duplicates(KEY).assign(
-        path=lambda t: t["determination"].map({"ELIGIBLE_AUTO": "auto", "ELIGIBLE_PETITION": "petition"}),
-        eligible=lambda t: t["determination"].isin(ELIGIBLE) & ~t["already_expunged"].fillna(False).astype(bool),
-        expunged=lambda t: t["already_expunged"].fillna(False).astype(bool))
-    now = now.astype({"charge_seq": "int32"}).assign(deadline=lambda t: pd.to_datetime(t["deadline"]))
-    day = pd.Timestamp(as_of)
-    dates = {c: pd.to_datetime(history[c]) for c in _DATES}  # one type for dates: cast back to DATE at the end
-    old = history.assign(**dates).astype({"charge_seq": "int32"}).merge(
-        now[[*KEY, "eligible", "expunged", *_LATEST]], on=KEY, how="left", suffixes=("", "_now"), indicator=True)
-    present = (old.pop("_merge") == "both").to_numpy()
-    eligible = old.pop("eligible").fillna(False).to_numpy(dtype=bool)
-    expunged = old.pop("expunged").fillna(False).to_numpy(dtype=bool)
-    was_open = (old["status"] != "DELIVERED").to_numpy()
-    outstanding = (old["status"] == "OUTSTANDING").to_numpy()
-    again = present & eligible  # on the record and eligible tonight: outstanding, whatever it was
-    gone = outstanding & ~present
-    marked = present & expunged & was_open
-    dropped = present & ~eligible & ~expunged & was_open
-    for col in _LATEST:
-        old.loc[again, col] = old.loc[again, f"{col}_now"]
-    old = old.drop(columns=[f"{c}_now" for c in _LATEST])
-    old.loc[present, ["last_seen_on", "last_seen_run"]] = [day, run_id]
-    old.loc[again, "status"] = "OUTSTANDING"
-    old.loc[again, ["delivered_on", "delivered_run", "delivered_how"]] = None
-    old.loc[dropped, "status"] = "NO_LONGER_ELIGIBLE"
-    for mask, how in ((gone, "GONE_FROM_EXPORT"), (marked, "MARKED_EXPUNGED")):
-        old.loc[mask, ["status", "delivered_on", "delivered_run", "delivered_how"]] = ["DELIVERED", day, run_id, how]
-    seen = pd.MultiIndex.from_frame(history[KEY].astype({"charge_seq": "int32"}))
-    fresh = now[now["eligible"] & ~pd.MultiIndex.from_frame(now[KEY]).isin(seen)]
-    new = fresh[[*KEY, *_LATEST]].assign(first_eligible_on=day, first_eligible_run=run_id, last_seen_on=day,
-                                         last_seen_run=run_id, status="OUTSTANDING", delivered_on=None,
-                                         delivered_run=None, delivered_how=None)
-    merged = pd.concat([old, new], ignore_index=True) if len(old) else new
-    merged = merged.assign(**{c: pd.to_datetime(merged[c]).astype("datetime64[s]") for c in _DATES})
-    table = pa.Table.from_pandas(merged[SCHEMA.names], preserve_index=False).cast(SCHEMA)
-    return table.sort_by([(k, "ascending") for k in KEY]).to_pandas()
+def load(out_dir: Path | str) -> pd.DataFrame:
+    """The output folder's history (empty before its first published run)."""
+    return history.read(path(out_dir))
 
 
-def load(out_dir: Path) -> pd.DataFrame:
-    """The output folder's history (``empty()`` before its first published run)."""
-    path = Path(out_dir) / HISTORY_DIR / HISTORY_FILE
-    return pq.read_table(path).to_pandas() if path.exists() else empty()
-
-
-def record_night(out_dir: Path, run_dir: Path, as_of: date | str, run_id: str) -> int:
-    """Bring the history up to date with the published run ``run_dir``; returns its rows.
-    Written beside the old file and renamed over it, readable by its owner only."""
-    charges = run_dir / "charges"
-    before = load(out_dir)
-    # Only the charges the history has news of: eligible or marked expunged tonight, or of a
-    # case it holds (a statewide export's other charges would only take memory).
-    news = (ds.field("determination").isin(list(ELIGIBLE)) | (ds.field("already_expunged") == True)  # noqa: E712
-            | ds.field("case_number").isin(pa.array(before["case_number"].unique(), pa.string())))
-    tonight = (ds.dataset(charges, format="parquet", partitioning="hive").to_table(columns=TONIGHT_COLUMNS,
-                                                                                  filter=news).to_pandas()
-               if any(charges.rglob("*.parquet")) else pd.DataFrame(columns=TONIGHT_COLUMNS))
-    after = update(before, tonight, pd.Timestamp(as_of).date(), run_id)
-    folder = Path(out_dir) / HISTORY_DIR
+def install(out_dir: Path | str, staged: Path) -> None:
+    """Put the history a run wrote at ``staged`` (on the output folder's file system) in
+    place, by one rename; the folder and file readable by their owner only."""
+    folder = path(out_dir).parent
     folder.mkdir(exist_ok=True)
     folder.chmod(0o700)
-    tmp = folder / f".{HISTORY_FILE}.tmp"
-    pq.write_table(pa.Table.from_pandas(after, preserve_index=False).cast(SCHEMA), tmp, compression="zstd")
-    tmp.chmod(0o600)
-    os.replace(tmp, folder / HISTORY_FILE)
-    return len(after)
+    Path(staged).chmod(0o600)
+    os.replace(staged, path(out_dir))

@@ -275,7 +275,7 @@ def stage_publish(plan: RunPlan, ingested: IngestResult, decided: list[DecidedPa
                        "steps": {**_steps(plan), **steps},
                        "matching_within_decide": round(sum(d.counts.matching_seconds for d in decided), 3)}
         write_manifest(plan, ingested, decided, published, stage_times, salt, build)
-        return commit(plan, ingested, build)
+        return commit(plan, ingested, build, published.history)
 
 
 def publish_outputs(plan: RunPlan, decided: list[DecidedPartition], build: Path, salt: str | None,
@@ -288,7 +288,7 @@ def publish_outputs(plan: RunPlan, decided: list[DecidedPartition], build: Path,
     request = PublishRequest(as_of=s.as_of, rules=f"{ruleset.name} v{ruleset.version}", rules_path=plan.rules_path,
                              policies=plan.policies, suppress_below=s.suppress_below, documents=s.documents,
                              conflict_files=tuple(d.conflicts for d in decided),
-                             previous=_previous(plan))
+                             previous=_previous(plan), history=str(history.path(s.out_dir)))
     workers = plan.workers if len(decided) > 1 else 1  # a small export: no processes to start
     if task is None:
         return write_outputs([d.charges for d in decided], build, request, salt, partial(map_local, workers=workers),
@@ -356,11 +356,11 @@ def write_manifest(plan: RunPlan, ingested: IngestResult, decided: list[DecidedP
     (build / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
 
 
-def commit(plan: RunPlan, ingested: IngestResult, build: Path) -> str:
+def commit(plan: RunPlan, ingested: IngestResult, build: Path, staged_history: str | None = None) -> str:
     """Make the run folder public: personal files owner-only, the run's state saved
     (``OUT/state/<run_id>/``), one atomic rename into place, ``latest`` moved, the ledger
-    saved, the delivery history brought up to date (``ops.history``), the work folder
-    removed; returns the run folder."""
+    saved, tonight's delivery history (``staged_history``) put in place (``ops.history``),
+    the work folder removed; returns the run folder."""
     _restrict_personal(build)
     final = plan.run_dir
     if final.exists():
@@ -374,7 +374,8 @@ def commit(plan: RunPlan, ingested: IngestResult, build: Path) -> str:
     move_latest(Path(plan.settings.out_dir), final)  # only after the run folder is complete
     ledger.save(Path(plan.settings.out_dir), plan.work_dir / "ledger", plan.ledger_context, plan.run_id,
                 [(f.sha256, f.label) for f in ingested.files])
-    history.record_night(Path(plan.settings.out_dir), final, plan.settings.as_of, plan.run_id)
+    if staged_history:
+        history.install(plan.settings.out_dir, Path(staged_history))
     shutil.rmtree(plan.work_dir, ignore_errors=True)
     return str(final)
 
@@ -386,7 +387,7 @@ def _summed(counts: list[DecideCounts], *names: str) -> dict[str, int]:
 def _restrict_personal(run_dir: Path) -> None:
     """Files holding personal data are readable by their owner only."""
     for path in [run_dir / "quarantine.parquet", run_dir / "people_conflicts.csv",
-                 *(run_dir / "petitions").rglob("*.*")]:
+                 *(run_dir / "petitions").rglob("*.*"), *(run_dir / "worklists").rglob("*.*")]:
         if path.exists():
             path.chmod(0o600)
 
@@ -433,9 +434,11 @@ def build_manifest(plan: RunPlan, ingested: IngestResult, decided: list[DecidedP
         "disclosure": {"below": s.suppress_below, "audited_with_run": Path(previous).name if previous else None,
                        "tables": every.disclosure},
         "determinations": published.by_determination,
+        "delivery_gap": published.gap,
         "outputs": {"charges": "charges/", "cases": "cases.parquet", "review_queue": "review_queue.csv",
                     "review_queue_rows": published.review_queue, "petitions": published.petition_files,
                     "quarantine": "quarantine.parquet", "summary": "summary/",
+                    "worklists": "worklists/" if (plan.work_dir / plan.run_id / "worklists").is_dir() else None,
                     "analytics": "analytics/" if published.analytics else None, "documents": published.documents,
                     "documents_carried": published.documents_carried},
         "analytics_salt": salt.manifest() if salt else None,

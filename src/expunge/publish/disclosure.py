@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -35,12 +36,15 @@ import pandas as pd
 @dataclass(frozen=True)
 class Table:
     """A published table of charge counts: its group-by ``keys`` and, per count column, the
-    determinations it adds up (None: all)."""
+    values of the atoms' ``by`` key it adds up (None: all)."""
 
     name: str
     keys: tuple[str, ...]
     columns: dict[str, tuple[str, ...] | None]
     fixed: bool = False  # published unsuppressed (the headline)
+    by: str = "determination"  # the atom key the count columns select on
+    file: str = ""  # the summary CSV it is published in (default: ``name``.csv)
+    level: str = ""  # in a file holding several tables, the ``level`` of its rows
 
 
 @dataclass
@@ -62,23 +66,66 @@ def key_frame(frame: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame({k: frame[k].astype("string").fillna(_MISSING) for k in keys}, index=frame.index)
 
 
+def _keyed(frame: pd.DataFrame, keys: Sequence[str]) -> pd.MultiIndex:
+    """``keys`` of ``frame`` as strings with one sentinel for missing (as disclosure does)."""
+    return pd.MultiIndex.from_frame(key_frame(frame, keys))
+
+
+def hidden_cells(table: pd.DataFrame, spec: Table, cells: pd.DataFrame) -> dict[str, pd.Series]:
+    """Per count column of ``spec``, which rows of ``table`` disclosure control suppresses
+    (``cells``: the night's cells with their ``suppressed`` flag)."""
+    mine = cells[cells["table"] == spec.name]
+    out = {}
+    for column in spec.columns:
+        rows = mine[mine["column"] == column]
+        index = _keyed(rows, spec.keys)
+        flags = pd.Series(rows["suppressed"].to_numpy(), index=index)
+        out[column] = pd.Series(flags.reindex(_keyed(table, spec.keys)).fillna(False).to_numpy(bool),
+                                index=table.index)
+    return out
+
+
+def previous_suppressed(previous: Path, cells: pd.DataFrame, tables: Sequence[Table]) -> np.ndarray:
+    """Which of the previous night's ``cells`` (of ``tables``) its own summaries left blank (a
+    table or key it did not publish counts as published)."""
+    flags = np.zeros(len(cells), bool)
+    for spec in tables:
+        path = previous / "summary" / f"{spec.file or spec.name}.csv"
+        if spec.fixed or not path.is_file():
+            continue
+        table = pd.read_csv(path, dtype="string", keep_default_na=False, na_values=[""])
+        if spec.level and "level" in table.columns:
+            table = table[table["level"] == spec.level]
+        if not set(spec.keys) <= set(table.columns):
+            continue
+        for column in spec.columns:
+            if column not in table.columns:
+                continue
+            blank = pd.Series(table[column].isna().to_numpy(), index=_keyed(table, spec.keys))
+            blank = blank[~blank.index.duplicated()]
+            here = (cells["table"] == spec.name).to_numpy() & (cells["column"] == column).to_numpy()
+            got = blank.reindex(_keyed(cells[here], spec.keys)).fillna(False).to_numpy(bool)
+            flags[np.flatnonzero(here)] = got
+    return flags
+
+
 def cells_of(atoms: pd.DataFrame, tables: Sequence[Table], night: int = 0,
              atom_ids: np.ndarray | None = None, n_atoms: int | None = None) -> Cells:
-    """The cells of ``tables`` over ``atoms`` (one row per atom: its keys, ``determination`` and
-    ``charges``); ``atom_ids``: each row's atom number (default: its position)."""
+    """The cells of ``tables`` over ``atoms`` (one row per atom: its keys, the key each table's
+    columns select on and ``charges``); ``atom_ids``: each row's atom number (default: its
+    position)."""
     ids = np.arange(len(atoms)) if atom_ids is None else np.asarray(atom_ids)
     frames, cell_parts, atom_parts = [], [], []
     start = 0
-    det = atoms["determination"].astype("string")
     for t in tables:
-        keyed = key_frame(atoms, t.keys)
+        det = atoms[t.by].astype("string")
+        if t.keys:
+            codes, uniques = pd.MultiIndex.from_frame(key_frame(atoms, t.keys)).factorize()
+            groups = pd.DataFrame(list(uniques), columns=list(t.keys))
+        else:
+            codes, groups = np.zeros(len(atoms), "int64"), pd.DataFrame(index=[0])
         for column, dets in t.columns.items():
             inside = np.ones(len(atoms), bool) if dets is None else det.isin(dets).fillna(False).to_numpy()
-            if t.keys:
-                codes, uniques = pd.MultiIndex.from_frame(keyed).factorize()
-                groups = pd.DataFrame(list(uniques), columns=list(t.keys))
-            else:
-                codes, groups = np.zeros(len(atoms), "int64"), pd.DataFrame(index=[0])
             value = np.bincount(codes[inside], weights=atoms["charges"].to_numpy()[inside], minlength=len(groups))
             frame = groups.assign(table=t.name, column=column, value=value.astype("int64"), fixed=t.fixed,
                                   night=night)
@@ -95,6 +142,55 @@ def joined(a: Cells, b: Cells) -> Cells:
     """Two nights' cells as one system over the same atoms."""
     return Cells(pd.concat([a.frame, b.frame], ignore_index=True), np.concatenate([a.cell, b.cell + len(a.frame)]),
                  np.concatenate([a.atom, b.atom]), max(a.n_atoms, b.n_atoms))
+
+
+def subset(cells: Cells, keep: np.ndarray) -> Cells:
+    """The cells ``keep`` marks, as a system of their own over the same atoms."""
+    number = np.cumsum(keep) - 1
+    inside = keep[cells.cell]
+    return Cells(cells.frame[keep].reset_index(drop=True), number[cells.cell[inside]], cells.atom[inside],
+                 cells.n_atoms)
+
+
+def protect_in_turn(cells: Cells, below: int, first: np.ndarray, prefer: np.ndarray | None = None) -> np.ndarray:
+    """``protect`` the cells ``first`` marks on their own, then the others with those settled:
+    the first cells keep the pattern they would have without the others (published ones stay
+    published, suppressed ones stay suppressed and protected), and the others take every
+    complement their own protection needs. A small cell among the others that the settled
+    cells already give away is published (suppressing it would hide nothing), as one the
+    headline gives away is."""
+    pick = None if prefer is None else prefer[first]
+    settled = protect(subset(cells, first), below, prefer=pick)
+    frame = cells.frame.copy()
+    before = frame["suppressed_before"].fillna(False).to_numpy(bool) if "suppressed_before" in frame else \
+        np.zeros(len(frame), bool)
+    hidden = before.copy()
+    hidden[np.flatnonzero(first)] = settled | before[first]
+    frame["suppressed_before"] = hidden
+    frame["fixed"] = frame["fixed"].to_numpy(bool) | first
+    # The first cells published stay published whatever happens: only their span matters, so
+    # they are projected out of the others' Gram matrix once (a Schur complement) instead of
+    # taking part in every round of the audit.
+    shown = first & ~hidden
+    rest = ~shown
+    g = projected_out(gram(cells), rest, shown)
+    out = np.zeros(len(frame), bool)
+    out[rest] = protect(subset(Cells(frame, cells.cell, cells.atom, cells.n_atoms), rest), below,
+                        prefer=None if prefer is None else prefer[rest], g=g)
+    out[np.flatnonzero(first)] = settled
+    return out
+
+
+def projected_out(g: np.ndarray, keep: np.ndarray, drop: np.ndarray) -> np.ndarray:
+    """The Gram matrix of the ``keep`` cells after projecting their indicators onto the
+    orthogonal complement of the span of the ``drop`` cells: what they say beyond those."""
+    k, d = np.flatnonzero(keep), np.flatnonzero(drop)
+    if not len(d):
+        return g[np.ix_(k, k)]
+    values, vectors = np.linalg.eigh(g[np.ix_(d, d)])
+    ok = values > 1e-9 * max(float(values.max(initial=0.0)), 1.0)
+    b = vectors[:, ok].T @ g[np.ix_(d, k)]
+    return g[np.ix_(k, k)] - b.T @ (b / values[ok][:, None])
 
 
 def gram(cells: Cells) -> np.ndarray:
@@ -153,7 +249,8 @@ def audit(g: np.ndarray, suppressed: np.ndarray) -> Audit:
     return Audit(p, s, residual, weights, independent)
 
 
-def protect(cells: Cells, below: int, prefer: np.ndarray | None = None, rounds: int = 200) -> np.ndarray:
+def protect(cells: Cells, below: int, prefer: np.ndarray | None = None, rounds: int = 200,
+            g: np.ndarray | None = None) -> np.ndarray:
     """Which cells to suppress: the small ones (``0 < value < below``) and, per cell that can
     be worked out, a complement that stops it, until none can.
 
@@ -167,16 +264,24 @@ def protect(cells: Cells, below: int, prefer: np.ndarray | None = None, rounds: 
     Cells marked ``fixed`` (the headline, and a previous night's cells) are never suppressed
     tonight; a previous night's suppressed cells (``suppressed_before``) stay hidden and are
     protected like tonight's. ``prefer``: cells to take as complements first when they serve
-    (those suppressed the previous night, so the pattern stays put)."""
+    (those suppressed the previous night, so the pattern stays put). ``g``: the cells' Gram
+    matrix, when it is not ``gram(cells)`` (``protect_in_turn`` passes one with settled cells
+    projected out)."""
+    value = cells.frame["value"].to_numpy()
+    if (value <= 0).any():  # an empty cell is the zero vector: it reveals and hides nothing
+        out = np.zeros(len(value), bool)
+        live = value > 0
+        pick = None if prefer is None else prefer[live]
+        out[live] = protect(subset(cells, live), below, pick, rounds, None if g is None else g[np.ix_(live, live)])
+        return out
     f = cells.frame
-    value = f["value"].to_numpy()
     locked = f["fixed"].to_numpy(bool).copy()
     before = f["suppressed_before"].fillna(False).to_numpy(bool) if "suppressed_before" in f else locked & False
     primary = (value > 0) & (value < below) & ~locked
     suppressed = primary | before
     table = f["table"].to_numpy()
     prefer = np.zeros(len(f), bool) if prefer is None else prefer
-    g = gram(cells)
+    g = gram(cells) if g is None else g
     released = False
     for _ in range(rounds):
         check = audit(g, suppressed)

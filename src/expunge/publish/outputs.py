@@ -34,10 +34,11 @@ from expunge.decide.answers import ANSWER_FACTS, COUNSEL, QUEUE_ANSWER_COLUMNS, 
 from expunge.decide.facts import caveat_lists, caveat_text
 from expunge.decide.people import conflict_table
 from expunge.ingest.csvfiles import BOM, write_csv
-from expunge.ingest.distinct import hash_distinct
+from expunge.ingest.distinct import hash_distinct, joined_per_group
 from expunge.ingest.read import in_this_process
 from expunge.law import readings as law_readings
 from expunge.law.rules import ELIGIBLE, load_rules
+from expunge.publish import gap, history
 from expunge.publish.documents import Drafts, safe_name, write_documents
 from expunge.publish.report import render_report
 from expunge.publish.rollups import DEFAULT_SUPPRESS_BELOW, Rollups, cases
@@ -297,6 +298,7 @@ class PublishRequest:
     conflict_files: tuple[str, ...] = ()
     readings: bool = True  # the report page's "Readings the sources dispute" section
     previous: str | None = None  # the previous night's run folder: disclosure control audits both nights
+    history: str | None = None  # the output folder's delivery history: tonight's is staged and reported
 
 
 @dataclass(frozen=True)
@@ -314,6 +316,8 @@ class Published:
     by_determination: dict[str, int]
     headline: dict[str, Any]
     rollups: Rollups  # the run's roll-ups over its narrow columns (DuckDB), for the manifest and delta
+    history: str | None = None  # tonight's delivery history, staged for the commit to put in place
+    gap: dict[str, Any] | None = None  # the gap report's statewide figures per path (``gap.statewide``)
 
 
 def write_outputs(parts: list[str], run_dir: Path, request: PublishRequest, salt: str | None = None,
@@ -372,32 +376,61 @@ def write_outputs(parts: list[str], run_dir: Path, request: PublishRequest, salt
                        {"review queue": clerk_rows}, {"review queue": ANSWER_CHECKS},
                        {"review queue": 4})  # county, court, case number and count stay in view
     step("cases_and_review_queue")
+    staged, nights = delivery_nights(request, run_dir, run_id, spill) if request.history else (None, None)
+    step("delivery_history")
     run = {"run_id": run_id, "as_of": request.as_of, "rules": request.rules}
     previous_petitions = Path(request.previous) / "petitions" if request.previous else None
     petitions, drafts = write_petitions(sorted(str(p) for p in (spill / "petitions").glob("part-*.parquet")),
-                                        run_dir, run, request.documents, spill / "sorted", mapper, previous_petitions)
+                                        run_dir, run, request.documents, spill / "sorted", mapper, previous_petitions,
+                                        str(staged) if staged else None)
     step("petitions")
     n_conflicts = write_conflicts(request.conflict_files, run_dir)
     every = Rollups(sorted(str(p) for p in (spill / "narrow").glob("part-*.parquet")), spill_dir=spill)
     summary_dir = run_dir / "summary"
     summary_dir.mkdir(exist_ok=True)
-    tables = every.summaries(below=request.suppress_below,
-                             previous=Path(request.previous) if request.previous else None)
+    previous = Path(request.previous) if request.previous else None
+    tables = every.summaries(below=request.suppress_below, previous=previous, delivery=nights)
     for name, table in tables.items():
         write_csv(table, summary_dir / f"{name}.csv")
+    delivery = None
+    if nights is not None:
+        delivery = gap.report(nights.tonight, every.cells, request.suppress_below)
+        write_csv(delivery, summary_dir / "delivery.csv")
+        trend = gap.trend(gap.read_trend(previous / "summary") if previous else None, delivery, request.as_of,
+                          run_id)
+        write_csv(trend, summary_dir / "delivery_trend.csv")
+        delivery = (delivery, trend)
     head = every.headline()
     head["small_cell_threshold"] = request.suppress_below
     (summary_dir / "headline.json").write_text(json.dumps(head, indent=2, sort_keys=True) + "\n")
     step("rollups")
     readings = (report_readings(run_dir, request.as_of, dict(request.policies), request.rules_path)
                 if request.readings else None)
-    (summary_dir / "report.html").write_text(render_report(head, tables, run, readings), encoding="utf-8")
+    (summary_dir / "report.html").write_text(render_report(head, tables, run, readings, delivery), encoding="utf-8")
     step("readings")
     return Published(charges=int(head["charges"]["total"]), cases=n_cases, review_queue=queue_rows,
                      petition_files=petitions, analytics=bool(salt), documents=drafts.total,
                      documents_carried=drafts.carried,
                      people_conflicts=n_conflicts, by_determination=dict(head["charges"]["by_determination"]),
-                     headline=head, rollups=every)
+                     headline=head, rollups=every, history=str(staged) if staged else None,
+                     gap=gap.statewide(delivery[0]) if delivery else None)
+
+
+def delivery_nights(request: PublishRequest, run_dir: Path, run_id: str, spill: Path) -> tuple[Path, gap.Nights]:
+    """Tonight's delivery history, from the output folder's (``request.history``) and the run's
+    charges, staged in ``spill`` for the commit; and the delivery states of tonight and of the
+    previous night (when it published a delivery table), for the gap report and its audit."""
+    before = history.read(Path(str(request.history)))
+    after = history.update(before, history.tonight(run_dir / "charges", before), pd.Timestamp(request.as_of).date(),
+                           run_id)
+    staged = spill / "history.parquet"
+    history.write(after, staged)
+    last = None
+    previous = Path(request.previous) if request.previous else None
+    if previous is not None and (previous / "summary" / "delivery.csv").is_file():
+        manifest = json.loads((previous / "manifest.json").read_text())
+        last = gap.states(before, manifest["as_of"], manifest["run_id"])
+    return staged, gap.Nights(gap.states(after, request.as_of, run_id), last)
 
 
 def write_conflicts(files: Sequence[str], run_dir: Path) -> int:
@@ -443,6 +476,61 @@ _PLACE = ["circuit", "county"]
 _PETITION_ORDER = [*_PLACE, "last_name", "first_name", "person_key", "case_number", "charge_seq"]
 
 
+WORKLISTS = "worklists"
+
+
+def worklist_path(run_dir: Path, circ: str, county: str) -> Path:
+    """``worklists/circuit-<n>/<COUNTY>.csv``: apart from ``petitions/``, whose CSVs list each
+    eligible charge once."""
+    folder = run_dir / WORKLISTS / safe_name(f"circuit-{circ}")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{safe_name(county)}.csv"
+
+
+def waiting_order(rows: pd.DataFrame, seen: pd.DataFrame, as_of: str) -> pd.DataFrame:
+    """A county's petition rows with how long each charge has waited: ``first_seen_eligible``
+    (the night this output folder first saw it eligible, from the delivery history),
+    ``days_waiting`` (``gap.days_waiting``: automatic since its deadline, petition since first
+    seen) and ``waiting_rank`` (1: the longest waiting; sort by it to work overdue first)."""
+    first = seen.astype({"charge_seq": "int64"}).drop_duplicates(["case_number", "charge_seq"])
+    out = rows.merge(first.rename(columns={"first_eligible_on": "first_seen_eligible"}), how="left",
+                     on=["case_number", "charge_seq"], validate="many_to_one")
+    out["days_waiting"] = gap.days_waiting((out["determination"] == "ELIGIBLE_AUTO").to_numpy(), out["deadline"],
+                                           out["first_seen_eligible"], as_of)
+    order = np.argsort(-out["days_waiting"].fillna(-1).to_numpy(), kind="stable")
+    rank = np.empty(len(out), "int64")
+    rank[order] = np.arange(1, len(out) + 1)
+    return out.assign(waiting_rank=rank)
+
+
+def worklist(rows: pd.DataFrame, documents: bool) -> pd.DataFrame:
+    """A county's worklist: one row per person and path (one petition or order each), the
+    longest waiting first: the charges and cases, the earliest deadline, the night first seen
+    eligible, the days the longest-waiting charge has waited and, with ``documents``, the draft."""
+    keys = ["person_key", "path"]
+    rows = rows.assign(person_key=rows["person_key"].fillna(""), path=rows["path"].astype(str),
+                       case_number=rows["case_number"].astype(str),
+                       deadline=pd.to_datetime(rows["deadline"]),
+                       first_seen_eligible=pd.to_datetime(rows["first_seen_eligible"]))
+    g = rows.groupby(keys, sort=False)
+    out = g[["last_name", "first_name", "date_of_birth", "county", "circuit"]].first()
+    out["charges"] = g.size()
+    out["cases"] = joined_per_group(rows[[*keys, "case_number"]], keys, "case_number", ", ", "distinct")
+    out["earliest_deadline"] = g["deadline"].min().dt.date
+    out["first_seen_eligible"] = g["first_seen_eligible"].min().dt.date
+    out["days_waiting"] = g["days_waiting"].max()
+    out = out.reset_index().sort_values(["days_waiting", "last_name", "first_name", "person_key", "path"],
+                                        ascending=[False, True, True, True, True], na_position="last", kind="stable")
+    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    if documents:
+        out["draft"] = np.where(out["person_key"] != "", "petitions/circuit-" + out["circuit"].astype(str).map(
+            safe_name) + "/documents/" + out["county"].astype(str).map(safe_name) + "/" + out["person_key"] + "-"
+                                + out["path"].astype(str) + ".docx", "")
+    columns = ["rank", "circuit", "county", "person_key", "last_name", "first_name", "date_of_birth", "path",
+               "charges", "cases", "earliest_deadline", "first_seen_eligible", "days_waiting"]
+    return out[columns + (["draft"] if documents else [])].reset_index(drop=True)
+
+
 def _spill_petitions(rows: pd.DataFrame, path: Path) -> None:
     """A partition's petition rows, one row group per circuit and county (so a county reads alone)."""
     rows = rows.dropna(subset=["circuit"]).sort_values(_PLACE, kind="stable")
@@ -455,9 +543,10 @@ def _spill_petitions(rows: pd.DataFrame, path: Path) -> None:
 
 def write_petitions(spills: list[str], run_dir: Path, run: dict[str, str], documents: bool = True,
                     scratch: Path | None = None, mapper: Callable[..., list[Any]] | None = None,
-                    previous: Path | None = None) -> tuple[list[str], Drafts]:
+                    previous: Path | None = None, history_file: str | None = None) -> tuple[list[str], Drafts]:
     """Per circuit (``write_circuit``, through ``mapper`` to use several processes): a CSV
-    per county, one workbook with a sheet per county and, with ``documents``, one DOCX per
+    per county, one workbook with a sheet per county, a worklist per county (``worklist``,
+    with tonight's delivery history ``history_file``) and, with ``documents``, one DOCX per
     person and county (those unchanged since the ``previous`` night's ``petitions/`` copied
     from it)."""
     if not spills:
@@ -469,16 +558,19 @@ def write_petitions(spills: list[str], run_dir: Path, run: dict[str, str], docum
     mapper = mapper or in_this_process
     done = mapper(write_circuit, [(spills, run_dir, circ, dict(zip(counties["county"].astype(str),
                                                                    counties["count_all"].astype(int), strict=True)),
-                                   run, documents, scratch, previous)
+                                   run, documents, scratch, previous, history_file)
                            for circ, counties in places.groupby("circuit", sort=True)])
     return [f for files, _ in done for f in files], sum((d for _, d in done), Drafts())
 
 
 def write_circuit(spills: list[str], run_dir: Path, circ: str, counties: dict[str, int], run: dict[str, str],
-                  documents: bool, scratch: Path, previous: Path | None = None) -> tuple[list[str], Drafts]:
+                  documents: bool, scratch: Path, previous: Path | None = None,
+                  history_file: str | None = None) -> tuple[list[str], Drafts]:
     """One circuit's petition files; reads one county (``counties``: name -> rows) at a time,
     each county's sorted rows waiting in ``scratch`` for the circuit's workbook."""
     data = ds.dataset(spills, format="parquet")
+    seen = (pq.read_table(history_file, columns=["case_number", "charge_seq", "first_eligible_on"],
+                          filters=[("circuit", "==", circ)]).to_pandas() if history_file else None)
     written: list[str] = []
     drafts = Drafts()
     folder = run_dir / "petitions" / safe_name(f"circuit-{circ}")
@@ -490,6 +582,10 @@ def write_circuit(spills: list[str], run_dir: Path, circ: str, counties: dict[st
     for i, county in enumerate(counties):
         rows = data.to_table(filter=(ds.field("circuit") == circ) & (ds.field("county") == county)).to_pandas()
         rows = rows.sort_values(_PETITION_ORDER, kind="stable", na_position="last").reset_index(drop=True)
+        drafted = rows  # a draft is built from the rows as they were: how long they waited changes nightly
+        if seen is not None:
+            rows = waiting_order(rows, seen, run["as_of"])
+            write_csv(worklist(rows, documents), worklist_path(run_dir, circ, county), bom=True)
         path = folder / f"{safe_name(county)}.csv"
         write_csv(rows, path, bom=True)
         written.append(str(path.relative_to(run_dir)))
@@ -499,8 +595,8 @@ def write_circuit(spills: list[str], run_dir: Path, circ: str, counties: dict[st
         for path, n in rows["path"].value_counts().items():
             paths[(county, str(path))] = int(n)
         if documents:
-            drafts += write_documents(rows, run_dir / "petitions", run, previous)
-        del rows
+            drafts += write_documents(drafted, run_dir / "petitions", run, previous)
+        del rows, drafted
     guide = {"How to use": how_to_use(paths)}
     book = write_workbook(folder / f"petitions-circuit-{safe_name(str(circ))}.xlsx", {**guide, **sheets}, counties,
                           {county: {"clerk_status": PETITION_STATUS} for county in counties})

@@ -70,6 +70,111 @@ def _bars(rows: pd.DataFrame, label: str, lower: str, upper: str, width: int = 7
     return "".join(parts)
 
 
+_PATH_NAMES = {"auto": "Automatic (§ 2.10(8))", "petition": "By petition (§ 2.10(7))"}
+_PATH_COLOURS = {"auto": "#1f6feb", "petition": "#bf8700"}
+_GAP_COLUMNS = (("waiting_charges", "Charges waiting"), ("waiting_people", "People"),
+                ("median_days_waiting", "Median days"), ("waiting_2_years_or_more", "2 years or more"),
+                ("delivered_since_last_night", "Delivered since last night"),
+                ("delivered_last_30_days", "Delivered, 30 days"), ("delivered_total", "Delivered in all"))
+_BAND_NAMES = (("waiting_under_90_days", "under 90 days"), ("waiting_90_to_364_days", "90 days to a year"),
+               ("waiting_1_to_2_years", "1 to 2 years"), ("waiting_2_years_or_more", "2 years or more"))
+
+
+def _trend_chart(trend: pd.DataFrame, width: int = 720, height: int = 220) -> str:
+    """Charges waiting per path over the nights of ``trend``: one line each."""
+    nights = sorted(trend["as_of"].astype(str).unique())
+    if len(nights) < 2:
+        return '<p class="note">The trend over nights starts with the second night of this output folder.</p>'
+    left, right, top, bottom = 60, 20, 10, 30
+    peak = float(trend["waiting_charges"].max()) or 1.0
+    x = {n: left + (width - left - right) * i / (len(nights) - 1) for i, n in enumerate(nights)}
+    parts = [f'<svg role="img" aria-label="Charges waiting over nights" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" data-test="delivery-trend">',
+             f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}" stroke="#d0d7de"/>',
+             f'<text x="{left - 6}" y="{top + 10}" text-anchor="end">{int(peak):,}</text>'
+             f'<text x="{left - 6}" y="{height - bottom}" text-anchor="end">0</text>',
+             f'<text x="{left}" y="{height - 8}">{escape(nights[0])}</text>'
+             f'<text x="{width - right}" y="{height - 8}" text-anchor="end">{escape(nights[-1])}</text>']
+    for path, rows in trend.groupby("path", sort=True):
+        rows = rows.sort_values("as_of")
+        span = height - top - bottom
+        points = " ".join(f"{x[str(r.as_of)]:.1f},{height - bottom - span * r.waiting_charges / peak:.1f}"
+                          for r in rows.itertuples(index=False))
+        colour = _PATH_COLOURS.get(str(path), "#57606a")
+        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{points}"/>')
+        end = points.split()[-1].split(",")
+        parts.append(f'<text x="{float(end[0]) - 4:.1f}" y="{float(end[1]) - 6:.1f}" text-anchor="end" '
+                     f'data-test="trend-{escape(str(path))}-last">{int(rows.iloc[-1]["waiting_charges"]):,}</text>')
+    parts.append("</svg>")
+    keys = " ".join(f'<span class="key" style="background:{_PATH_COLOURS[p]}"></span>{escape(_PATH_NAMES[p])}'
+                    for p in sorted(set(trend["path"]) & set(_PATH_COLOURS)))
+    return "".join(parts) + f'<p class="note">{keys}</p>'
+
+
+def delivery_section(delivery: tuple[pd.DataFrame, pd.DataFrame] | None, below: int) -> str:
+    """"The delivery gap": statewide figures per path, the trend over nights, how long charges
+    have waited, and the circuits and counties with the most charges waiting (``gap.report``)."""
+    if delivery is None:
+        return ""
+    table, trend = delivery
+    state = table[table["level"] == "state"].set_index("path")
+    cards = []
+    for path in ("auto", "petition"):
+        if path not in state.index:
+            continue
+        r = state.loc[path]
+        since = "its deadline" if path == "auto" else "first seen eligible (petitions have no deadline)"
+        cards.append(
+            f'<div class="card"><div>{escape(_PATH_NAMES[path])}: charges still on the record</div>'
+            f'<div class="n" data-test="delivery-{path}-waiting">{_fmt(r["waiting_charges"])}</div>'
+            f'<div class="b">waiting since {since}, <span data-test="delivery-{path}-people">'
+            f'{_fmt(r["waiting_people"])}</span> people; median <span data-test="delivery-{path}-median">'
+            f'{_fmt(r["median_days_waiting"])}</span> {"day" if _fmt(r["median_days_waiting"]) == "1" else "days"}. '
+            f'Delivered since last night: '
+            f'<span data-test="delivery-{path}-last-night">{_fmt(r["delivered_since_last_night"])}</span>; '
+            f'in 30 days: <span data-test="delivery-{path}-30-days">{_fmt(r["delivered_last_30_days"])}</span>; '
+            f'in all: <span data-test="delivery-{path}-total">{_fmt(r["delivered_total"])}</span>.</div></div>')
+    bands = "".join(
+        f"<tr><td>{escape(_PATH_NAMES[p])}</td>"
+        + "".join(f'<td data-test="delivery-{p}-{c}">{_fmt(state.loc[p, c])}</td>' for c, _ in _BAND_NAMES)
+        + "</tr>" for p in ("auto", "petition") if p in state.index)
+
+    def rows(level: str, name: str) -> str:
+        part = table[table["level"] == level].sort_values(["waiting_charges", name], ascending=[False, True],
+                                                          na_position="last", kind="stable")
+        out = []
+        for r in part.itertuples(index=False):
+            place = escape(str(getattr(r, name)))
+            cells = "".join(f'<td data-test="delivery-{level}-{place}-{r.path}-{c}">{_fmt(getattr(r, c))}</td>'
+                            for c, _ in _GAP_COLUMNS)
+            first = f"<td>{place}</td>" + (f"<td>{escape(str(r.circuit))}</td>" if level == "county" else "")
+            out.append(f"<tr>{first}<td>{escape(str(r.path))}</td>{cells}</tr>")
+        return "".join(out)
+
+    heads = "".join(f"<th>{escape(h)}</th>" for _, h in _GAP_COLUMNS)
+    return f"""<h2 id="delivery">The delivery gap: eligible charges still on the record</h2>
+<p class="note">Of the charges this output folder has seen eligible, those still on the record tonight. Automatic
+expungement (§ 2.10(8)) had deadlines (misdemeanors 2023-06-08, felonies 2023-12-08): an automatic charge waits
+from its deadline. Petitions (§ 2.10(7)) have no deadline: a petition charge waits from the night this output
+folder first saw it eligible. A charge counts as delivered when the record marks it expunged or when it is gone
+from a later export (an expunged record usually leaves the export: an assumption, not a court's word).</p>
+<div class="cards">{"".join(cards)}</div>
+<h3>Charges waiting, night by night</h3>
+{_trend_chart(trend)}
+<h3>How long charges have waited</h3>
+<table><thead><tr><th>Path</th>{"".join(f"<th>{escape(h)}</th>" for _, h in _BAND_NAMES)}</tr></thead>
+<tbody>{bands}</tbody></table>
+<h3>By circuit</h3>
+<table data-test="delivery-circuits"><thead><tr><th>Circuit</th><th>Path</th>{heads}</tr></thead>
+<tbody>{rows("circuit", "circuit")}</tbody></table>
+<h3>By county</h3>
+<table data-test="delivery-counties"><thead><tr><th>County</th><th>Circuit</th><th>Path</th>{heads}</tr></thead>
+<tbody>{rows("county", "county")}</tbody></table>
+<p class="note">Counts under {below}, and the counts that would let anyone work them out, are suppressed as in
+the other tables (<code>summary/delivery.csv</code> has every row; <code>delivery_trend.csv</code> every night).
+</p>"""
+
+
 def rounded(n: int, below: int, signed: bool = False) -> str:
     """A count of the readings table: these counts overlap the audited cells (a policy can move
     exactly the charges of one reason) without being part of the audit, so they are published
@@ -186,9 +291,11 @@ def county_map(counties: pd.DataFrame, value: str, below: int, top: float, bound
 
 
 def render_report(headline: dict[str, Any], tables: dict[str, pd.DataFrame], run: dict[str, Any],
-                  readings: dict[str, Any] | None = None) -> str:
+                  readings: dict[str, Any] | None = None,
+                  delivery: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> str:
     """The report page as HTML text (``readings``: ``whatif.policy_readings`` of the run, for
-    the section on disputed readings; left out when None)."""
+    the section on disputed readings; ``delivery``: ``gap.report`` and ``gap.trend`` of the run,
+    for the section on the delivery gap; each left out when None)."""
     people, cases, charges = headline["people"], headline["cases"], headline["charges"]
     counties = tables["bounds_by_county"].sort_values("people_upper", ascending=False, na_position="last")
     years = tables["bounds_by_year"].dropna(subset=["offense_year"]).sort_values("offense_year")
@@ -232,6 +339,7 @@ left out of the chart and shows "suppressed" in the table.</p>
 {_bars(years, "offense_year", "charges_lower", "charges_upper")}
 <h2>Charges by determination</h2>
 <table><thead><tr><th>Determination</th><th>Charges</th></tr></thead><tbody>{det_rows}</tbody></table>
+{delivery_section(delivery, below)}
 {readings_section(readings, below)}
 <h2>Method</h2>
 <ul class="note">

@@ -18,7 +18,18 @@ import pyarrow as pa
 
 from expunge.ingest.distinct import joined_per_group
 from expunge.law.rules import ELIGIBLE
-from expunge.publish.disclosure import Table, cells_of, joined, key_frame, protect
+from expunge.publish import gap
+from expunge.publish.disclosure import (
+    Cells,
+    Table,
+    cells_of,
+    hidden_cells,
+    joined,
+    previous_suppressed,
+    protect,
+    protect_in_turn,
+)
+from expunge.publish.history import KEY
 
 DEFAULT_SUPPRESS_BELOW = 10
 REVIEW = "NEEDS_REVIEW"
@@ -137,47 +148,6 @@ def suppress(table: pd.DataFrame, hidden: dict[str, pd.Series] | None = None,
     return out
 
 
-def _keyed(frame: pd.DataFrame, keys: Sequence[str]) -> pd.MultiIndex:
-    """``keys`` of ``frame`` as strings with one sentinel for missing (as disclosure does)."""
-    return pd.MultiIndex.from_frame(key_frame(frame, keys))
-
-
-def hidden_cells(table: pd.DataFrame, spec: Table, cells: pd.DataFrame) -> dict[str, pd.Series]:
-    """Per count column of ``spec``, which rows of ``table`` disclosure control suppresses
-    (``cells``: the night's cells with their ``suppressed`` flag)."""
-    mine = cells[cells["table"] == spec.name]
-    out = {}
-    for column in spec.columns:
-        rows = mine[mine["column"] == column]
-        index = _keyed(rows, spec.keys)
-        flags = pd.Series(rows["suppressed"].to_numpy(), index=index)
-        out[column] = pd.Series(flags.reindex(_keyed(table, spec.keys)).fillna(False).to_numpy(bool),
-                                index=table.index)
-    return out
-
-
-def previous_suppressed(previous: Path, cells: pd.DataFrame) -> np.ndarray:
-    """Which of the previous night's ``cells`` its own summaries left blank (a table or key it
-    did not publish counts as published)."""
-    flags = np.zeros(len(cells), bool)
-    for spec in CHARGE_TABLES:
-        path = previous / "summary" / f"{spec.name}.csv"
-        if spec.fixed or not path.is_file():
-            continue
-        table = pd.read_csv(path, dtype="string", keep_default_na=False, na_values=[""])
-        if not set(spec.keys) <= set(table.columns):
-            continue
-        for column in spec.columns:
-            if column not in table.columns:
-                continue
-            blank = pd.Series(table[column].isna().to_numpy(), index=_keyed(table, spec.keys))
-            blank = blank[~blank.index.duplicated()]
-            here = (cells["table"] == spec.name).to_numpy() & (cells["column"] == column).to_numpy()
-            got = blank.reindex(_keyed(cells[here], spec.keys)).fillna(False).to_numpy(bool)
-            flags[np.flatnonzero(here)] = got
-    return flags
-
-
 def sql_literal(text: str) -> str:
     """``text`` as a SQL string literal."""
     return "'" + text.replace("'", "''") + "'"
@@ -207,6 +177,7 @@ class Rollups:
 
         self.con = duckdb.connect()
         self.disclosure: dict[str, Any] = {}  # per table: cells, suppressed, share (set by ``summaries``)
+        self.cells: pd.DataFrame | None = None  # tonight's audited cells (set by ``summaries``)
         self.con.execute(f"SET memory_limit = '{memory_limit}'")
         self.con.execute("SET preserve_insertion_order = false")
         if spill_dir is not None:
@@ -268,10 +239,6 @@ class Rollups:
             out[c] = out[c].astype("int64")
         return out
 
-    def atoms(self, source: str = "charges") -> pd.DataFrame:
-        """Charges per atom: the common refinement of every published table of charge counts."""
-        return self.frame(f"SELECT {self._atom_select('')}, count(*) AS charges FROM {source} GROUP BY ALL")
-
     @staticmethod
     def _atom_select(prefix: str, alias: str = "") -> str:
         """The atom keys of a charge row (of table ``alias``, e.g. ``p.``), named ``prefix``+key."""
@@ -281,18 +248,13 @@ class Rollups:
                 "determination": f"{alias}determination", "reason_code": f"{alias}reason_code"}
         return ", ".join(f"{expr} AS {prefix}{k}" for k, expr in cols.items())
 
-    def disclosure_cells(self, below: int, previous: Path | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
+    def disclosure_cells(self, below: int, previous: Path | None = None,
+                         delivery: gap.Nights | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
         """Tonight's charge-count cells with their ``suppressed`` flag (``disclosure.protect``
-        over this run and, given the ``previous`` run folder, over both nights at once), and
-        the share suppressed per table."""
+        over this run's summaries and, with ``delivery``, its delivery tables; given the
+        ``previous`` run folder, over both nights at once), and the share suppressed per table."""
         prior = sorted((previous / "charges").rglob("*.parquet")) if previous is not None else []
-        if not prior:
-            atoms = self.atoms()
-            cells = cells_of(atoms, CHARGE_TABLES)
-            suppressed = protect(cells, below)
-            tonight = cells.frame.assign(suppressed=suppressed)
-        else:
-            tonight = self._two_nights(below, previous, prior)
+        tonight = self._audited(below, previous if prior else None, prior, delivery)
         shares = {}
         for name, group in tonight[~tonight["fixed"]].groupby("table", sort=True):
             counted = group[group["value"] > 0]
@@ -300,43 +262,86 @@ class Rollups:
                             "share_suppressed": round(float(counted["suppressed"].mean()) if len(counted) else 0.0, 4)}
         return tonight, shares
 
-    def _two_nights(self, below: int, previous: Path, prior: Sequence[Path]) -> pd.DataFrame:
-        files = ", ".join(sql_literal(str(p)) for p in prior)
-        joint = self.frame(
-            f"SELECT {self._atom_select('p_', 'p.')}, {self._atom_select('n_', 'n.')}, count(*) AS charges "
-            f"FROM (SELECT * FROM read_parquet([{files}], union_by_name = true)) AS p FULL OUTER JOIN charges AS n "
-            "ON p.case_number = n.case_number AND p.charge_seq = n.charge_seq GROUP BY ALL")
+    def _joint(self, prior: Sequence[Path], delivery: gap.Nights | None) -> pd.DataFrame:
+        """Charges per atom of every night and table audited: tonight's charge keys (``n_``),
+        the previous night's (``p_``, with ``prior``), tonight's and the previous night's
+        delivery keys (``dn_``, ``dp_``), joined on the charge."""
+        select = [self._atom_select("n_", "n.")]
+        source = "charges AS n"
+        case, seq = ["n.case_number"], ["n.charge_seq"]
+        if prior:
+            files = ", ".join(sql_literal(str(p)) for p in prior)
+            select.insert(0, self._atom_select("p_", "p."))
+            source = (f"(SELECT * FROM read_parquet([{files}], union_by_name = true)) AS p "
+                      "FULL OUTER JOIN charges AS n ON p.case_number = n.case_number AND p.charge_seq = n.charge_seq")
+            case, seq = ["p.case_number", *case], ["p.charge_seq", *seq]
+        sides = {"dn": delivery.tonight if delivery else None, "dp": delivery.before if delivery else None}
+        for alias, states in sides.items():
+            if states is None:
+                continue
+            self.con.register(f"{alias}_states", states[[*KEY, *gap.ATOM_KEYS]])
+            source += (f" FULL OUTER JOIN {alias}_states AS {alias} ON {alias}.case_number = "
+                       f"coalesce({', '.join(case)}) AND {alias}.charge_seq = coalesce({', '.join(seq)})")
+            case, seq = [*case, f"{alias}.case_number"], [*seq, f"{alias}.charge_seq"]
+            select.append(", ".join(f"{alias}.{k} AS {alias}_{k}" for k in gap.ATOM_KEYS))
+        return self.frame(f"SELECT {', '.join(select)}, count(*) AS charges FROM {source} GROUP BY ALL")
+
+    def _audited(self, below: int, previous: Path | None, prior: Sequence[Path],
+                 delivery: gap.Nights | None) -> pd.DataFrame:
+        joint = self._joint(prior, delivery)
         ids = np.arange(len(joint))
-        sides = []
-        for prefix, night in (("p_", 0), ("n_", 1)):
-            present = joint[f"{prefix}determination"].notna().to_numpy()
-            side = joint.loc[present, [f"{prefix}{k}" for k in _ATOM_KEYS]].set_axis(list(_ATOM_KEYS), axis=1)
-            sides.append(cells_of(side.assign(charges=joint.loc[present, "charges"].to_numpy()), CHARGE_TABLES,
-                                  night=night, atom_ids=ids[present], n_atoms=len(joint)))
-        before, now = sides
-        changes = joint.assign(change=change_class(joint["p_determination"], joint["n_determination"]))
+
+        def side(prefix: str, keys: Sequence[str], presence: str, tables: Sequence[Table], night: int) -> Cells:
+            present = joint[f"{prefix}{presence}"].notna().to_numpy()
+            frame = joint.loc[present, [f"{prefix}{k}" for k in keys]].set_axis(list(keys), axis=1)
+            return cells_of(frame.assign(charges=joint.loc[present, "charges"].to_numpy()), tables, night=night,
+                            atom_ids=ids[present], n_atoms=len(joint))
+
+        now = side("n_", _ATOM_KEYS, "determination", CHARGE_TABLES, 1)
+        if delivery is not None:
+            now = joined(now, side("dn_", gap.ATOM_KEYS, "state", gap.TABLES, 1))
+        if previous is None:
+            return now.frame.assign(suppressed=self._protect(now, below))
+        on_record = joint[joint["p_determination"].notna() | joint["n_determination"].notna()]
+        changes = on_record.assign(change=change_class(on_record["p_determination"], on_record["n_determination"]))
         changes = changes[changes["change"] != ""]
         moved = cells_of(changes.assign(determination=changes["n_determination"]), [CHANGES], night=1,
                          atom_ids=ids[changes.index.to_numpy()], n_atoms=len(joint))
         now = joined(now, moved)
+        before = side("p_", _ATOM_KEYS, "determination", CHARGE_TABLES, 0)
+        tables = list(CHARGE_TABLES)
+        if delivery is not None and delivery.before is not None:
+            before = joined(before, side("dp_", gap.ATOM_KEYS, "state", gap.TABLES, 0))
+            tables += gap.TABLES
         before.frame["fixed"] = True
-        before.frame["suppressed_before"] = previous_suppressed(previous, before.frame)
+        before.frame["suppressed_before"] = previous_suppressed(previous, before.frame, tables)
         both = joined(before, now)
         both.frame["suppressed_before"] = both.frame["suppressed_before"].astype("boolean").fillna(False)
         prefer = np.zeros(len(both.frame), bool)
         # Tonight's cell that was suppressed last night is the first choice of complement.
-        key = ["table", "column", *{k for t in CHARGE_TABLES for k in t.keys}]
+        key = ["table", "column", *dict.fromkeys(k for t in (*CHARGE_TABLES, *gap.TABLES) for k in t.keys)]
+        key = [k for k in key if k in both.frame.columns]
         last = both.frame.loc[both.frame["night"] == 0].copy()
         last_hidden = set(map(tuple, last.loc[last["suppressed_before"].to_numpy(bool), key].astype("string")
                               .fillna("").itertuples(index=False)))
         tonight_rows = both.frame["night"].to_numpy() == 1
         keys_now = both.frame.loc[tonight_rows, key].astype("string").fillna("").itertuples(index=False)
         prefer[np.flatnonzero(tonight_rows)] = [tuple(k) in last_hidden for k in keys_now]
-        suppressed = protect(both, below, prefer=prefer)
+        suppressed = self._protect(both, below, prefer)
         return both.frame.loc[tonight_rows].assign(suppressed=suppressed[tonight_rows]).reset_index(drop=True)
 
+    @staticmethod
+    def _protect(cells: Cells, below: int, prefer: np.ndarray | None = None) -> np.ndarray:
+        """The summaries' cells protected first, on their own; then the delivery tables', which
+        take their complements among themselves (``disclosure.protect_in_turn``): adding the
+        gap report never changes what the other summaries publish."""
+        charge = ~cells.frame["table"].isin([t.name for t in gap.TABLES]).to_numpy()
+        if charge.all():
+            return protect(cells, below, prefer=prefer)
+        return protect_in_turn(cells, below, charge, prefer)
+
     def summaries(self, below: int = DEFAULT_SUPPRESS_BELOW,
-                  previous: Path | None = None) -> dict[str, pd.DataFrame]:
+                  previous: Path | None = None, delivery: gap.Nights | None = None) -> dict[str, pd.DataFrame]:
         """De-identified aggregates for advocacy groups, with disclosure control.
 
         ``by_county``, ``by_determination`` and ``sizing`` (county, offense period, offense
@@ -344,8 +349,11 @@ class Rollups:
         ``bounds_by_year``: lower and upper bounds of what is eligible. Small cells and the
         complements that keep them from being worked out are blank (``disclosure``); the
         share suppressed per table is in ``self.disclosure``. ``previous``: the previous
-        night's run folder, audited together with tonight's."""
-        cells, self.disclosure = self.disclosure_cells(below, previous)
+        night's run folder, audited together with tonight's; ``delivery``: the delivery states
+        of the charges, whose tables (``gap.TABLES``) are audited with the others (their
+        cells, with the rest, are kept in ``self.cells`` for ``gap.report``)."""
+        cells, self.disclosure = self.disclosure_cells(below, previous, delivery)
+        self.cells = cells
         raw = {t.name: self.bounds(list(t.keys)) if t.name.startswith("bounds") else self.count(list(t.keys))
                for t in CHARGE_TABLES if not t.fixed}
         specs = {t.name: t for t in CHARGE_TABLES}
