@@ -116,7 +116,7 @@ def _shown(n: object) -> str:
 
 def test_the_delivery_section_renders_in_headless_chromium_showing_only_what_delivery_csv_publishes(
         two_sample_nights, tmp_path):
-    from expunge.publish.report import _GAP_COLUMNS
+    from expunge.publish.report import _GAP_COLUMNS, _gap_cell
 
     run = two_sample_nights[1]
     page = (run / "summary" / "report.html").as_uri()
@@ -129,8 +129,10 @@ def test_the_delivery_section_renders_in_headless_chromium_showing_only_what_del
     table = pd.read_csv(run / "summary" / "delivery.csv", dtype={"circuit": str, "county": str})
     shown = dict(re.findall(r'data-test="(delivery-(?:county|circuit)-[^"]+)">([^<]*)<', dom))
     rows = table[table["level"] != "state"]
-    want = {f"delivery-{r.level}-{r.county if r.level == 'county' else r.circuit}-{r.path}-{c}": _shown(getattr(r, c))
+    want = {f"delivery-{r.level}-{r.county if r.level == 'county' else r.circuit}-{r.path}-{c}": _gap_cell(r, c)
             for r in rows.itertuples(index=False) for c, _ in _GAP_COLUMNS}
+    assert all(v == _shown(getattr(r, c)) or v == "–" for r in rows.itertuples(index=False)
+               for c, _ in _GAP_COLUMNS for v in [_gap_cell(r, c)])
     assert shown == want
     assert "suppressed" in want.values() and any(v not in ("0", "suppressed") for k, v in want.items()
                                                  if k.endswith("delivered_since_last_night"))

@@ -500,9 +500,10 @@ def delivery_command(out_dir: Path, run_dir: Path | None, top: int, county: str 
     heads = ("waiting", "people", "median days", "last night", "30 days", "in all")
     click.echo(f"  {'county':<18}{'circuit':>8}  {'path':<9}" + "".join(f"{h:>12}" for h in heads))
     for r in shown.itertuples(index=False):
-        counts = (r.waiting_charges, r.waiting_people, r.median_days_waiting, r.delivered_since_last_night,
-                  r.delivered_last_30_days, r.delivered_total)
-        click.echo(f"  {r.county:<18}{r.circuit:>8}  {r.path:<9}" + "".join(f"{_n(c):>12}" for c in counts))
+        median = "-" if _n(r.waiting_charges) == "0" else _n(r.median_days_waiting)
+        counts = (_n(r.waiting_charges), _n(r.waiting_people), median, _n(r.delivered_since_last_night),
+                  _n(r.delivered_last_30_days), _n(r.delivered_total))
+        click.echo(f"  {r.county:<18}{r.circuit:>8}  {r.path:<9}" + "".join(f"{c:>12}" for c in counts))
     click.echo(f"Every row: {Path(run) / 'summary' / 'delivery.csv'}. Delivered counts a charge marked expunged, or "
                "gone from a later export after being eligible (an assumption).")
 

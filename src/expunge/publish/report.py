@@ -80,6 +80,13 @@ _BAND_NAMES = (("waiting_under_90_days", "under 90 days"), ("waiting_90_to_364_d
                ("waiting_1_to_2_years", "1 to 2 years"), ("waiting_2_years_or_more", "2 years or more"))
 
 
+def _gap_cell(row: Any, column: str) -> str:
+    """A figure of the gap tables: a median of no charge waiting is a dash, not a blank."""
+    if column == "median_days_waiting" and _fmt(row.waiting_charges) == "0":
+        return "–"
+    return _fmt(getattr(row, column))
+
+
 def _trend_chart(trend: pd.DataFrame, width: int = 720, height: int = 220) -> str:
     """Charges waiting per path over the nights of ``trend``: one line each."""
     nights = sorted(trend["as_of"].astype(str).unique())
@@ -145,7 +152,7 @@ def delivery_section(delivery: tuple[pd.DataFrame, pd.DataFrame] | None, below: 
         out = []
         for r in part.itertuples(index=False):
             place = escape(str(getattr(r, name)))
-            cells = "".join(f'<td data-test="delivery-{level}-{place}-{r.path}-{c}">{_fmt(getattr(r, c))}</td>'
+            cells = "".join(f'<td data-test="delivery-{level}-{place}-{r.path}-{c}">{_gap_cell(r, c)}</td>'
                             for c, _ in _GAP_COLUMNS)
             first = f"<td>{place}</td>" + (f"<td>{escape(str(r.circuit))}</td>" if level == "county" else "")
             out.append(f"<tr>{first}<td>{escape(str(r.path))}</td>{cells}</tr>")
