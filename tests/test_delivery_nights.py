@@ -246,3 +246,15 @@ def test_the_trend_has_one_row_per_published_night_and_path(nights):
         got = trend[trend["as_of"] == day.isoformat()].set_index("path")
         assert got["waiting_charges"].to_dict() == want["waiting_charges"].to_dict()
         assert got["delivered_total"].to_dict() == want["delivered_total"].to_dict()
+
+
+def test_the_worklist_puts_the_longest_waiting_first_and_leaves_out_charges_marked_expunged(nights):
+    run, marked = nights["runs"][3], nights["cases"]["BOONE"][3]  # night 4: the case marked expunged
+    work = pd.read_csv(run / "worklists" / "circuit-13" / "BOONE.csv", dtype={"cases": str})
+    assert len(work) and work["days_waiting"].is_monotonic_decreasing
+    assert work["rank"].tolist() == list(range(1, len(work) + 1))
+    assert not work["cases"].str.contains(marked, regex=False).any()
+    petitions = pd.read_csv(run / "petitions" / "circuit-13" / "BOONE.csv", dtype={"case_number": str})
+    listed = petitions[petitions["case_number"] == marked]
+    assert len(listed) and listed["days_waiting"].isna().all()
+    assert (listed["waiting_rank"] > petitions.loc[petitions["days_waiting"].notna(), "waiting_rank"].max()).all()

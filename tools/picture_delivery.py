@@ -73,7 +73,7 @@ def main() -> None:
         page = folder / "delivery.html"
         section_page(run / "summary" / "report.html", page)
         subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                        f"--user-data-dir={folder / 'profile'}", "--window-size=1000,1500",
+                        f"--user-data-dir={folder / 'profile'}", "--window-size=1000,2300",
                         f"--screenshot={args.out}", page.as_uri()], check=True, capture_output=True)
     print(f"wrote {args.out}")
 

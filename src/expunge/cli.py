@@ -463,6 +463,7 @@ def delivery_command(out_dir: Path, run_dir: Path | None, top: int, county: str 
     summary/delivery.csv; suppressed counts print as "suppressed"). In Python:
     expunge.publish.gap.read(run_dir)."""
     from expunge.publish.gap import read
+    from expunge.publish.report import waiting_order_key
     from expunge.query import latest_run
 
     try:
@@ -476,7 +477,8 @@ def delivery_command(out_dir: Path, run_dir: Path | None, top: int, county: str 
                "unless the other published figures give it away already):")
     for r in table[table["level"] == "state"].itertuples(index=False):
         click.echo(f"  {_PATH_LINE[r.path]}: {_n(r.waiting_charges)} charges of {_n(r.waiting_people)} people waiting "
-                   f"since {_SINCE[r.path]}, median {_n(r.median_days_waiting)} days; delivered since the last night "
+                   f"since {_SINCE[r.path]}, median {_n(r.median_days_waiting)} "
+                   f"{'day' if _n(r.median_days_waiting) == '1' else 'days'}; delivered since the last night "
                    f"{_n(r.delivered_since_last_night)}, in 30 days {_n(r.delivered_last_30_days)}, in all "
                    f"{_n(r.delivered_total)}.")
     nights = trend["as_of"].nunique() if len(trend) else 0
@@ -488,14 +490,18 @@ def delivery_command(out_dir: Path, run_dir: Path | None, top: int, county: str 
         click.echo(f"  Over {nights} nights ({first} to {last}), charges waiting: {moves}.")
     counties = table[table["level"] == "county"]
     if county:
-        wanted = county.strip().upper()
-        counties = counties[counties["county"].str.upper() == wanted]
+        def plain(name: str) -> str:  # "St Louis" finds ST. LOUIS
+            return "".join(c for c in name.upper() if c.isalpha())
+
+        counties = counties[counties["county"].map(plain) == plain(county)]
         if counties.empty:
             raise click.ClickException(f"No county {county!r} in this run's gap report. Its counties: "
                                        + ", ".join(sorted(table.loc[table['level'] == 'county', 'county'].unique())))
-    order = counties.sort_values(["waiting_charges", "county"], ascending=[False, True], na_position="last")
+    order = counties.assign(_order=waiting_order_key(counties)).sort_values(["_order", "county"],
+                                                                            ascending=[False, True])
     shown = order.head(top if not county else len(order))
-    label = f"{county.upper()}" if county else f"Counties with the most charges waiting (top {len(shown)} rows)"
+    label = (f"{county.upper()}" if county else f"Counties with the most charges waiting (top {len(shown)} rows; "
+             "a suppressed count is at least 1 and under the threshold)")
     click.echo(f"{label}:")
     heads = ("waiting", "people", "median days", "last night", "30 days", "in all")
     click.echo(f"  {'county':<18}{'circuit':>8}  {'path':<9}" + "".join(f"{h:>12}" for h in heads))

@@ -497,17 +497,26 @@ def waiting_order(rows: pd.DataFrame, seen: pd.DataFrame, as_of: str) -> pd.Data
                      on=["case_number", "charge_seq"], validate="many_to_one")
     out["days_waiting"] = gap.days_waiting((out["determination"] == "ELIGIBLE_AUTO").to_numpy(), out["deadline"],
                                            out["first_seen_eligible"], as_of)
+    # a charge the record marks expunged is delivered: it waits for nothing (ranked last)
+    out["days_waiting"] = out["days_waiting"].mask(marked_expunged(out))
     order = np.argsort(-out["days_waiting"].fillna(-1).to_numpy(), kind="stable")
     rank = np.empty(len(out), "int64")
     rank[order] = np.arange(1, len(out) + 1)
     return out.assign(waiting_rank=rank)
 
 
+def marked_expunged(rows: pd.DataFrame) -> np.ndarray:
+    """Petition rows the record already marks expunged (their caveat says so)."""
+    return rows["caveats"].fillna("").astype(str).str.contains("ALREADY_EXPUNGED", regex=False).to_numpy()
+
+
 def worklist(rows: pd.DataFrame, documents: bool) -> pd.DataFrame:
     """A county's worklist: one row per person and path (one petition or order each), the
     longest waiting first: the charges and cases, the earliest deadline, the night first seen
-    eligible, the days the longest-waiting charge has waited and, with ``documents``, the draft."""
+    eligible, the days the longest-waiting charge has waited and, with ``documents``, the draft.
+    Charges the record marks expunged are delivered, and left out."""
     keys = ["person_key", "path"]
+    rows = rows[~marked_expunged(rows)]
     rows = rows.assign(person_key=rows["person_key"].fillna(""), path=rows["path"].astype(str),
                        case_number=rows["case_number"].astype(str),
                        deadline=pd.to_datetime(rows["deadline"]),

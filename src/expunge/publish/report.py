@@ -80,6 +80,12 @@ _BAND_NAMES = (("waiting_under_90_days", "under 90 days"), ("waiting_90_to_364_d
                ("waiting_1_to_2_years", "1 to 2 years"), ("waiting_2_years_or_more", "2 years or more"))
 
 
+def waiting_order_key(rows: pd.DataFrame) -> pd.Series:
+    """Charges waiting, for ordering the gap's rows most first: a suppressed count (at least 1,
+    under the threshold) between the published ones and the zeros."""
+    return rows["waiting_charges"].astype("Float64").fillna(0.5)
+
+
 def _gap_cell(row: Any, column: str) -> str:
     """A figure of the gap tables: a median of no charge waiting is a dash, not a blank."""
     if column == "median_days_waiting" and _fmt(row.waiting_charges) == "0":
@@ -147,8 +153,9 @@ def delivery_section(delivery: tuple[pd.DataFrame, pd.DataFrame] | None, below: 
         + "</tr>" for p in ("auto", "petition") if p in state.index)
 
     def rows(level: str, name: str) -> str:
-        part = table[table["level"] == level].sort_values(["waiting_charges", name], ascending=[False, True],
-                                                          na_position="last", kind="stable")
+        part = table[table["level"] == level]
+        part = part.assign(_order=waiting_order_key(part)).sort_values(["_order", name], ascending=[False, True],
+                                                                        kind="stable")
         out = []
         for r in part.itertuples(index=False):
             place = escape(str(getattr(r, name)))
